@@ -1,0 +1,193 @@
+"""CommitCard: what one commit looks like after all its events are folded together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from correlation.status import Status
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
+
+
+@dataclass(frozen=True)
+class Author:
+    login: str | None
+    name: str | None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    number: int
+    title: str
+    state: str  # open | closed | merged
+    url: str | None
+    review: str | None  # approved | changes_requested | pending | None
+    head_sha: str | None = None
+    draft: bool = False
+    author: str | None = None
+    base: str | None = None
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CheckLine:
+    """A check, commit status, workflow, job or build, as one line of the card.
+
+    `kind` is `check` or `status` (GitHub), `workflow` or `job` (GitHub Actions), `build`
+    (Jenkins). `details` holds what the source knows besides, among it:
+
+    - workflow and job: `workflow` (the workflow's name: jobs group under the workflow line
+      with the same one), `run_id`, `run_attempt`; a job also has `job` (its own name).
+    - build: `job` (the Jenkins full name, for Retry), `job_url`, `build_number`, `result`
+      (`UNSTABLE`, `ABORTED`, ...), `duration_ms`, `parameters`, `tests` (`total`, `failed`,
+      `passed`, `skipped`, `failed_tests`: the first names), `branch`.
+    """
+
+    source: str
+    name: str
+    status: Status
+    url: str | None
+    updated_at: datetime
+    kind: str = "check"
+    summary: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    slot: tuple[str, str, str] = ("", "", "")  # the slot it was read from
+
+
+@dataclass(frozen=True)
+class Approval:
+    """A human decision a deployment waits for, or got; `reviewers` may decide it.
+
+    `by` holds whoever made the decision `state` names: GitHub logins, or Slack user ids
+    for decisions taken from the card. `request` names the bot's approval request the
+    decision closed (None for GitHub's own decisions)."""
+
+    state: str  # waiting | approved | rejected | expired
+    by: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()
+    comment: str | None = None
+    run_id: int | None = None  # the GitHub Actions run whose deployment waits
+    request: str | None = None
+
+
+@dataclass(frozen=True)
+class DeploymentLine:
+    environment: str
+    status: Status
+    url: str | None
+    updated_at: datetime
+    source: str = "github"
+    approval: Approval | None = None
+    description: str | None = None
+    deployment_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What someone did from the card ("Merged by @ana 14:02"), as trusted mrkdwn."""
+
+    action: str
+    text: str
+    by: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CommitCard:
+    repo: str
+    sha: str
+    branch: str | None = None
+    message: str | None = None
+    author: Author | None = None
+    url: str | None = None
+    pull_request: PullRequest | None = None
+    checks: tuple[CheckLine, ...] = ()
+    deployments: tuple[DeploymentLine, ...] = ()
+    tickets: tuple[dict[str, Any], ...] = ()
+    overall: Status = Status.NEUTRAL
+    superseded_by: str | None = None
+    updated_at: datetime | None = None
+    stamps: tuple[Stamp, ...] = ()
+
+    @property
+    def short_sha(self) -> str:
+        return self.sha[:7]
+
+    def to_json(self) -> dict[str, Any]:
+        """The card JSON of DESIGN.md, less `slack`, which the application adds."""
+        pr = self.pull_request
+        return {
+            "repo": self.repo,
+            "sha": self.sha,
+            "short_sha": self.short_sha,
+            "url": self.url,
+            "branch": self.branch,
+            "message": self.message,
+            "author": (
+                {"login": self.author.login, "name": self.author.name} if self.author else None
+            ),
+            "pull_request": (
+                {
+                    "number": pr.number,
+                    "title": pr.title,
+                    "state": pr.state,
+                    "url": pr.url,
+                    "review": pr.review,
+                    "draft": pr.draft,
+                    "author": pr.author,
+                    "head_sha": pr.head_sha,
+                    "labels": list(pr.labels),
+                }
+                if pr
+                else None
+            ),
+            "checks": [
+                {
+                    "source": c.source,
+                    "name": c.name,
+                    "status": c.status.value,
+                    "url": c.url,
+                    "updated_at": iso(c.updated_at),
+                    "kind": c.kind,
+                    "summary": c.summary,
+                    "details": dict(c.details),
+                }
+                for c in self.checks
+            ],
+            "deployments": [
+                {
+                    "environment": d.environment,
+                    "status": d.status.value,
+                    "url": d.url,
+                    "updated_at": iso(d.updated_at),
+                    "source": d.source,
+                    "description": d.description,
+                    "deployment_id": d.deployment_id,
+                    "approval": (
+                        {
+                            "state": d.approval.state,
+                            "by": list(d.approval.by),
+                            "reviewers": list(d.approval.reviewers),
+                            "comment": d.approval.comment,
+                            "run_id": d.approval.run_id,
+                        }
+                        if d.approval
+                        else None
+                    ),
+                }
+                for d in self.deployments
+            ],
+            "tickets": [dict(t) for t in self.tickets],
+            "overall": self.overall.value,
+            "superseded_by": self.superseded_by,
+            "stamps": [
+                {"action": st.action, "text": st.text, "by": st.by, "at": iso(st.at)}
+                for st in self.stamps
+            ],
+            "updated_at": iso(self.updated_at),
+        }

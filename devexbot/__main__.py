@@ -1,0 +1,5 @@
+import sys
+
+from devexbot.cli import main
+
+sys.exit(main())

@@ -1,0 +1,49 @@
+"""Action ids and button values: enums and a small typed model, never hand-split strings."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from devexbot.errors import DevexbotError
+
+
+class ActionId(StrEnum):
+    MERGE = "card.merge"
+    RETRY = "card.retry"
+    APPROVE = "card.approve"
+    REJECT = "card.reject"
+    REQUEST_REVIEW = "card.request_review"
+    LABEL = "card.label"
+    CUSTOM = "card.custom"
+    LINK = "card.link"  # a URL button: Slack opens the page and tells us; nothing to do
+
+
+ACTION_PATTERN = re.compile(r"^card\.")
+
+
+class ButtonValue(BaseModel):
+    """What a button carries back: which card and which part of it (short keys: Slack
+    caps a value at 2000 characters)."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    repo: str = Field(alias="r")
+    sha: str = Field(alias="s", pattern=r"^[0-9a-f]{40}$")
+    target: str | None = Field(default=None, alias="t")  # check, environment or button name
+    pr: int | None = Field(default=None, alias="n")
+    method: str | None = Field(default=None, alias="m")  # merge method
+    button: str | None = Field(default=None, alias="b")  # a custom button's id
+
+    def encode(self) -> str:
+        return self.model_dump_json(by_alias=True, exclude_none=True)
+
+    @classmethod
+    def decode(cls, raw: str | None) -> ButtonValue:
+        try:
+            return cls.model_validate_json(raw or "")
+        except ValidationError:
+            raise DevexbotError("this button is from an older version of the bot; "
+                                "use the buttons on the current card") from None

@@ -1,0 +1,135 @@
+"""The FastAPI application, built by `create_app` from settings (never at import time)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+
+from devexbot import __version__, api
+from devexbot.answers import ErrorAnswer
+from devexbot.errors import DevexbotError
+from devexbot.services import Services, build_services
+from devexbot.settings import Settings, get_settings
+from devexbot.web import install_workspace
+from handlers import webhooks
+from handlers.slack import events as slack_events
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+    """The bot's HTTP application: webhooks, read API, health."""
+    services = services or build_services(settings or get_settings())
+    app = FastAPI(title="devexbot", version=__version__, docs_url="/api/docs",
+                  openapi_url="/api/openapi.json", redoc_url=None,
+                  lifespan=_lifespan(services))
+    app.state.services = services
+    app.include_router(webhooks.router)
+    app.include_router(slack_events.router)
+    app.include_router(api.router)
+    install_workspace(app, services)
+    _install_error_handlers(app)
+    _document_validation_errors(app)
+    return app
+
+
+def _lifespan(services: Services) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        socket_mode = None
+        if not services.slack_on:
+            log.info("Slack is off (SLACK_BOT_TOKEN is not set): cards are served on the "
+                     "web API only")
+        if services.worker is not None:
+            services.worker.start()
+        scheduler = services.scheduler
+        if scheduler is None:
+            from devexbot.scheduler import build_scheduler
+
+            scheduler = services.scheduler = build_scheduler(services)
+        scheduler.start()
+        if services.ticket_worker is not None:
+            services.ticket_worker.start()
+        if services.bolt is not None and services.settings.slack_app_token is not None:
+            from devexbot.slack.socket_mode import SocketModeConnection
+
+            socket_mode = SocketModeConnection(
+                services.bolt, services.settings.slack_app_token.get_secret_value())
+            socket_mode.start()
+            app.state.socket_mode = socket_mode
+        live = app.state.workspace.live
+        await live.start()
+        try:
+            yield
+        finally:
+            await live.stop()
+            if socket_mode is not None:
+                socket_mode.close()
+            if services.runner is not None:
+                services.runner.close()
+            scheduler.stop()
+            if services.worker is not None:
+                services.worker.stop()
+            if services.ticket_worker is not None:
+                services.ticket_worker.stop()
+            services.db.dispose()
+
+    return lifespan
+
+
+def _document_validation_errors(app: FastAPI) -> None:
+    """FastAPI documents a 422 as its list of errors; `_invalid` below answers one line."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                invalid = operation.get("responses", {}).get("422")
+                if invalid is not None:
+                    invalid["description"] = "a parameter is invalid: `name: reason`"
+                    invalid["content"] = {"application/json": {"schema": {
+                        "$ref": f"#/components/schemas/{ErrorAnswer.__name__}"}}}
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+        components[ErrorAnswer.__name__] = ErrorAnswer.model_json_schema()
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DevexbotError)
+    async def _known(request: Request, exc: DevexbotError) -> JSONResponse:
+        status = exc.status_code if 400 <= exc.status_code < 600 else 500
+        return JSONResponse({"detail": exc.message}, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "path"))
+        return JSONResponse({"detail": f"{where}: {first.get('msg')}"}, status_code=422)
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(request: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database unavailable on %s %s: %s", request.method, request.url.path,
+                  exc.orig)
+        return JSONResponse({"detail": "database unavailable, try again"}, status_code=503)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        error_id = uuid.uuid4().hex[:12]
+        log.exception("error %s on %s %s", error_id, request.method, request.url.path)
+        return JSONResponse({"detail": f"internal error (id {error_id})", "error_id": error_id},
+                            status_code=500)

@@ -1,0 +1,97 @@
+"""Reading and refreshing stored cards: slot state in, card JSON out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from correlation import Event, join
+from correlation.fold import build_card
+from correlation.tickets import TicketRules
+from devexbot.db.models import Card, utcnow
+
+BRANCH_CHARS = 255  # the column: PostgreSQL refuses longer, and the card's JSON has it whole
+
+
+def card_state(card: Card) -> dict[tuple[str, str, str], Event]:
+    events = (Event.from_dict(raw) for raw in card.state or ())
+    return {e.slot: e for e in events}
+
+
+def apply_events(
+    card: Card,
+    events: Iterable[Event],
+    *,
+    environment_order: Sequence[str] = (),
+    ticket_rules: TicketRules | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Join events into the card's state and refresh its JSON; True if the card changed.
+
+    A change marks the card dirty: the outbox will bring its Slack message up to date.
+    """
+    raw = {(r["source"], r["kind"], r["name"]): r for r in card.state or ()}
+    before = {slot: Event.from_dict(r) for slot, r in raw.items()}
+    state = join(before, events)
+    if all(before.get(slot) is event for slot, event in state.items()):
+        return False  # nothing new (a redelivery, or older news than the card has)
+    folded = build_card(card.repo, card.sha, state, environment_order=environment_order,
+                        ticket_rules=ticket_rules)
+    doc = folded.to_json()
+    card.state = [raw[slot] if before.get(slot) is state[slot] else state[slot].to_dict()
+                  for slot in sorted(state)]
+    if doc == card.doc:
+        return False
+    now = now or utcnow()
+    card.doc = doc
+    card.branch = folded.branch[:BRANCH_CHARS] if folded.branch else None
+    card.pr_number = folded.pull_request.number if folded.pull_request else None
+    card.superseded_by = folded.superseded_by
+    card.overall = folded.overall.value
+    card.updated_at = folded.updated_at or now
+    card.changed_at = now
+    card.version = (card.version or 0) + 1
+    if not card.dirty:
+        card.dirty, card.dirty_since = True, now
+    return True
+
+
+def card_json(card: Card) -> dict[str, Any]:
+    """The card as the API serves it (DESIGN.md's card model)."""
+    doc = dict(card.doc)
+    doc["slack"] = (
+        {"channel": card.slack_channel, "ts": card.slack_ts, "pending": card.dirty}
+        if card.slack_channel and card.slack_ts
+        else None
+    )
+    return doc
+
+
+def get_card(session: Session, repo: str, sha: str) -> Card | None:
+    return session.scalar(select(Card).where(Card.repo == repo.lower(), Card.sha == sha.lower()))
+
+
+def find_cards(
+    session: Session, *, repo: str | None = None, sha_prefix: str | None = None, limit: int = 20
+) -> list[Card]:
+    """Cards newest first (by the latest event time), optionally of one repo."""
+    query = select(Card).order_by(Card.updated_at.desc(), Card.id.desc()).limit(limit)
+    if repo:
+        query = query.where(Card.repo == repo.lower())
+    if sha_prefix:
+        query = query.where(Card.sha.startswith(sha_prefix.lower()))
+    return list(session.scalars(query))
+
+
+def mark_dirty(session: Session, card_id: int, now: datetime) -> None:
+    """Something besides its events changed what the card shows (a ticket's status, a
+    reply it owes): the outbox renders it again, even if a flush is under way."""
+    session.execute(
+        update(Card).where(Card.id == card_id).values(
+            dirty=True, dirty_since=func.coalesce(Card.dirty_since, now), changed_at=now,
+            version=Card.version + 1)
+    )

@@ -1,0 +1,283 @@
+"""`devexbot`: serve, db upgrade, jobs, check-config. Errors are one line on stderr and exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from devexbot import __version__
+from devexbot.config import BotConfig, load_config
+from devexbot.db import Database
+from devexbot.db.migrate import current_revision, head_revision, upgrade
+from devexbot.errors import ConfigError, DatabaseError, DevexbotError
+from devexbot.runbooks.registry import Runbooks, load_runbooks
+from devexbot.settings import Settings, load_settings
+
+log = logging.getLogger("devexbot")
+
+EXIT_USAGE = 2
+_ALL_INTERFACES = ("0.0.0.0", "::")  # noqa: S104 - names, to print a URL one can open
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    command: Callable[[argparse.Namespace], int] = args.command
+    try:
+        return command(args)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"devexbot: error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except DevexbotError as exc:
+        print(f"devexbot: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="devexbot", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"devexbot {__version__}")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the bot (HTTP server)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="interface to listen on (default 127.0.0.1; 0.0.0.0 for all)")
+    serve.add_argument("--port", type=int, default=None, help="port (default $PORT or 8000)")
+    serve.add_argument("--log-level", default="info",
+                       choices=["debug", "info", "warning", "error"])
+    serve.set_defaults(command=_serve)
+
+    demo = sub.add_parser("demo", help="run a bot that plays a realistic story: watch the cards")
+    demo.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    demo.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    demo.add_argument("--speed", type=float, default=1.0,
+                      help="play the story this many times faster (default 1: about 90 s)")
+    demo.add_argument("--log-level", default="warning",
+                      choices=["debug", "info", "warning", "error"])
+    demo.set_defaults(command=_demo)
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(required=True, metavar="ACTION")
+    db_upgrade = db_sub.add_parser("upgrade", help="create or upgrade the schema")
+    db_upgrade.set_defaults(command=_db_upgrade)
+
+    manifest = sub.add_parser("manifest", help="print the Slack app manifest (YAML)")
+    manifest.add_argument("--url", help="the bot's public base URL (https://devexbot.example.com)")
+    manifest.add_argument("--socket-mode", action="store_true",
+                          help="connect out over Socket Mode (no public URL needed)")
+    manifest.add_argument("--name", default="devexbot", help="the app's name in Slack")
+    manifest.add_argument("--command-per-runbook", metavar="RUNBOOK", action="append",
+                          default=[], help="also give this runbook a slash command of its own "
+                                           "(/RUNBOOK); repeat for several, or 'all'")
+    manifest.add_argument("--config", type=Path, default=None,
+                          help="config file naming the runbooks (default $DEVEXBOT_CONFIG)")
+    manifest.set_defaults(command=_manifest)
+
+    jobs = sub.add_parser("jobs", help="list the scheduled jobs: next run, last result")
+    jobs.set_defaults(command=_jobs)
+
+    check = sub.add_parser("check-config", help="validate the YAML config")
+    check.add_argument("path", nargs="?", type=Path,
+                       help="config file (default $DEVEXBOT_CONFIG or config/devexbot.yaml)")
+    check.set_defaults(command=_check_config)
+    return parser
+
+
+def _database(settings: Settings) -> Database:
+    return Database(settings.database_url)
+
+
+def _describe(settings: Settings) -> str:
+    return settings.database_url.split("://", 1)[0] + "://…" if "@" in settings.database_url \
+        else settings.database_url
+
+
+def prepare_schema(db: Database, settings: Settings) -> None:
+    """SQLite creates or upgrades its schema itself; PostgreSQL must be at head already."""
+    try:
+        if db.is_sqlite:
+            upgrade(db.engine)
+            return
+        current, head = current_revision(db.engine), head_revision()
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"cannot use database {_describe(settings)}: {_reason(exc)}") from None
+    if current != head:
+        raise DatabaseError(
+            f"database schema is at {current or 'nothing'}, this version needs {head}: "
+            "run `devexbot db upgrade`"
+        )
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from devexbot.app import create_app
+    from devexbot.services import build_services
+    from devexbot.serving import serve
+
+    _configure_logging(args.log_level)
+    settings = load_settings()
+    services = build_services(settings)
+    prepare_schema(services.db, settings)
+    port = args.port or settings.port
+    log.info("devexbot %s on http://%s:%d (database %s)", __version__, args.host, port,
+             _describe(settings))
+    serve(create_app(settings, services=services), host=args.host, port=port,
+          log_level=args.log_level)  # configures uvicorn's loggers
+    return 0
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import shutil
+    import signal
+    import socket
+    import tempfile
+    import threading
+
+    from devexbot.app import create_app
+    from devexbot.config import BotConfig
+    from devexbot.demo import DemoSecrets, play
+    from devexbot.demo.scenario import ENVIRONMENTS
+    from devexbot.services import build_services
+    from devexbot.serving import BotServer, server_config
+
+    if args.speed <= 0:
+        raise DevexbotError(f"--speed must be above 0 (got {args.speed})")
+    with socket.socket() as probe:
+        try:
+            probe.bind((args.host, args.port))
+        except OSError as exc:
+            raise DevexbotError(f"cannot listen on {args.host}:{args.port} ({exc.strerror}): "
+                                "give another --port") from None
+    _configure_logging(args.log_level)
+    folder = tempfile.mkdtemp(prefix="devexbot-demo-")
+    keys = DemoSecrets.generate()
+    # The demo's own bot: a throw-away database, its own secrets, Slack off.
+    settings = load_settings(
+        _env_file=None, database_url=f"sqlite:///{folder}/devexbot.db",
+        devexbot_config=Path(folder) / "devexbot.yaml", github_webhook_secret=keys.github,
+        jenkins_webhook_token=keys.jenkins, deploy_webhook_secret=keys.deploy)
+    services = build_services(settings, config=BotConfig(environments=ENVIRONMENTS))
+    try:
+        prepare_schema(services.db, settings)
+        app = create_app(settings, services=services)
+        server = BotServer(server_config(app, host=args.host, port=args.port,
+                                         log_level=args.log_level), app)
+        host = "127.0.0.1" if args.host in _ALL_INTERFACES else args.host
+        url = f"http://{host}:{args.port}/"
+        print(f"devexbot demo: open {url} to watch the cards build up (Ctrl-C stops it)",
+              flush=True)
+        stop = threading.Event()
+
+        def story() -> None:
+            while not server.started and not stop.wait(0.05):
+                pass
+            if stop.is_set():
+                return
+            sent = play(url, keys, speed=args.speed, stop=stop,
+                        say=lambda line: print(line, flush=True))
+            if not stop.is_set():
+                print(f"devexbot demo: the story is told ({sent} webhooks); the cards stay "
+                      f"at {url} until Ctrl-C", flush=True)
+
+        player = threading.Thread(target=story, name="demo-story", daemon=True)
+        player.start()
+        # uvicorn re-raises the SIGTERM it shut down on, to the handler it found: let that
+        # one return, so the throw-away database is removed below.
+        signal.signal(signal.SIGTERM, lambda signum, frame: None)
+        server.run()
+        stop.set()
+        player.join(5)
+    finally:
+        services.db.dispose()
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    db = _database(settings)
+    try:
+        upgrade(db.engine)
+        revision = current_revision(db.engine)
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"cannot upgrade {_describe(settings)}: {_reason(exc)}") from None
+    print(f"database {_describe(settings)} is at revision {revision}")
+    return 0
+
+
+def _jobs(args: argparse.Namespace) -> int:
+    from devexbot.scheduler.listing import job_lines
+
+    settings = load_settings()
+    db = _database(settings)
+    try:
+        lines = job_lines(db)
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"cannot read the jobs from {_describe(settings)}: "
+                            f"{_reason(exc)}") from None
+    finally:
+        db.dispose()
+    print("\n".join(lines))
+    return 0
+
+
+def _manifest(args: argparse.Namespace) -> int:
+    from devexbot.slack.manifest import manifest_yaml
+
+    if not args.url and not args.socket_mode:
+        raise DevexbotError("give the bot's public URL (--url https://...) or --socket-mode")
+    if args.url and not args.url.startswith(("https://", "http://")):
+        raise DevexbotError(f"--url must start with https:// (got {args.url!r})")
+    runbooks = []
+    if args.command_per_runbook:
+        config = load_config(args.config or load_settings().devexbot_config, required=True)
+        known = _runbooks(config, check_files=False)
+        wanted = [c.name for c in known] if "all" in args.command_per_runbook \
+            else args.command_per_runbook
+        for name in wanted:
+            command = known.get(name)
+            if command is None:
+                raise DevexbotError(f"--command-per-runbook {name}: the config has no such "
+                                    f"runbook (it has: {', '.join(c.name for c in known)})")
+            runbooks.append(command)
+    sys.stdout.write(manifest_yaml(public_url=args.url, socket_mode=args.socket_mode,
+                                   name=args.name, runbooks=runbooks))
+    return 0
+
+
+def _runbooks(config: BotConfig, *, check_files: bool) -> Runbooks:
+    from handlers.slack import builtin_subcommands
+
+    return load_runbooks(config, reserved=builtin_subcommands(), check_files=check_files)
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    path = args.path or load_settings().devexbot_config
+    config = load_config(path, required=True)
+    runbooks = _runbooks(config, check_files=True)
+    print(
+        f"{path}: OK ({len(config.routes)} routes, {len(config.people)} people, "
+        f"{len(config.environments)} environments, {len(runbooks)} runbooks)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""Persistence: SQLAlchemy 2 models, engines and Alembic migrations."""
+
+from devexbot.db.engine import Database
+from devexbot.db.models import (
+    ActionClaim,
+    ApprovalDecision,
+    AuditEntry,
+    Base,
+    Card,
+    CommitRange,
+    Delivery,
+    EnvironmentState,
+    EventRecord,
+    Notification,
+    RunbookRun,
+    RunbookSlot,
+    SchedulerJob,
+    SchedulerResult,
+    Subscription,
+    TicketInfo,
+    TicketUpdate,
+)
+
+__all__ = [
+    "ActionClaim", "ApprovalDecision", "AuditEntry",
+    "Base", "Card", "CommitRange", "Database", "Delivery", "EnvironmentState", "EventRecord",
+    "Notification", "RunbookRun", "RunbookSlot", "SchedulerJob", "SchedulerResult",
+    "Subscription", "TicketInfo", "TicketUpdate",
+]

@@ -1,0 +1,25 @@
+"""Alembic environment: the engine comes from devexbot (see devexbot.db.migrate)."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from devexbot.db.models import Base
+
+engine = context.config.attributes.get("engine")
+if engine is None:  # `alembic` run by hand: use the settings' database
+    from devexbot.db.engine import make_engine
+    from devexbot.settings import get_settings
+
+    engine = make_engine(get_settings().database_url)
+
+with engine.connect() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+    connection.commit()

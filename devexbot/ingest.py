@@ -1,0 +1,224 @@
+"""Storing a webhook delivery: dedupe, append its events, join them into their cards.
+
+Everything for one delivery happens in one transaction (shared with the deliveries that
+queued up beside it), so a failure leaves no half-written rows, and the delivery id's unique
+constraint makes a redelivery a no-op even under races.
+No Slack or GitHub call happens here; changed cards are only marked dirty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import insert, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from correlation import Event
+from correlation.tickets import TicketRules
+from devexbot.cards import apply_events
+from devexbot.db import Card, Database, Delivery, EventRecord
+from devexbot.db.models import utcnow
+from devexbot.group_commit import GroupCommit
+
+log = logging.getLogger(__name__)
+
+# Column sizes (devexbot.db.models): PostgreSQL refuses a longer value, SQLite stores it.
+EVENT_TYPE_CHARS = 64
+EVENT_NAME_CHARS = 255
+
+Outcome = Literal["stored", "ignored", "unparsed", "unattached", "duplicate"]
+IngestHook = Callable[[Session, Card, Sequence[Event], datetime], None]
+"""Runs in the delivery's transaction for each card it touched, after its events are
+joined: keeps derived tables current (what is live where, ticket updates owed). Database
+writes only: no network call happens in ingest."""
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    outcome: Outcome
+    changed_cards: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One delivery, as a webhook handler read it."""
+
+    source: str
+    delivery_id: str
+    event_type: str
+    events: Sequence[Event]
+    payload: Any = None
+    parse_error: str | None = None
+    unattached: str | None = None
+
+    @property
+    def outcome(self) -> Outcome:
+        if self.parse_error:
+            return "unparsed"
+        if self.unattached:
+            return "unattached"
+        return "stored" if self.events else "ignored"
+
+
+class Ingest:
+    """Takes parsed deliveries into the database.
+
+    Deliveries are written by one thread, as many to a transaction as have queued up while
+    the previous one committed (`GroupCommit`): the caller's answer still waits for its own
+    delivery's commit, but under load a card touched by several deliveries is folded once and
+    the database commits once per batch instead of once per delivery.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        environment_order: Sequence[str] = (),
+        ticket_rules: TicketRules | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.environment_order = tuple(environment_order)
+        self.ticket_rules = ticket_rules
+        self.clock = clock
+        self.on_change: Callable[[], None] | None = None  # e.g. wake the outbox
+        self.hooks: list[IngestHook] = []
+        # One writer thread: more (tried on PostgreSQL, to overlap commits) only made
+        # smaller batches contend for the interpreter: bench/ingest_floor.py measured it.
+        self._writer: GroupCommit[Submission, IngestResult] = GroupCommit(
+            self.store, name="ingest")
+
+    def record(self, **delivery: Any) -> IngestResult:
+        """Store one delivery (see `Submission`); a delivery id seen before changes nothing.
+
+        `parse_error` says why a delivery could not be read, `unattached` why it belongs
+        to no commit (a Jenkins build of no commit): either way its payload is kept, so it
+        can be looked at, and replayed after a fix.
+        """
+        return self._writer.submit(Submission(**delivery)).result()
+
+    async def record_async(self, **delivery: Any) -> IngestResult:
+        """`record` for a request handler: waits for the commit without holding a thread."""
+        return await asyncio.wrap_future(self._writer.submit(Submission(**delivery)))
+
+    def store(self, batch: Sequence[Submission]) -> list[IngestResult]:
+        """Store deliveries in one transaction; their results, in order."""
+        now = self.clock()
+        results = [IngestResult("duplicate")] * len(batch)  # until stored below
+        with self.db.write() as session:
+            stored = self._claim_deliveries(session, batch, now)
+            changed = self._apply(session, [(stored[i], batch[i]) for i in sorted(stored)], now)
+        for i in stored:
+            delivery = batch[i]
+            keys = {(e.repo, e.sha) for e in delivery.events}
+            results[i] = IngestResult(delivery.outcome, sorted(keys & changed))
+            if delivery.parse_error:
+                log.warning("%s delivery %s (%s) stored unparsed: %s", delivery.source,
+                            delivery.delivery_id, delivery.event_type, delivery.parse_error)
+            elif delivery.unattached:
+                log.info("%s delivery %s (%s) attaches to no card: %s", delivery.source,
+                         delivery.delivery_id, delivery.event_type, delivery.unattached)
+        if changed and self.on_change is not None:
+            self.on_change()
+        return results
+
+    def _claim_deliveries(
+        self, session: Session, batch: Sequence[Submission], now: datetime
+    ) -> dict[int, int]:
+        """Insert the deliveries not seen before; {index in batch: delivery row id}."""
+        first: dict[tuple[str, str], int] = {}
+        for i, delivery in enumerate(batch):
+            first.setdefault((delivery.source, delivery.delivery_id), i)
+        rows = [
+            {
+                "source": batch[i].source,
+                "delivery_id": batch[i].delivery_id,
+                "event_type": batch[i].event_type[:EVENT_TYPE_CHARS],
+                "outcome": batch[i].outcome,
+                "detail": batch[i].parse_error or batch[i].unattached,
+                "payload": batch[i].payload if (batch[i].parse_error or batch[i].unattached)
+                else None,
+                "received_at": now,
+            }
+            for i in sorted(first.values(), key=lambda i: (batch[i].source, batch[i].delivery_id))
+        ]  # in one order everywhere: two writers' batches cannot deadlock on the same ids
+        stmt = (_dialect_insert(session)(Delivery.__table__)
+                .on_conflict_do_nothing(index_elements=["source", "delivery_id"])
+                .returning(Delivery.source, Delivery.delivery_id, Delivery.id))
+        inserted = session.connection().execute(stmt, rows).all()
+        return {first[(source, delivery_id)]: pk for source, delivery_id, pk in inserted}
+
+    def _apply(
+        self, session: Session, deliveries: Sequence[tuple[int, Submission]], now: datetime
+    ) -> set[tuple[str, str]]:
+        by_card: dict[tuple[str, str], list[tuple[int, Event]]] = defaultdict(list)
+        for delivery_pk, delivery in deliveries:
+            for event in delivery.events:
+                by_card[(event.repo, event.sha)].append((delivery_pk, event))
+        if not by_card:
+            return set()
+        cards = _lock_cards(session, sorted(by_card), now=now)
+        session.connection().execute(insert(EventRecord), [
+            {
+                "delivery_pk": delivery_pk,
+                "card_id": cards[key].id,
+                "repo": e.repo,
+                "sha": e.sha,
+                "source": e.source,
+                "kind": e.kind,
+                "name": e.name[:EVENT_NAME_CHARS],  # the card keeps it whole
+                "status": e.status.value if e.status else None,
+                "at": e.at,
+                "data": dict(e.data),
+                "stored_at": now,
+            }
+            for key in sorted(by_card)
+            for delivery_pk, e in by_card[key]
+        ])
+        changed = set()
+        for key in sorted(by_card):
+            card, events = cards[key], [e for _, e in by_card[key]]
+            if apply_events(card, events, environment_order=self.environment_order,
+                            ticket_rules=self.ticket_rules, now=now):
+                changed.add(key)
+            for hook in self.hooks:
+                hook(session, card, events, now)
+        return changed
+
+
+def _dialect_insert(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def _lock_cards(
+    session: Session, keys: Sequence[tuple[str, str]], *, now: datetime
+) -> dict[tuple[str, str], Card]:
+    """The cards of these (repo, sha) keys, created if new, locked for this transaction.
+
+    Keys are sorted and rows locked in that order, so two replicas' transactions touching
+    the same cards cannot deadlock on PostgreSQL.
+    """
+    session.connection().execute(
+        _dialect_insert(session)(Card.__table__).on_conflict_do_nothing(
+            index_elements=["repo", "sha"]),
+        [{"repo": repo, "sha": sha, "state": [], "doc": {}, "overall": "neutral",
+          "updated_at": now, "created_at": now, "changed_at": now, "version": 0,
+          "dirty": False} for repo, sha in keys],
+    )
+    found = session.scalars(
+        select(Card).where(tuple_(Card.repo, Card.sha).in_(keys))
+        .order_by(Card.repo, Card.sha)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    cards = {(card.repo, card.sha): card for card in found}
+    assert len(cards) == len(keys)
+    return cards

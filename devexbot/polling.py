@@ -1,0 +1,39 @@
+"""A background thread that runs one job again and again: woken at once by news in this
+process, and polling so it sees what other replicas wrote."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+
+class PollingWorker:
+    def __init__(self, job: Callable[[], object], *, name: str, poll: float) -> None:
+        self._job, self.name, self.poll = job, name, poll
+        self._wake, self._stop = threading.Event(), threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.poll)
+            self._wake.clear()
+            try:
+                self._job()
+            except Exception:
+                log.exception("%s failed; retrying", self.name)

@@ -1,0 +1,255 @@
+"""The scheduler's work on cards: nudges in a card's thread, expired approval requests and
+stuck checks noted on the card. `nudges` decides; this module reads cards and acts.
+
+Notes are stamps: events of the card (source `devexbot`, kind `stamp`) that name the slot
+they are about, so the fold drops them as soon as that slot has news, and they publish and
+survive restarts like any other news. A note's event carries the time of the news it is
+about, not the time it was written, so it never makes a card look newer than it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from correlation import Event
+from correlation.card import CommitCard, DeploymentLine
+from correlation.events import Slot
+from correlation.fold import build_card
+from correlation.reminders import render_approval_nudge, render_review_nudge
+from devexbot.cards import card_state
+from devexbot.db import Card, Notification
+from devexbot.scheduler.calendar import WorkingCalendar
+from devexbot.scheduler.nudges import (
+    CardNote,
+    Nudge,
+    NudgeSubject,
+    due_nudges,
+    expired_approvals,
+    stuck_checks,
+    waits_for_review,
+)
+
+if TYPE_CHECKING:
+    from devexbot.services import Services
+
+log = logging.getLogger(__name__)
+
+LOOKBACK = timedelta(days=14)  # cards with no news for longer are left alone
+SEND_BUDGET = 60.0  # seconds a run may wait for Slack's pacing; the rest goes next run
+_LIVE = ("waiting", "running", "pending", "failure")
+
+Approvers = Callable[[CommitCard, DeploymentLine], Sequence[str]]
+"""Who may approve a deployment, as Slack user or group ids (the approval policy)."""
+
+
+@dataclass
+class _Row:
+    id: int
+    card: CommitCard
+    state: dict[Slot, Event]
+    channel: str | None
+    ts: str | None
+    subject: NudgeSubject
+
+
+@dataclass
+class _Tally:
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, what: str, n: int = 1) -> None:
+        self.counts[what] = self.counts.get(what, 0) + n
+
+    def summary(self) -> str:
+        return ", ".join(f"{what}: {n}" for what, n in self.counts.items() if n) or "nothing due"
+
+
+class CardJobs:
+    """Nudges and notes for the cards of the last `LOOKBACK` days."""
+
+    def __init__(self, services: Services, *, approvers: Approvers | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.services = services
+        self.approvers = approvers
+        self.sleep = sleep
+        self.calendar = WorkingCalendar.of(services.config.schedule)
+
+    def nudge(self, now: datetime) -> str:
+        """Send the nudges due now and mark expired approval requests; says what it did."""
+        tally = _Tally()
+        rows = list(self._rows(now))
+        for row in rows:
+            for note in expired_approvals(row.card, now, row.subject.schedule):
+                self._stamp(row, note, now)
+                tally.add("expired approval requests")
+        outbox = self.services.outbox
+        if outbox is None:
+            return tally.summary() + " (Slack is off: no nudges)"
+        deadline = time.monotonic() + SEND_BUDGET
+        for row in rows:
+            if row.ts is None or row.channel is None:
+                continue  # no message to reply under
+            for nudge in due_nudges(row.subject, now, self.calendar):
+                outcome = self._send(row, nudge, deadline)
+                if outcome == "sent":
+                    tally.add(f"{nudge.kind} nudges")
+                elif outcome == "deferred":
+                    tally.add("nudges left for the next run")
+        return tally.summary()
+
+    def mark_stuck(self, now: datetime) -> str:
+        """Note on each card the checks running without news for too long."""
+        tally = _Tally()
+        for row in self._rows(now):
+            for note in stuck_checks(row.card, now, row.subject.schedule):
+                self._stamp(row, note, now)
+                tally.add("stuck checks noted")
+        return tally.summary()
+
+    # --- reading ------------------------------------------------------------------------
+
+    def _rows(self, now: datetime) -> Iterator[_Row]:
+        services = self.services
+        with services.db.read() as session:
+            cards = list(session.scalars(
+                select(Card)
+                .where(Card.superseded_by.is_(None), Card.updated_at >= now - LOOKBACK,
+                       or_(Card.pr_number.is_not(None), Card.overall.in_(_LIVE)))
+                .order_by(Card.id)
+            ))
+            sent = self._sent(session, [c.id for c in cards])
+            for row in cards:
+                if not row.doc:
+                    continue  # created, never folded (its first delivery rolled back)
+                state = card_state(row)
+                card = build_card(row.repo, row.sha, state,
+                                  environment_order=services.config.environments)
+                destination = services.router.destination(session, row.doc)
+                schedule = services.config.schedule.for_route(
+                    destination.route if destination else None)
+                subject = NudgeSubject(card=card, schedule=schedule,
+                                       sent=frozenset(sent.get(row.id, ())))
+                if waits_for_review(card):
+                    subject = _with_review(session, subject, state)
+                yield _Row(row.id, card, state, row.slack_channel, row.slack_ts, subject)
+
+    @staticmethod
+    def _sent(session: Session, card_ids: list[int]) -> dict[int, set[str]]:
+        sent: dict[int, set[str]] = {}
+        for start in range(0, len(card_ids), 500):
+            for card_id, key in session.execute(
+                select(Notification.card_id, Notification.key).where(
+                    Notification.card_id.in_(card_ids[start:start + 500]),
+                    Notification.key.startswith("nudge:"))
+            ):
+                sent.setdefault(card_id, set()).add(key)
+        return sent
+
+    # --- acting -------------------------------------------------------------------------
+
+    def _send(self, row: _Row, nudge: Nudge, deadline: float) -> str:
+        """`sent`, `duplicate` (another replica sent it), or `deferred` past the budget."""
+        from devexbot.slack.outbox import Deferred
+
+        outbox = self.services.outbox
+        assert outbox is not None and row.channel is not None
+        message = self._message(row, nudge)
+        while True:
+            try:
+                sent = outbox.reply_once(row.id, row.channel, row.ts, [nudge.key], message)
+                return "sent" if sent else "duplicate"
+            except Deferred as wait:
+                if time.monotonic() + wait.seconds > deadline:
+                    return "deferred"
+                self.sleep(wait.seconds)
+
+    def _message(self, row: _Row, nudge: Nudge) -> Any:
+        people, card = self.services.people, row.card
+        if nudge.kind == "review":
+            pr, author = card.pull_request, card.author
+            login = (pr.author if pr else None) or (author.login if author else None)
+            return render_review_nudge(
+                card, reviewers=self._slack_ids(nudge.logins),
+                author=people.slack_id(login=login, email=author.email if author else None),
+                waited=nudge.waited, number=nudge.number, of=nudge.limit)
+        assert nudge.environment is not None
+        deployment = next(d for d in card.deployments if d.environment == nudge.environment)
+        mentions = (list(self.approvers(card, deployment)) if self.approvers is not None
+                    else self._slack_ids(nudge.logins))
+        return render_approval_nudge(card, environment=nudge.environment, mentions=mentions,
+                                     waited=nudge.waited, number=nudge.number, of=nudge.limit,
+                                     expires_in=nudge.expires_in)
+
+    def _slack_ids(self, logins: Sequence[str]) -> list[str]:
+        found = (self.services.people.slack_id(login=login) for login in logins)
+        return [slack_id for slack_id in found if slack_id]
+
+    def _stamp(self, row: _Row, note: CardNote, now: datetime) -> None:
+        """Record the note as a stamp of the card that lasts until its slot has news."""
+        about = _slot_of(row.state, note)
+        if about is None:
+            return
+        seen_at = row.state[about].at
+        data = {"action": note.action, "text": note.text, "by": None,
+                "until_news_of": list(about), "seen_at": seen_at.isoformat()}
+        # Notes on one thing replace each other: a note on later news, or written later, wins.
+        generation = (int(seen_at.timestamp()), int(now.timestamp()))
+        event = Event(repo=row.card.repo, sha=row.card.sha, source="devexbot", kind="stamp",
+                      name=note.name, at=seen_at, data=data, generation=generation)
+        digest = hashlib.sha256("\0".join(
+            [row.card.repo, row.card.sha, note.name, note.text, seen_at.isoformat()]
+        ).encode()).hexdigest()
+        self.services.ingest.record(source="devexbot", delivery_id=f"note:{digest}",
+                                    event_type="stamp", events=[event])
+
+
+def _with_review(session: Session, subject: NudgeSubject,
+                 state: dict[Slot, Event]) -> NudgeSubject:
+    """The subject with since when its PR waits for review, and who is asked to."""
+    card = subject.card
+    pr = card.pull_request
+    assert pr is not None
+    pr_event = state.get(("github", "pr", str(pr.number)))
+    data = pr_event.data if pr_event else {}
+    since = _parse(data.get("created_at")) or (pr_event.at if pr_event else None)
+    # Marked ready (or reopened) later, perhaps on an earlier head: the clock starts there.
+    for other in session.scalars(
+        select(Card.state).where(Card.repo == card.repo, Card.pr_number == pr.number)
+    ):
+        for raw in other or ():
+            if raw.get("kind") == "pr_ready" and raw.get("name") == str(pr.number):
+                ready = Event.from_dict(raw).at
+                since = max(since, ready) if since else ready
+    reviewers = tuple(str(r) for r in data.get("requested_reviewers") or ())
+    return NudgeSubject(card=card, schedule=subject.schedule, sent=subject.sent,
+                        review_since=since, requested_reviewers=reviewers)
+
+
+def _slot_of(state: dict[Slot, Event], note: CardNote) -> Slot | None:
+    """The slot a note is about: its check's, or the newest approval or deployment slot of
+    its environment."""
+    if note.check is not None:
+        return note.check if note.check in state else None
+    env = (note.environment or "").casefold()
+    candidates = [e for e in state.values()
+                  if e.kind in ("approval", "deployment") and e.name.casefold() == env]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda e: (e.at, e.kind == "approval")).slot
+
+
+def _parse(value: object) -> datetime | None:
+    from correlation.events import ParseError, parse_time
+
+    try:
+        return parse_time(value) if value else None
+    except ParseError:
+        return None

@@ -1,0 +1,253 @@
+"""The running bot's parts, built once by `build_services` and handed to the edges."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from fastapi import Request
+from slack_sdk import WebClient
+from sqlalchemy import func, select
+
+from correlation.tickets import TicketRules
+from devexbot.approvals.teams import GitHubTeams
+from devexbot.commit_ranges import CommitRanges
+from devexbot.config import BotConfig, load_config
+from devexbot.db import Card, Database
+from devexbot.db.models import utcnow
+from devexbot.github_api import GitHubApi
+from devexbot.ingest import Ingest
+from devexbot.metrics import Metrics
+from devexbot.runbooks.registry import Runbooks, load_runbooks
+from devexbot.runbooks.runs import RunStore
+from devexbot.settings import Settings
+from devexbot.slack.authz import Authorizer
+from devexbot.slack.metered import MeteredWebClient
+from devexbot.slack.people import People
+from devexbot.slack.routing import CardRouter
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+
+    from correlation.card import CommitCard, DeploymentLine
+    from devexbot.runbooks.runner import RunbookRunner
+    from devexbot.scheduler import RunbookLauncher as ScheduledRunbookLauncher
+    from devexbot.scheduler import ScheduledRunbook, Scheduler
+    from devexbot.scheduler.card_jobs import Approvers
+    from devexbot.slack.outbox import Outbox, OutboxPolicy, OutboxWorker
+    from devexbot.slack.pacing import Pacing
+    from devexbot.tickets.directory import TicketDirectory
+    from devexbot.tickets.jira import JiraClient
+    from devexbot.tickets.worker import TicketPolicy, TicketWorker
+
+log = logging.getLogger(__name__)
+
+SLACK_TIMEOUT = 10  # seconds for one Web API call
+
+
+class RunbookLauncher(Protocol):
+    """What a card button needs of the runbooks: start a command on someone's behalf."""
+
+    def launch(self, command: str, args: Mapping[str, str], *, user_id: str,
+               channel_id: str | None, thread_ts: str | None) -> str:
+        """Start the run and say so in a line for the clicker; DevexbotError if it cannot."""
+        ...
+
+
+@dataclass
+class Services:
+    settings: Settings
+    config: BotConfig
+    db: Database
+    ingest: Ingest
+    router: CardRouter
+    authorizer: Authorizer
+    people: People
+    metrics: Metrics
+    runbooks: Runbooks
+    runs: RunStore
+    github: GitHubApi | None = None
+    teams: GitHubTeams | None = None
+    slack_client: WebClient | None = None
+    outbox: Outbox | None = None
+    worker: OutboxWorker | None = None
+    bolt: App | None = None
+    runbook_launcher: RunbookLauncher | None = None  # runbook buttons start runs here
+    runner: RunbookRunner | None = None
+    scheduler: Scheduler | None = None  # built and started by the app's lifespan
+    # Wired by the runbook and approval features: who may approve (for reminders), and the
+    # commands with a `schedule:` and what starts them.
+    approvers: Approvers | None = None
+    scheduled_runbooks: list[ScheduledRunbook] = field(default_factory=list)
+    scheduled_runbook_launcher: ScheduledRunbookLauncher | None = None
+    ticket_rules: TicketRules | None = None
+    ranges: CommitRanges | None = None
+    jira: JiraClient | None = None
+    tickets: TicketDirectory | None = None
+    ticket_worker: TicketWorker | None = None
+
+    @property
+    def slack_on(self) -> bool:
+        return self.slack_client is not None
+
+
+def build_services(
+    settings: Settings,
+    *,
+    config: BotConfig | None = None,
+    outbox_policy: OutboxPolicy | None = None,
+    ticket_policy: TicketPolicy | None = None,
+) -> Services:
+    """Connect the parts: config, database, ingest, Slack when a bot token is set, the
+    issue tracker when Jira is configured."""
+    from devexbot.card_extras import CardExtras
+    from devexbot.deploy_contents import DeployContentsNotes
+    from devexbot.environments import record_deployments
+    from devexbot.failure_logs import FailureLogs
+    from devexbot.slack.outbox import Outbox, OutboxPolicy, OutboxWorker
+    from devexbot.tickets.directory import TicketDirectory
+    from devexbot.tickets.jira import JiraClient
+    from devexbot.tickets.updates import DeployTicketUpdates
+    from devexbot.tickets.worker import TicketPolicy, TicketUpdater, TicketWorker
+    from handlers.slack import builtin_subcommands
+
+    config = config if config is not None else load_config(settings.devexbot_config)
+    runbooks = load_runbooks(config, reserved=builtin_subcommands())
+    db = Database(settings.database_url)
+    metrics = Metrics()
+    client = None
+    if settings.slack_bot_token is not None:
+        client = MeteredWebClient(metrics=metrics,
+                                  token=settings.slack_bot_token.get_secret_value(),
+                                  base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT)
+    rules = config.tickets.rules(settings.jira_url)
+    services = Services(
+        settings=settings,
+        config=config,
+        db=db,
+        ingest=Ingest(db, environment_order=config.environments, ticket_rules=rules),
+        router=CardRouter(config.routes, settings.slack_default_channel),
+        authorizer=Authorizer(client),
+        people=People(config.people, client),
+        metrics=metrics,
+        runbooks=runbooks,
+        runs=RunStore(db),
+        slack_client=client,
+        github=GitHubApi(settings),
+        ticket_rules=rules,
+        jira=JiraClient.from_settings(settings),
+    )
+    services.teams = GitHubTeams(services.github)
+    services.ingest.hooks.append(record_deployments)
+    services.ranges = CommitRanges(db, services.github)
+    if services.jira is not None:
+        services.tickets = TicketDirectory(db, services.jira, ttl=config.tickets.cache_ttl)
+        services.ingest.hooks.append(DeployTicketUpdates(config.tickets))
+        services.ticket_worker = TicketWorker(TicketUpdater(
+            db, services.jira, directory=services.tickets,
+            policy=ticket_policy or TicketPolicy()))
+    if client is not None:
+        metrics.watch_outbox(lambda: oldest_dirty(db), utcnow)
+        services.outbox = Outbox(db, client, services.router, services.people,
+                                 policy=outbox_policy or OutboxPolicy(),
+                                 environment_order=config.environments, config=config,
+                                 logs=FailureLogs(settings, services.github),
+                                 extras=CardExtras(services.tickets, DeployContentsNotes(
+                                     db, services.ranges, rules)),
+                                 ticket_rules=rules)
+        services.worker = OutboxWorker(services.outbox)
+        services.runner = build_runner(services, client, services.outbox.pacing)
+        from devexbot.runbooks.launcher import RunnerLauncher, ScheduledLauncher
+
+        services.runbook_launcher = RunnerLauncher(services.runbooks, services.runner)
+        services.scheduled_runbook_launcher = ScheduledLauncher(services.runbooks,
+                                                                services.runner)
+        services.scheduled_runbooks = scheduled_runbooks(config)
+        services.approvers = policy_approvers(services)
+        from handlers.slack import build_bolt_app
+
+        services.bolt = build_bolt_app(services)
+    services.ingest.on_change = _waker(services)
+    return services
+
+
+def scheduled_runbooks(config: BotConfig) -> list[ScheduledRunbook]:
+    """The commands with a `schedule:`, for the scheduler."""
+    from devexbot.scheduler import ScheduledRunbook
+
+    return [ScheduledRunbook(command=name, cron=spec.schedule, channel=spec.channels[0])
+            for name, spec in config.commands.items() if spec.schedule and spec.channels]
+
+
+def policy_approvers(services: Services) -> Approvers:
+    """Who the approval nudges mention: the policy's Slack users and groups, and its
+    `github:` logins through the people map."""
+
+    def approvers(card: CommitCard, deployment: DeploymentLine) -> list[str]:
+        policy = services.config.approvals.get(deployment.environment)
+        if policy is None:
+            return []
+        found = []
+        for principal in policy.approvers:
+            if principal[:1] in ("U", "W", "S"):
+                found.append(principal)
+            elif principal.startswith("github:"):
+                slack = services.people.slack_id(login=principal.removeprefix("github:"))
+                if slack:
+                    found.append(slack)
+        return found
+
+    return approvers
+
+
+def build_runner(services: Services, client: WebClient, pacing: Pacing) -> RunbookRunner:
+    """The runbook runner with its three executors."""
+    from devexbot.runbooks.executors.jenkins import JenkinsAccess, JenkinsExecutor
+    from devexbot.runbooks.executors.local import LocalExecutor
+    from devexbot.runbooks.executors.python import PythonExecutor
+    from devexbot.runbooks.runner import RunbookRunner
+
+    settings, options = services.settings, services.config.runbooks
+    access = None
+    if settings.jenkins_url:
+        token = settings.jenkins_api_token
+        access = JenkinsAccess(settings.jenkins_url, settings.jenkins_user,
+                               token.get_secret_value() if token else None)
+    return RunbookRunner(
+        store=services.runs, authorizer=services.authorizer, client=client, pacing=pacing,
+        settings=options,
+        executors={
+            "local": LocalExecutor(kill_grace=options.kill_grace),
+            "jenkins": JenkinsExecutor(access, poll=options.jenkins_poll,
+                                       kill_grace=options.kill_grace),
+            "python": PythonExecutor(kill_grace=options.kill_grace),
+        })
+
+
+def oldest_dirty(db: Database) -> datetime | None:
+    """When the oldest card Slack does not show yet became dirty (None: Slack is current)."""
+    with db.read() as session:
+        since: datetime | None = session.scalar(
+            select(func.min(Card.dirty_since)).where(Card.dirty.is_(True)))
+        return since
+
+
+def _waker(services: Services) -> Callable[[], None] | None:
+    """Ingest's news wakes the outbox and the ticket updates."""
+    workers = [w for w in (services.worker, services.ticket_worker) if w is not None]
+    if not workers:
+        return None
+
+    def wake() -> None:
+        for worker in workers:
+            worker.wake()
+
+    return wake
+
+
+def services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services

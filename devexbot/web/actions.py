@@ -1,0 +1,71 @@
+"""The card buttons on the web: the same actions as in Slack, taken as the signed-in Slack
+user, through the same path (permissions, claims, stamps, audit)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+
+from devexbot.actions.core import Click, actions
+from devexbot.actions.ids import ActionId, ButtonValue
+from devexbot.answers import refusals
+from devexbot.errors import DevexbotError, RequestError
+from devexbot.web.workspace import workspace_of
+
+router = APIRouter(tags=["workspace"])
+
+NEEDS_SLACK = {ActionId.REJECT}  # asks for a reason in a Slack modal
+
+# The card page's buttons post here with their id and value in the query string.
+SENT = {"parameters": [
+    {"name": "id", "in": "query", "required": True, "schema": {"type": "string"},
+     "description": "the button's action id (`card.merge`, `card.retry`, ...)"},
+    {"name": "v", "in": "query", "required": True, "schema": {"type": "string"},
+     "description": "the button's value, as the card page renders it"},
+]}
+ANSWERS: dict[int | str, dict[str, Any]] = {
+    303: {"description": "back to the card, with what happened as `?notice=`; to /login "
+                         "when nobody is signed in",
+          "headers": {"Location": {"schema": {"type": "string"}}}},
+    **refusals({400: "not a button of this card", 403: "posted from another site"}),
+}
+
+
+@router.post("/cards/{owner}/{repo}/{sha}/actions", openapi_extra=SENT,
+             status_code=303, response_class=RedirectResponse, responses=ANSWERS)
+async def act(owner: str, repo: str, sha: str, request: Request) -> Response:
+    """A card button pressed on the web, taken as the signed-in Slack user."""
+    workspace = workspace_of(request)
+    viewer = workspace.require_viewer(request)
+    back = f"/cards/{owner}/{repo}/{sha}"
+    _same_origin(request)
+    if viewer.via != "slack" or not viewer.subject.startswith(("U", "W")):
+        return _back(back, "Sign in with Slack to act on cards: the bot acts as your Slack "
+                           "user, with your permissions.")
+    try:
+        action = ActionId(request.query_params.get("id", "").split(":", 1)[0])
+        value = ButtonValue.decode(request.query_params.get("v"))
+    except (ValueError, DevexbotError):
+        raise RequestError(400, "not a button of this card") from None
+    if (value.repo, value.sha) != (f"{owner}/{repo}".lower(), sha.lower()):
+        raise RequestError(400, "the button belongs to another card")
+    if action in NEEDS_SLACK:
+        return _back(back, "Reject from the Slack message: it asks for the reason.")
+    click = Click(action=action, value=value, user_id=viewer.subject, extra={"via": "web"})
+    reply = await run_in_threadpool(actions.run, workspace.services, click)
+    return _back(back, reply)
+
+
+def _same_origin(request: Request) -> None:
+    """A form post from another site is refused (the session cookie is SameSite=Lax too)."""
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    if origin and urlsplit(origin).netloc != request.headers.get("host"):
+        raise RequestError(403, "cross-site request refused")
+
+
+def _back(path: str, notice: str) -> Response:
+    return RedirectResponse(f"{path}?{urlencode({'notice': notice})}", status_code=303)

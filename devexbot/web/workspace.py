@@ -1,0 +1,114 @@
+"""The web workspace's parts, built once per app: templates, sessions, live cards."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+from starlette.responses import Response
+
+from correlation.checklist import STATUS_EMOJI
+from correlation.fold import build_card
+from correlation.status import Status
+from devexbot.actions.buttons import card_actions
+from devexbot.cards import card_state
+from devexbot.db import Card
+from devexbot.services import Services
+from devexbot.web.access import LoginRequired, Sessions, Viewer, viewer_of
+from devexbot.web.live import Change, LiveCards
+from devexbot.web.view import CardView, WebAction, card_view, web_action
+
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+
+# No inline script or style, nothing from another origin: the bot serves everything.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+class Workspace:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.templates = Jinja2Templates(directory=str(TEMPLATES))
+        env = self.templates.env
+        env.globals["status_emoji"] = {s.value: e for s, e in STATUS_EMOJI.items()}
+        env.globals["statuses"] = [s.value for s in Status]
+        env.filters["iso"] = _iso
+        env.filters["clock"] = _clock
+        self.sessions = Sessions(services.settings)
+        self.slack_team: str | None = None  # the bot's Slack workspace, once asked
+        self.live = LiveCards(services.db, self.changes, metrics=services.metrics)
+        self._card_template = env.get_template("_card.html")
+
+    # --- cards --------------------------------------------------------------------------
+
+    def actions_for(self, row: Card) -> list[WebAction]:
+        """The card's buttons, the same the Slack message has; clicking one acts as the
+        signed-in Slack user, with the same permissions and audit."""
+        card = build_card(row.repo, row.sha, card_state(row),
+                          environment_order=self.services.config.environments)
+        elements = card_actions(card, self.services.config).elements
+        # Buttons that act; menus (Request review, Label) and links stay Slack's for now.
+        return [web_action(row, element) for element in elements
+                if element.get("type") == "button" and "url" not in element]
+
+    def view(self, row: Card) -> CardView:
+        return card_view(row, environment_order=self.services.config.environments,
+                         actions=self.actions_for(row), slack_on=self.services.slack_on)
+
+    def card_html(self, view: CardView) -> Markup:
+        return Markup(self._card_template.render(card=view))  # noqa: S704 - autoescaped
+
+    def changes(self, rows: Sequence[Card]) -> list[Change]:
+        changes = []
+        for row in rows:
+            view = self.view(row)
+            changes.append(Change(view, str(self.card_html(view)), row.changed_at))
+        return changes
+
+    # --- who is looking -----------------------------------------------------------------
+
+    def viewer(self, request: Request) -> Viewer | None:
+        return viewer_of(request, self.services.settings, self.sessions)
+
+    def require_viewer(self, request: Request) -> Viewer:
+        viewer = self.viewer(request)
+        if viewer is None:
+            query = f"?{request.url.query}" if request.url.query else ""
+            raise LoginRequired(request.url.path + query)
+        return viewer
+
+    def page(self, request: Request, name: str, context: dict[str, Any], *,
+             status_code: int = 200) -> Response:
+        response = self.templates.TemplateResponse(
+            request, name, {"settings": self.services.settings, **context},
+            status_code=status_code)
+        response.headers.update(SECURITY_HEADERS)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def workspace_of(request: Request) -> Workspace:
+    workspace: Workspace = request.app.state.workspace
+    return workspace
+
+
+def _iso(moment: datetime | None) -> str:
+    return moment.isoformat().replace("+00:00", "Z") if moment else ""
+
+
+def _clock(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else ""

@@ -1,0 +1,1 @@
+"""The edges where the world comes in: webhook receivers and Slack listeners."""

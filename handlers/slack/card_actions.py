@@ -1,0 +1,73 @@
+"""Card buttons: acknowledge at once, then act in a worker thread (Bolt's lazy listeners).
+
+Slack wants the acknowledgement within 3 seconds; GitHub or Jenkins may take longer, so
+nothing but parsing happens before `ack()`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from devexbot.actions import approve as _approve  # noqa: F401 - registers the actions
+from devexbot.actions import merge as _merge  # noqa: F401 - registers the action
+from devexbot.actions import retry as _retry  # noqa: F401 - registers the action
+from devexbot.actions.core import Click, actions
+from devexbot.actions.ids import ACTION_PATTERN, ActionId, ButtonValue
+from devexbot.errors import DevexbotError
+from devexbot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def click_of(body: dict[str, Any], extra: dict[str, Any] | None = None) -> Click:
+    """The click a `block_actions` payload describes; DevexbotError if it is not ours."""
+    action = body["actions"][0]
+    try:
+        action_id = ActionId(str(action["action_id"]).split(":", 1)[0])
+    except ValueError:
+        raise DevexbotError(f"unknown button {action['action_id']!r}") from None
+    raw = action.get("value") or (action.get("selected_option") or {}).get("value")
+    container = body.get("container") or {}
+    return Click(
+        action=action_id,
+        value=ButtonValue.decode(raw),
+        user_id=body["user"]["id"],
+        channel_id=(body.get("channel") or {}).get("id") or container.get("channel_id"),
+        message_ts=container.get("message_ts") or (body.get("message") or {}).get("ts"),
+        extra=extra or {},
+    )
+
+
+def register(app: App, services: Services) -> None:
+    register_clicks(app, services, ActionId.MERGE, ActionId.RETRY, ActionId.APPROVE)
+
+
+def register_clicks(app: App, services: Services, *ids: ActionId) -> None:
+    """Buttons whose click runs an action: ack at once, then `Actions.run` in a worker."""
+
+    def acknowledge(ack: Ack) -> None:
+        ack()
+
+    def act(body: dict[str, Any], respond: Respond) -> None:
+        try:
+            click = click_of(body)
+        except DevexbotError as exc:
+            respond(text=f"Not done: {exc.message}", response_type="ephemeral",
+                    replace_original=False)
+            return
+        reply = actions.run(services, click)
+        respond(text=reply, response_type="ephemeral", replace_original=False)
+
+    app.action({"action_id": matching(*ids)})(ack=acknowledge, lazy=[act])
+
+
+def matching(*ids: ActionId) -> Any:
+    """A pattern for the action ids of buttons of these actions (`card.merge:<target>`)."""
+    import re
+
+    names = "|".join(re.escape(i.value) for i in ids)
+    assert ACTION_PATTERN.pattern.startswith("^card")
+    return re.compile(rf"^({names})(:.*)?$")

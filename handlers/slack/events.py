@@ -1,0 +1,107 @@
+"""POST /slack/events: Slack events, slash commands and interactivity, handed to Bolt.
+
+The signature and the 5-minute timestamp window are checked before Bolt sees the request
+(Bolt parses the body as it takes it in, and slack_sdk's check raises on a timestamp that
+is not a number); Bolt checks them again. The dispatch runs in a worker thread so the
+event loop never waits on a listener, and Bolt answers as soon as the listener has
+acknowledged.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from slack_bolt.request import BoltRequest
+from slack_sdk.signature import SignatureVerifier
+from starlette.datastructures import Headers
+
+from devexbot.answers import ErrorAnswer, refusals
+from devexbot.errors import RequestError
+from devexbot.services import services_of
+from handlers.webhooks.openapi import header
+from handlers.webhooks.verify import read_body
+
+router = APIRouter()
+
+MAX_SLACK_BODY = 1024 * 1024
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+REFUSED = {"error": "invalid request"}  # Bolt's answer to a request that fails its check
+
+
+class BoltRefusal(BaseModel):
+    """Bolt's own refusals."""
+
+    error: str
+
+
+SENT = {
+    "parameters": [
+        header("X-Slack-Request-Timestamp", "epoch seconds; older than 5 minutes is refused",
+               required=True),
+        header("X-Slack-Signature", "`v0=` and the hex HMAC-SHA256 of `v0:{timestamp}:{body}`, "
+               "keyed with SLACK_SIGNING_SECRET", required=True, pattern=r"^v0=[0-9a-f]{64}$"),
+    ],
+    "requestBody": {"required": True, "content": {
+        "application/json": {"schema": {"type": "object"},
+                             "description": "an Events API callback"},
+        "application/x-www-form-urlencoded": {
+            "schema": {"type": "object", "additionalProperties": {"type": "string"}},
+            "description": "a slash command's fields, or an interaction's `payload=<JSON>`"},
+    }},
+}
+ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {"description": "acknowledged; the body is what Bolt answers Slack (often empty)",
+          "content": {"application/json": {"schema": {"type": "object"}},
+                      "text/plain": {"schema": {"type": "string"}}}},
+    400: {"model": ErrorAnswer, "description": "signed, but not a form or a JSON object"},
+    401: {"model": BoltRefusal, "description": "bad signature, or an old timestamp"},
+    404: {"model": BoltRefusal, "description": "no listener for this request"},
+    **refusals({413: "body over the size limit",
+                503: "Slack is off (SLACK_BOT_TOKEN) or SLACK_SIGNING_SECRET is not set"}),
+}
+
+
+@router.post("/slack/events", openapi_extra=SENT, response_model=None, responses=ANSWERS)
+async def slack_events(request: Request) -> Response:
+    """Slack events, slash commands and interactivity, verified and dispatched by Bolt."""
+    services = services_of(request)
+    if services.bolt is None:
+        raise RequestError(503, "Slack is off: SLACK_BOT_TOKEN is not set")
+    secret = services.settings.slack_signing_secret
+    if secret is None:
+        raise RequestError(503, "SLACK_SIGNING_SECRET is not configured, so requests cannot "
+                                "be verified")
+    body = (await read_body(request, limit=MAX_SLACK_BODY)).decode("utf-8", errors="replace")
+    if not _signed_by_slack(secret.get_secret_value(), body, request.headers):
+        return JSONResponse(REFUSED, status_code=401)
+    try:
+        bolt_request = BoltRequest(body=body, query=request.url.query,
+                                   headers={k: v for k, v in request.headers.items()})
+    except (ValueError, TypeError, AttributeError):
+        # Bolt reads the body as it builds the request: a `payload` that is not JSON, or
+        # JSON that is not an object, raises there.
+        raise RequestError(400, "the body is not one Slack sends: not a form, or not a "
+                                "JSON object") from None
+    bolt_response = await run_in_threadpool(services.bolt.dispatch, bolt_request)
+    response = Response(content=bolt_response.body, status_code=bolt_response.status)
+    for name, values in bolt_response.headers.items():
+        if name.lower() != "content-length":
+            for value in values:
+                response.headers.append(name, value)
+    return response
+
+
+def _signed_by_slack(secret: str, body: str, headers: Headers) -> bool:
+    """Slack's signature over `v0:{timestamp}:{body}`, fresh within 5 minutes. A timestamp
+    that is not a number, or a signature that is not ASCII, is not Slack's (slack_sdk's
+    verifier would raise on either)."""
+    timestamp = headers.get("x-slack-request-timestamp", "")
+    signature = headers.get("x-slack-signature", "")
+    if not _TIMESTAMP.fullmatch(timestamp) or not signature.isascii():
+        return False
+    return SignatureVerifier(secret).is_valid(body, timestamp, signature)

@@ -1,0 +1,99 @@
+"""What every webhook receiver checks before it believes a body: size, secret, signature."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import Request
+from pydantic import SecretStr
+
+from devexbot.errors import RequestError
+
+MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
+
+
+def require_secret(secret: SecretStr | None, variable: str) -> SecretStr:
+    if secret is None or not secret.get_secret_value():
+        raise RequestError(503, f"{variable} is not configured, so deliveries cannot be verified")
+    return secret
+
+
+async def read_body(request: Request, *, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The raw body, refused with 413 as soon as it is known to exceed `limit`."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise RequestError(413, f"body of {declared} bytes is over the {limit}-byte limit")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise RequestError(413, f"body is over the {limit}-byte limit")
+    return bytes(body)
+
+
+def hmac_sha256_signature(*, secret: SecretStr, body: bytes) -> str:
+    """`sha256=<hex>`, as GitHub puts it in X-Hub-Signature-256."""
+    digest = hmac.new(secret.get_secret_value().encode(), body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def verify_hmac_sha256(*, secret: SecretStr, body: bytes, header: str | None, name: str) -> None:
+    """Constant-time check of a `sha256=<hex>` HMAC of the raw body."""
+    if not header:
+        raise RequestError(401, f"missing {name} header")
+    expected = hmac_sha256_signature(secret=secret, body=body)
+    if not hmac.compare_digest(expected.encode(), header.strip().encode()):
+        raise RequestError(401, f"{name} does not match the body")
+
+
+def decode_json(body: bytes, content_type: str | None) -> Any:
+    """A JSON body, or GitHub's form encoding (`payload=<json>`); 400 if neither."""
+    text: str | bytes = body
+    if content_type and content_type.split(";")[0].strip() == "application/x-www-form-urlencoded":
+        fields = parse_qs(body.decode("utf-8", errors="replace"))
+        if "payload" not in fields:
+            raise RequestError(400, "form-encoded body has no payload field")
+        text = fields["payload"][0]
+    try:
+        decoded = json.loads(text, parse_constant=_not_json, parse_float=_finite_float)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RequestError(400, f"body is not valid JSON: {exc}") from None
+    if not isinstance(decoded, dict):
+        raise RequestError(400, "body must be a JSON object")
+    # PostgreSQL cannot store U+0000 in text or JSONB; JSON can only carry it escaped.
+    needle = "\\u0000" if isinstance(text, str) else b"\\u0000"
+    return _scrub_nul(decoded) if needle in text else decoded  # type: ignore[operator]
+
+
+def _not_json(token: str) -> Any:
+    raise ValueError(f"{token} is not a JSON value")
+
+
+def _finite_float(token: str) -> float:
+    value = float(token)
+    if math.isinf(value):
+        raise ValueError(f"number {token[:20]} is out of range")
+    return value
+
+
+def _scrub_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_scrub_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {_scrub_nul(k): _scrub_nul(v) for k, v in value.items()}
+    return value
+
+
+def verify_token(*, secret: SecretStr, presented: str | None, name: str) -> None:
+    """Constant-time check of a shared token, for senders that cannot sign a body."""
+    if not presented:
+        raise RequestError(401, f"missing {name}")
+    if not hmac.compare_digest(secret.get_secret_value().encode(), presented.strip().encode()):
+        raise RequestError(401, f"{name} does not match")

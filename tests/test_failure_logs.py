@@ -1,0 +1,109 @@
+"""The failure reply carries the important piece of the failed job's log when the GitHub or
+Jenkins API is configured (fetched with the real clients from local fakes)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from devexbot.app import create_app
+from devexbot.failure_logs import relevant_lines
+from tests.conftest import JENKINS_TOKEN
+from tests.fakes.github_api import FakeGitHub
+from tests.fakes.jenkins_api import FakeJenkins
+from tests.fakes.slack_api import FakeSlack
+from tests.github_sender import load_fixture
+from tests.jenkins_sender import JenkinsSender, load_jenkins
+from tests.scenario import HEAD, REPO
+from tests.slack_app import wait_for
+from tests.test_actions import Bot, make_bot
+
+NOISE = "".join(f"2026-11-20T10:02:{i % 60:02d}.0000000Z collecting item {i}\n"
+                for i in range(300))
+PYTEST_FAILURE = (
+    "2026-11-20T10:03:58.1000000Z FAILED tests/test_login.py::test_remember_me - "
+    "AssertionError: expected a cookie\n"
+    "2026-11-20T10:03:58.2000000Z ===== 1 failed, 119 passed in 41.20s =====\n"
+    "2026-11-20T10:03:59.0000000Z ##[error]Process completed with exit code 1.\n"
+    "2026-11-20T10:04:00.0000000Z Post job cleanup.\n"
+)
+
+
+def test_relevant_lines_are_around_the_last_error_without_timestamps() -> None:
+    excerpt = relevant_lines(NOISE + PYTEST_FAILURE)
+    lines = excerpt.splitlines()
+    assert lines[-1] == "##[error]Process completed with exit code 1."
+    assert "FAILED tests/test_login.py::test_remember_me - AssertionError" in excerpt
+    assert len(lines) <= 41 and not lines[0].startswith("2026-")
+    assert relevant_lines("a\nb\nc") == "a\nb\nc"  # nothing wrong: the end of the log
+
+
+def test_a_failed_actions_job_reply_quotes_its_log(
+    database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_github: FakeGitHub
+) -> None:
+    run_id = fake_github.add_workflow_run(REPO, head_sha=HEAD, run_id=30433642,
+                                          conclusion="failure")
+    job_id = fake_github.add_job(REPO, run_id, "test", conclusion="failure",
+                                 log=NOISE + PYTEST_FAILURE)
+    job = load_fixture("workflow_job.completed")
+    job["workflow_job"].update(id=job_id, check_run_url=f"{fake_github.base_url}/repos/"
+                               f"{REPO}/check-runs/{job_id}")
+    services = make_bot(database_url, tmp_path, fake_slack, fake_github)
+    with TestClient(create_app(services=services)) as client:
+        bot = Bot(services, client, fake_slack)
+        bot.github.deliver("push", load_fixture("push"))
+        bot.github.deliver("workflow_job", job)
+        card = bot.card_message(having="CI / test")
+        replies = wait_for(lambda: fake_slack.thread(card.channel, card.ts)[1:],
+                           what="the failure reply")
+    blocks = str(replies[0].blocks)
+    assert "test_remember_me - AssertionError: expected a cookie" in blocks
+    assert "collecting item 299" in blocks and "collecting item 0\\n" not in blocks
+    assert fake_github.calls("GET", f"*/actions/jobs/{job_id}/logs")
+    services.db.dispose()
+
+
+def test_a_failed_jenkins_build_reply_quotes_its_console(
+    database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_github: FakeGitHub,
+    fake_jenkins: FakeJenkins
+) -> None:
+    fake_jenkins.add_job("octo-app-integration")
+    fake_jenkins.add_build("octo-app-integration", number=412, result="FAILURE",
+                           log="Building...\n[ERROR] Tests run: 48, Failures: 2\n"
+                               "[ERROR] LoginIT.rememberMe:42 expected cookie\n")
+    failed = copy.deepcopy(load_jenkins("freestyle.completed.ssh"))
+    failed["build"].update(status="FAILURE")
+    services = make_bot(database_url, tmp_path, fake_slack, fake_github, fake_jenkins)
+    with TestClient(create_app(services=services)) as client:
+        bot = Bot(services, client, fake_slack)
+        JenkinsSender(client, JENKINS_TOKEN).notify(failed)
+        card = bot.card_message(having="octo-app-integration")
+        replies = wait_for(lambda: fake_slack.thread(card.channel, card.ts)[1:],
+                           what="the failure reply")
+    assert "LoginIT.rememberMe:42 expected cookie" in str(replies[0].blocks)
+    services.db.dispose()
+
+
+def test_a_log_that_cannot_be_fetched_never_costs_the_reply(
+    database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_github: FakeGitHub
+) -> None:
+    run_id = fake_github.add_workflow_run(REPO, head_sha=HEAD, run_id=30433642,
+                                          conclusion="failure")
+    job_id = fake_github.add_job(REPO, run_id, "test", conclusion="failure", log="boom")
+    fake_github.fail_next("GET */logs", status=500, times=100)  # down for good
+    job = load_fixture("workflow_job.completed")
+    job["workflow_job"]["id"] = job_id
+    services = make_bot(database_url, tmp_path, fake_slack, fake_github)
+    with TestClient(create_app(services=services)) as client:
+        bot = Bot(services, client, fake_slack)
+        bot.github.deliver("push", load_fixture("push"))
+        bot.github.deliver("workflow_job", job)
+        card = bot.card_message(having="CI / test")
+        replies = wait_for(lambda: fake_slack.thread(card.channel, card.ts)[1:],
+                           what="the failure reply")
+    blocks = str(replies[0].blocks)
+    assert "CI / test" in blocks and "Run pytest" in blocks  # what the payload said
+    assert {c.status for c in fake_github.calls("GET", "*/logs")} == {500}  # tried, failed
+    services.db.dispose()

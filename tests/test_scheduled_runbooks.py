@@ -1,0 +1,86 @@
+"""Runbook commands with `schedule:` run by themselves, as the bot, through the scheduler's
+job and the same runner (audit, channel, streamed output); approval nudges name the
+policy's approvers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from correlation.card import CommitCard, DeploymentLine
+from correlation.status import Status
+from devexbot.app import create_app
+from devexbot.config import parse_config
+from devexbot.errors import ConfigError
+from devexbot.scheduler import ScheduledRunbook
+from devexbot.scheduler.runbooks import runbook_jobs
+from tests.fakes.slack_api import FakeSlack
+from tests.slack_app import slack_services, wait_for
+
+CONFIG = """
+people:
+  ana: U0ANA
+commands:
+  nightly-cleanup:
+    description: Clean test data every weekday morning
+    run: ["echo", "cleaned"]
+    allowed: ["U0OPS"]
+    channels: ["C0OPS"]
+    schedule: "0 6 * * 1-5"
+approvals:
+  production:
+    approvers: ["U0BEN", "S0REL", "github:ana", "@release"]
+"""
+
+
+def test_a_scheduled_command_runs_as_the_bot_in_its_channel(
+    database_url: str, tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    services = slack_services(database_url, tmp_path, fake_slack.base_url, config=CONFIG)
+    assert services.scheduled_runbooks == [
+        ScheduledRunbook(command="nightly-cleanup", cron="0 6 * * 1-5", channel="C0OPS")]
+    assert services.scheduled_runbook_launcher is not None
+    with TestClient(create_app(services=services)) as client:
+        (job,) = runbook_jobs(services.scheduled_runbooks, services.scheduled_runbook_launcher,
+                              timezone="UTC")
+        assert job.id == "runbook:nightly-cleanup"
+        assert job.run(datetime(2026, 11, 23, 6, tzinfo=UTC)).startswith("started run ")
+        run = wait_for(lambda: next((r for r in client.get("/api/runs").json()["runs"]
+                                     if r["status"] == "succeeded"), None),
+                       what="the scheduled run to finish")
+    assert run["command"] == "nightly-cleanup"
+    assert "scheduler" in str(run)  # by the bot, not a person who may lack permission
+    assert "cleaned" in run["output_tail"]
+    assert fake_slack.messages("C0OPS"), "the run is announced in its channel"
+    services.db.dispose()
+
+
+@pytest.mark.parametrize(("schedule", "problem"), [
+    ('"every morning"', "not a cron schedule"),
+    ('"0 6 * * 1-5"\n    channels: []', "a scheduled command needs `channels`"),
+])
+def test_a_bad_schedule_is_a_config_error(schedule: str, problem: str) -> None:
+    text = CONFIG.replace('"0 6 * * 1-5"', schedule).replace('    channels: ["C0OPS"]\n', "")
+    if "channels: []" not in schedule:
+        text = text.replace("    allowed:", '    channels: ["C0OPS"]\n    allowed:')
+    with pytest.raises(ConfigError) as error:
+        parse_config(text, source="devexbot.yaml")
+    assert problem in " ".join(error.value.problems)
+
+
+def test_approval_nudges_name_the_policys_approvers(
+    database_url: str, tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    services = slack_services(database_url, tmp_path, fake_slack.base_url, config=CONFIG)
+    assert services.approvers is not None
+    card = CommitCard(repo="octo-org/octo-app", sha="a" * 40)
+    waiting = DeploymentLine(environment="production", status=Status.WAITING, url=None,
+                             updated_at=datetime(2026, 11, 20, tzinfo=UTC))
+    assert list(services.approvers(card, waiting)) == ["U0BEN", "S0REL", "U0ANA"]
+    staging = DeploymentLine(environment="staging", status=Status.WAITING, url=None,
+                             updated_at=datetime(2026, 11, 20, tzinfo=UTC))
+    assert list(services.approvers(card, staging)) == []
+    services.db.dispose()

@@ -1,0 +1,206 @@
+"""`/devex` subscriptions through signed slash commands; the manifest; Slack switched off."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+
+from devexbot.app import create_app
+from devexbot.services import Services
+from tests.conftest import GITHUB_SECRET, make_settings
+from tests.fakes.slack_api import FakeSlack
+from tests.github_sender import GitHubSender, load_fixture
+from tests.slack_app import SIGNING_SECRET, slack_services, wait_for
+from tests.slack_signing import SlackSender, slash_command_body
+
+CHANNEL = "C0TEAM"
+
+
+@pytest.fixture
+def bot(database_url: str, tmp_path: Path, fake_slack: FakeSlack) -> Iterator[Services]:
+    config = "permissions:\n  subscribe: [U0ANA, '@release-managers']\n"
+    fake_slack.add_usergroup("S0RM", "release-managers", ["U0CAROL"])
+    services = slack_services(database_url, tmp_path, fake_slack.base_url, config=config,
+                              slack_default_channel=None)
+    yield services
+    services.db.dispose()
+
+
+@pytest.fixture
+def client(bot: Services) -> Iterator[TestClient]:
+    with TestClient(create_app(services=bot)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def slack(client: TestClient) -> SlackSender:
+    return SlackSender(client, SIGNING_SECRET)
+
+
+def run(slack: SlackSender, text: str, user: str = "U0ANA") -> dict:
+    response = slack.command("/devex", text, channel_id=CHANNEL, user_id=user)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_subscribe_routes_a_repos_cards_to_the_channel(
+    bot: Services, client: TestClient, slack: SlackSender, fake_slack: FakeSlack
+) -> None:
+    reply = run(slack, "subscribe octo-org/octo-app feature/* +label:deploy")
+    assert reply["response_type"] == "in_channel"
+    assert "subscribed this channel to *octo-org/octo-app*" in reply["text"]
+    assert "branches feature/*" in reply["text"] and "labelled deploy" in reply["text"]
+
+    github = GitHubSender(client, GITHUB_SECRET)
+    unlabelled = load_fixture("pull_request.opened")
+    github.deliver("pull_request", unlabelled)
+    labelled = copy.deepcopy(unlabelled)
+    labelled["pull_request"].update(head={**labelled["pull_request"]["head"], "sha": "e" * 40},
+                                    labels=[{"id": 1, "name": "deploy", "color": "0e8a16"}])
+    github.deliver("pull_request", labelled)
+    wait_for(lambda: fake_slack.messages(CHANNEL), what="a card in the subscribed channel")
+    time.sleep(1.0)
+    assert bot.outbox is not None
+    bot.outbox.flush()
+    posted = fake_slack.messages(CHANNEL)
+    assert len(posted) == 1 and "e" * 7 in posted[0].text
+
+
+def test_subscriptions_lists_and_unsubscribe_removes(slack: SlackSender) -> None:
+    run(slack, "subscribe octo-org/octo-app")
+    run(slack, "subscribe octo-org/* main")
+    listing = run(slack, "subscriptions")["text"]
+    assert "*octo-org/*" in listing and "(main)" in listing
+    assert "*octo-org/octo-app* (all branches)" in listing
+    assert "removed" not in run(slack, "unsubscribe octo-org/octo-app")["text"]
+    assert "octo-org/octo-app" not in run(slack, "subscriptions")["text"]
+    again = run(slack, "unsubscribe octo-org/octo-app")
+    assert "no subscription to octo-org/octo-app" in again["text"]
+    assert again.get("response_type", "ephemeral") == "ephemeral"
+
+
+def test_only_people_the_config_allows_may_subscribe(slack: SlackSender) -> None:
+    refused = run(slack, "subscribe octo-org/octo-app", user="U0MALLORY")
+    assert "may not change this channel's subscriptions" in refused["text"]
+    assert "no subscriptions" in run(slack, "subscriptions", user="U0MALLORY")["text"]
+    # A member of the @release-managers user group may.
+    assert "subscribed" in run(slack, "subscribe octo-org/octo-app", user="U0CAROL")["text"]
+
+
+@pytest.mark.parametrize("text", ["subscribe", "subscribe not-a-repo", "unsubscribe a b"])
+def test_bad_arguments_get_usage(slack: SlackSender, text: str) -> None:
+    assert "Usage: `/devex" in run(slack, text)["text"]
+
+
+def test_help_and_unknown_subcommands(slack: SlackSender) -> None:
+    assert "/devex subscribe owner/repo" in run(slack, "help")["text"]
+    unknown = run(slack, "frobnicate")["text"]
+    assert unknown.startswith("I don't know `frobnicate`") and "subscriptions" in unknown
+    assert "Quote values" in run(slack, 'subscribe "octo-org/app')["text"]
+
+
+def test_unsigned_stale_and_tampered_requests_are_refused(client: TestClient) -> None:
+    body = slash_command_body("/devex", "subscriptions", channel_id=CHANNEL)
+    stale = SlackSender(client, SIGNING_SECRET).send(body, timestamp=int(time.time()) - 400)
+    assert stale.status_code == 401
+    forged = SlackSender(client, "not-the-secret").send(body)
+    assert forged.status_code == 401
+    assert client.post("/slack/events", content=body).status_code == 401
+
+
+@pytest.mark.parametrize("timestamp", ["", "soon", "1.5", "²", "9" * 5000],
+                         ids=["empty", "word", "float", "superscript", "5000-digits"])
+def test_a_timestamp_that_is_not_a_number_is_refused_not_a_500(client: TestClient,
+                                                                timestamp: str) -> None:
+    # slack_sdk's verifier calls int() on the header: found by tests/test_openapi_fuzz.py.
+    body = slash_command_body("/devex", "subscriptions", channel_id=CHANNEL)
+    response = client.post("/slack/events", content=body, headers={
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": timestamp.encode("latin-1"),
+        "X-Slack-Signature": "v0=" + "0" * 64})
+    assert response.status_code == 401
+    assert response.json() == {"error": "invalid request"}
+
+
+def test_a_signature_that_is_not_ascii_is_refused_not_a_500(client: TestClient) -> None:
+    # hmac.compare_digest raises TypeError on non-ASCII str, once the timestamp is fresh.
+    body = slash_command_body("/devex", "subscriptions", channel_id=CHANNEL)
+    response = client.post("/slack/events", content=body, headers={
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": str(int(time.time())),
+        "X-Slack-Signature": "v0=é".encode("latin-1")})
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("body, content_type", [
+    (b"{not json", "application/json"),
+    (b"[1, 2]", "application/json"),
+    (b"payload=%7Bnot+json", "application/x-www-form-urlencoded"),
+    (b"payload=%5B1%5D", "application/x-www-form-urlencoded"),
+])
+def test_bodies_bolt_cannot_parse_are_refused_not_a_500(client: TestClient, body: bytes,
+                                                        content_type: str) -> None:
+    unsigned = client.post("/slack/events", content=body,
+                           headers={"Content-Type": content_type})
+    assert unsigned.status_code == 401
+    signed = SlackSender(client, SIGNING_SECRET).send(body, content_type=content_type)
+    assert signed.status_code == 400, signed.text
+    assert "Slack" in signed.json()["detail"]
+
+
+def test_manifest_has_scopes_urls_and_socket_mode(tmp_path: Path) -> None:
+    def manifest(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "devexbot", "manifest", *args],
+                              capture_output=True, text=True, cwd=tmp_path, timeout=60)
+
+    http = yaml.safe_load(manifest("--url", "https://bot.example.com/").stdout)
+    assert http["features"]["slash_commands"][0]["url"] == "https://bot.example.com/slack/events"
+    assert http["settings"]["interactivity"]["request_url"] == (
+        "https://bot.example.com/slack/events")
+    assert http["settings"]["socket_mode_enabled"] is False
+    assert {"chat:write", "commands", "users:read.email"} <= set(
+        http["oauth_config"]["scopes"]["bot"])
+    socket = yaml.safe_load(manifest("--socket-mode").stdout)
+    assert socket["settings"]["socket_mode_enabled"] is True
+    assert "url" not in socket["features"]["slash_commands"][0]
+    bad = manifest("--url", "bot.example.com")
+    assert bad.returncode == 2 and bad.stderr.startswith("devexbot: error: --url must start")
+
+
+def test_without_a_bot_token_slack_is_off_and_says_so_once(
+    sqlite_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from devexbot.services import build_services
+
+    services = build_services(make_settings(sqlite_url, tmp_path))
+    assert services.outbox is None and services.bolt is None
+    with caplog.at_level(logging.INFO), TestClient(create_app(services=services)) as client:
+        response = client.post("/slack/events", content=b"token=x")
+    assert response.status_code == 503
+    assert response.json()["detail"] == "Slack is off: SLACK_BOT_TOKEN is not set"
+    assert caplog.text.count("Slack is off") == 1
+
+
+def test_socket_mode_that_cannot_connect_keeps_retrying_and_the_bot_serves(
+    database_url: str, tmp_path: Path, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The fake has no apps.connections.open: like Slack being unreachable at start-up.
+    services = slack_services(database_url, tmp_path, fake_slack.base_url,
+                              slack_app_token="xapp-1-test")
+    with caplog.at_level(logging.WARNING), TestClient(create_app(services=services)) as client:
+        wait_for(lambda: fake_slack.calls("apps.connections.open"), what="a connection try")
+        response = GitHubSender(client, GITHUB_SECRET).deliver(
+            "check_run", load_fixture("check_run.completed"))
+        assert response.status_code == 202
+        assert not client.app.state.socket_mode.connected.is_set()  # type: ignore[attr-defined]
+    assert "Socket Mode could not connect" in caplog.text
+    services.db.dispose()

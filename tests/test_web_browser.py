@@ -1,0 +1,202 @@
+"""The workspace in a real browser: Debian's chromium, driven by Playwright.
+
+Nothing is installed at run time: without /usr/bin/chromium (or the playwright package)
+these tests skip, except in CI, where .ci/run installs chromium and they must run.
+Screenshots land in test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from devexbot.app import create_app
+from devexbot.config import BotConfig
+from devexbot.db.migrate import upgrade
+from devexbot.demo import DemoSecrets, play
+from devexbot.demo.scenario import ENVIRONMENTS, MERGE
+from devexbot.services import Services, build_services
+from devexbot.serving import ServerThread
+from tests.conftest import GITHUB_SECRET, make_settings
+from tests.github_sender import GitHubSender, load_fixture
+from tests.scenario import HEAD, REPO
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+    "--no-first-run", "--disable-component-update", "--disable-sync",
+    "--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable",
+    # A name that is not the machine's own, resolving to loopback: "off the machine" to
+    # the bot, without leaving it.
+    "--host-resolver-rules=MAP devexbot.test 127.0.0.1",
+]
+TIMEOUT_MS = 15_000
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}: CI must run the browser tests (.ci/run installs chromium)")
+    pytest.skip(f"{reason} (apt-get install chromium to run the browser tests)")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is not installed")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed")
+    # Playwright starts chromium with a fresh profile of its own in a temporary folder.
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=FLAGS, timeout=30_000)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def _shot(page: Any, name: str, **kwargs: Any) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), **kwargs)
+    return path
+
+
+@pytest.fixture
+def server(services: Services) -> Iterator[ServerThread]:
+    with ServerThread(create_app(services.settings, services=services)) as running:
+        yield running
+
+
+def _check_run(conclusion: str, at: str) -> dict[str, Any]:
+    payload = load_fixture("check_run.completed")
+    payload["check_run"].update(conclusion=conclusion, completed_at=at)
+    return payload
+
+
+def test_a_card_changes_live_without_a_reload(page: Any, server: ServerThread) -> None:
+    page.goto(f"{server.url}/")
+    page.wait_for_selector(".live[data-live='open']")
+    assert page.is_visible("#empty")
+    load_id = page.evaluate("document.documentElement.dataset.loadId")
+    card = f"article[data-key='{REPO}@{HEAD}']"
+    with httpx.Client(base_url=server.url) as client:
+        sender = GitHubSender(client, GITHUB_SECRET)
+        sender.deliver("check_run", _check_run("success", "2026-11-20T10:03:00Z"))
+        page.wait_for_selector(f"{card}.status-success")
+        assert page.is_hidden("#empty")
+        sender.deliver("check_run", _check_run("failure", "2026-11-20T10:05:00Z"))
+        page.wait_for_selector(f"{card}.status-failure")
+    assert "❌" in page.inner_text(f"{card} .card-title")
+    assert page.evaluate("document.documentElement.dataset.loadId") == load_id  # no reload
+    _shot(page, "workspace-live.png")
+
+
+@pytest.fixture(scope="module")
+def demo_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+    """A bot on SQLite that has played the demo's whole story."""
+    folder = tmp_path_factory.mktemp("demo")
+    keys = DemoSecrets.generate()
+    settings = make_settings(f"sqlite:///{folder / 'demo.db'}", folder,
+                             github_webhook_secret=keys.github,
+                             jenkins_webhook_token=keys.jenkins, deploy_webhook_secret=keys.deploy,
+                             devexbot_web_token="browser-test-token")
+    services = build_services(settings, config=BotConfig(environments=ENVIRONMENTS))
+    upgrade(services.db.engine)
+    with ServerThread(create_app(settings, services=services)) as running:
+        play(running.url, keys, speed=400, say=lambda line: None)
+        yield running
+    services.db.dispose()
+
+
+def _keys(page: Any) -> list[str]:
+    keys: list[str] = page.eval_on_selector_all("#cards article",
+                                                "els => els.map(e => e.dataset.key)")
+    return keys
+
+
+def test_filters_narrow_the_cards(page: Any, demo_bot: ServerThread) -> None:
+    page.goto(f"{demo_bot.url}/")
+    assert len(_keys(page)) == 3
+    _shot(page, "workspace.png")
+    page.select_option("select[name=status]", "failure")
+    page.wait_for_url("**/?status=failure")
+    assert [k.split("@")[0] for k in _keys(page)] == ["octo-org/octo-api"]
+    page.goto(f"{demo_bot.url}/")
+    page.select_option("select[name=repo]", "octo-org/octo-app")
+    page.wait_for_url("**repo=octo-org%2Focto-app")
+    assert len(_keys(page)) == 2
+    page.fill("input[name=q]", MERGE[:8])
+    page.press("input[name=q]", "Enter")
+    page.wait_for_url(f"**q={MERGE[:8]}")
+    assert _keys(page) == [f"octo-org/octo-app@{MERGE}"]
+    page.goto(f"{demo_bot.url}/?environment=production")
+    assert _keys(page) == [f"octo-org/octo-app@{MERGE}"]
+    page.click(f"article[data-key='octo-org/octo-app@{MERGE}'] .card-title a")
+    page.wait_for_selector("#timeline .timeline li")
+    _shot(page, "card-page.png", full_page=True)
+
+
+def test_on_a_phone(browser: Any, demo_bot: ServerThread) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True, device_scale_factor=2)
+    phone = context.new_page()
+    phone.goto(f"{demo_bot.url}/")
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways ({width}px)"
+    _shot(phone, "workspace-phone.png")
+    context.close()
+
+
+def test_off_the_machine_the_login_wall_comes_first(page: Any, demo_bot: ServerThread) -> None:
+    page.goto(f"http://devexbot.test:{demo_bot.port}/?status=failure")
+    page.wait_for_selector("text=Sign in to see the cards")
+    assert "/login?next=" in page.url
+    assert page.locator("#cards").count() == 0
+    _shot(page, "login-wall.png")
+    page.fill("input[name=token]", "not-it")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=not the workspace's token")
+    page.fill("input[name=token]", "browser-test-token")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/?status=failure")
+    assert [k.split("@")[0] for k in _keys(page)] == ["octo-org/octo-api"]
+    assert page.is_visible("text=Sign out")
+
+
+def test_the_readme_screenshot(browser: Any, tmp_path: Path) -> None:
+    """The story a minute in: CI retried, main built, test waiting for carla's approval."""
+    keys = DemoSecrets.generate()
+    settings = make_settings(f"sqlite:///{tmp_path / 'demo.db'}", tmp_path,
+                             github_webhook_secret=keys.github,
+                             jenkins_webhook_token=keys.jenkins, deploy_webhook_secret=keys.deploy)
+    services = build_services(settings, config=BotConfig(environments=ENVIRONMENTS))
+    upgrade(services.db.engine)
+    with ServerThread(create_app(settings, services=services)) as running:
+        play(running.url, keys, speed=400, until=66, say=lambda line: None)
+        context = browser.new_context(viewport={"width": 1280, "height": 860})
+        shown = context.new_page()
+        shown.goto(f"{running.url}/")
+        shown.wait_for_selector(".live[data-live='open']")
+        assert shown.locator("article.status-waiting").count() == 1
+        _shot(shown, "workspace-demo.png")
+        context.close()
+    services.db.dispose()

@@ -1,0 +1,183 @@
+"""Live updates: a card's change reaches an open stream within about a second, from this
+process or another replica, filtered per stream; streams end when the server stops."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import time
+from collections.abc import Iterator
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from devexbot.app import create_app
+from devexbot.services import Services, build_services
+from devexbot.serving import ServerThread
+from tests.conftest import GITHUB_SECRET
+from tests.github_sender import GitHubSender, load_fixture
+from tests.scenario import HEAD, REPO
+
+
+class EventReader:
+    """Reads a text/event-stream in a thread; `wait_for` returns the first matching event."""
+
+    def __init__(self, url: str) -> None:
+        self.events: list[tuple[str, dict]] = []
+        self.closed = threading.Event()
+        self._client = httpx.Client(timeout=httpx.Timeout(30, connect=5))
+        self._thread = threading.Thread(target=self._read, args=(url,), daemon=True)
+        self._thread.start()
+
+    def _read(self, url: str) -> None:
+        try:
+            with self._client.stream("GET", url) as response:
+                assert response.status_code == 200, response.status_code
+                assert response.headers["content-type"].startswith("text/event-stream")
+                name = None
+                for line in response.iter_lines():
+                    if line.startswith("event: "):
+                        name = line.removeprefix("event: ")
+                    elif line.startswith("data: ") and name:
+                        self.events.append((name, json.loads(line.removeprefix("data: "))))
+                        name = None
+        except httpx.HTTPError:
+            pass
+        finally:
+            self.closed.set()
+
+    def wait_for(self, name: str, key: str, timeout: float = 10.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for event, data in self.events:
+                if event == name and data["key"] == key:
+                    return data
+            time.sleep(0.05)
+        raise AssertionError(f"no {name} event for {key} within {timeout} s: {self.events}")
+
+    def close(self) -> None:
+        self._client.close()
+
+
+@pytest.fixture
+def server(services: Services) -> Iterator[ServerThread]:
+    with ServerThread(create_app(services.settings, services=services)) as running:
+        yield running
+
+
+def _check_run(conclusion: str, at: str) -> dict:
+    payload = copy.deepcopy(load_fixture("check_run.completed"))
+    payload["check_run"].update(conclusion=conclusion, completed_at=at)
+    return payload
+
+
+def test_a_change_reaches_an_open_stream(server: ServerThread) -> None:
+    reader = EventReader(f"{server.url}/api/stream")
+    try:
+        time.sleep(0.3)  # connected
+        with httpx.Client(base_url=server.url) as client:
+            sender = GitHubSender(client, GITHUB_SECRET)
+            sender.deliver("check_run", _check_run("success", "2026-11-20T10:03:00Z"))
+            first = reader.wait_for("card", f"{REPO}@{HEAD}")
+            assert first["overall"] == "success" and 'class="card status-success' in first["html"]
+            sender.deliver("check_run", _check_run("failure", "2026-11-20T10:05:00Z"))
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                cards = [d for e, d in reader.events if e == "card"]
+                if cards[-1]["overall"] == "failure":
+                    break
+                time.sleep(0.05)
+            assert cards[-1]["overall"] == "failure" and cards[-1]["version"] > first["version"]
+    finally:
+        reader.close()
+
+
+def test_another_replica_s_change_is_seen_by_polling(server: ServerThread,
+                                                     services: Services) -> None:
+    reader = EventReader(f"{server.url}/api/stream?status=failure")
+    try:
+        time.sleep(0.3)
+        # A second replica on the same database: its ingest cannot wake this process.
+        other = build_services(services.settings)
+        with TestClient(create_app(services.settings, services=other)) as replica:
+            sender = GitHubSender(replica, GITHUB_SECRET)
+            sender.deliver("check_run", _check_run("failure", "2026-11-20T10:03:00Z"))
+            assert reader.wait_for("card", f"{REPO}@{HEAD}")["overall"] == "failure"
+            sender.deliver("check_run", _check_run("success", "2026-11-20T10:09:00Z"))
+            reader.wait_for("drop", f"{REPO}@{HEAD}")  # no longer matches status=failure
+        other.db.dispose()
+    finally:
+        reader.close()
+
+
+def test_a_reconnecting_stream_is_sent_what_it_missed(server: ServerThread) -> None:
+    since = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - 1))
+    with httpx.Client(base_url=server.url) as client:
+        GitHubSender(client, GITHUB_SECRET).deliver(
+            "check_run", _check_run("success", "2026-11-20T10:03:00Z"))
+    reader = EventReader(f"{server.url}/api/stream?" + urlencode({"since": since}))
+    try:
+        reader.wait_for("card", f"{REPO}@{HEAD}")
+    finally:
+        reader.close()
+
+
+def test_stopping_the_server_ends_open_streams(services: Services) -> None:
+    running = ServerThread(create_app(services.settings, services=services)).start()
+    readers = [EventReader(f"{running.url}/api/stream") for _ in range(3)]
+    time.sleep(0.5)
+    started = time.monotonic()
+    running.stop()
+    assert time.monotonic() - started < 4
+    for reader in readers:
+        assert reader.closed.wait(5)
+        reader.close()
+
+
+def test_streams_are_bounded(services: Services) -> None:
+    app = create_app(services.settings, services=services)
+    app.state.workspace.live.policy = type(app.state.workspace.live.policy)(max_streams=1)
+    with ServerThread(app) as running:
+        reader = EventReader(f"{running.url}/api/stream")
+        try:
+            time.sleep(0.3)
+            refused = httpx.get(f"{running.url}/api/stream", timeout=5)
+            assert refused.status_code == 503 and refused.headers["retry-after"] == "5"
+        finally:
+            reader.close()
+
+
+def test_the_poller_stops_even_when_its_cancel_is_swallowed(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Python 3.11's `asyncio.wait_for` can lose a cancel that arrives as the wake-up lands;
+    # the server's shutdown then waited forever for the poller. Lose every cancel on purpose.
+    import asyncio
+
+    from devexbot.web import live as live_module
+
+    wait_for = asyncio.wait_for
+
+    async def deaf_wait_for(awaitable: object, timeout: float) -> object:
+        try:
+            return await wait_for(awaitable, timeout)  # type: ignore[arg-type]
+        except asyncio.CancelledError:
+            asyncio.current_task().uncancel()  # type: ignore[union-attr]
+            return None
+
+    monkeypatch.setattr(live_module.asyncio, "wait_for", deaf_wait_for)
+    app = create_app(services=services)
+
+    async def start_and_stop() -> None:
+        await app.state.workspace.live.start()
+        await asyncio.sleep(0.05)
+        await app.state.workspace.live.stop()
+
+    # In a thread of its own: before the fix this never returned, and must not hang the run.
+    runner = threading.Thread(target=asyncio.run, args=(start_and_stop(),), daemon=True)
+    runner.start()
+    runner.join(10)
+    assert not runner.is_alive(), "the live poller did not stop"

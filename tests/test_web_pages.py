@@ -1,0 +1,205 @@
+"""The workspace's pages as a person's browser gets them: the cards as their Slack messages
+read, filters, a card's timeline, and the login wall off the loopback interface."""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from correlation.blocks import render_card
+from correlation.fold import build_card
+from devexbot.cards import card_state, get_card
+from devexbot.db.migrate import upgrade
+from devexbot.services import Services, build_services
+from tests.conftest import GITHUB_SECRET, make_settings
+from tests.github_sender import GitHubSender, load_fixture
+from tests.scenario import HEAD, REPO, commit_stream
+from tests.web_client import OUTSIDE, web_client
+
+
+@pytest.fixture
+def local(services: Services):
+    with web_client(services) as client:
+        yield client
+
+
+def deliver_all(client: TestClient) -> None:
+    sender = GitHubSender(client, GITHUB_SECRET)
+    for event, payload in commit_stream():
+        assert sender.deliver(event, payload).status_code == 202
+
+
+def texts(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_the_workspace_shows_each_card_as_its_slack_message_reads(local: TestClient,
+                                                                   services: Services) -> None:
+    deliver_all(local)
+    page = local.get("/")
+    assert page.status_code == 200
+    assert page.headers["content-security-policy"].startswith("default-src 'self'")
+    shown = texts(page.text)
+    with services.db.read() as session:
+        row = get_card(session, REPO, HEAD)
+        card = build_card(row.repo, row.sha, card_state(row))
+    # Every line of the Slack message, in the same words and emoji.
+    message = render_card(card)
+    header = message.blocks[0]["text"]["text"]
+    assert header in shown  # "❌ octo-org/octo-app · feature/login"
+    for block in message.blocks[1:]:
+        texts_of = ([block["text"]["text"]] if "text" in block
+                    else [e["text"] for e in block.get("elements", []) if "text" in e])
+        for line in "\n".join(texts_of).split("\n"):
+            words = texts(re.sub(r"<[^|>]+\|([^>]+)>", r"\1", line)).replace("*", "").strip()
+            assert words in shown, words
+    assert "1 of 4 checks failed (test)" in shown
+    assert 'class="card status-failure' in page.text
+
+
+def test_user_text_is_escaped_and_links_are_http_only(local: TestClient) -> None:
+    payload = copy.deepcopy(load_fixture("check_run.completed"))
+    payload["check_run"]["name"] = '<script>alert("x")</script>'
+    payload["check_run"]["details_url"] = "javascript:alert(1)"
+    payload["check_run"]["html_url"] = 'https://x.example/"><img src=x onerror=alert(1)>'
+    GitHubSender(local, GITHUB_SECRET).deliver("check_run", payload)
+    html = local.get("/").text
+    assert "<script>alert" not in html and "onerror=alert" not in html.replace("&quot;", "")
+    assert "&lt;script&gt;alert" in html
+    assert 'href="javascript' not in html
+
+
+def test_filters_and_search(local: TestClient) -> None:
+    deliver_all(local)
+    sender = GitHubSender(local, GITHUB_SECRET)
+    other = copy.deepcopy(load_fixture("status.success"))
+    other.update(sha="ab" * 20, state="pending")
+    other["repository"]["full_name"] = "octo-org/other"
+    other.pop("commit")
+    other["branches"] = [{"name": "release/2.0", "commit": {"sha": "ab" * 20}}]
+    sender.deliver("status", other)
+
+    def keys(**params: str) -> list[str]:
+        return re.findall(r'data-key="([^"]+)"', local.get("/", params=params).text)
+
+    everything = keys()
+    assert len(everything) == 2
+    assert keys(repo="octo-org/other") == [f"octo-org/other@{'ab' * 20}"]
+    assert keys(status="failure") == [f"{REPO}@{HEAD}"]
+    assert keys(status="pending") == [f"octo-org/other@{'ab' * 20}"]
+    assert keys(environment="staging") == [f"{REPO}@{HEAD}"]
+    assert keys(environment="production") == []
+    assert keys(branch="feature/login") == [f"{REPO}@{HEAD}"]
+    assert keys(branch="release/2.0", repo="octo-org/other") == [f"octo-org/other@{'ab' * 20}"]
+    assert keys(q=HEAD[:7]) == [f"{REPO}@{HEAD}"]
+    assert keys(q="#12") == keys(q="12") == [f"{REPO}@{HEAD}"]
+    assert keys(q="abab") == [f"octo-org/other@{'ab' * 20}"]
+    assert keys(q="nothing") == []
+    assert "No card matches these filters" in local.get("/", params={"q": "zzzz"}).text
+
+
+def test_the_card_page_has_the_timeline_in_event_time_order(local: TestClient) -> None:
+    deliver_all(local)
+    page = local.get(f"/cards/{REPO}/{HEAD[:7]}")
+    assert page.status_code == 200
+    times = re.findall(r'<li class="status-[a-z]+">\s*<time datetime="([^"]+)"',
+                       page.text.split('id="timeline"')[1].split('id="audit"')[0])
+    assert len(times) >= 16 and times == sorted(times)
+    assert "https://ci.octo-app.example.com/builds/103" in page.text  # a source link
+    assert "Nobody has acted on this card" in page.text  # the audit's empty state
+    assert local.get(f"/cards/{REPO}/{'0' * 40}").status_code == 404
+
+
+def test_off_loopback_the_workspace_wants_a_login(services: Services) -> None:
+    with web_client(services, client=OUTSIDE) as outside:
+        for path in ("/", f"/cards/{REPO}/{HEAD}"):
+            answer = outside.get(path, follow_redirects=False)
+            assert answer.status_code == 303
+            assert answer.headers["location"].startswith("/login?next=")
+        assert outside.get("/api/stream").status_code == 401
+        login = outside.get("/login")
+        assert "No way to sign in is set up" in login.text
+        assert outside.get("/healthz").status_code == 200  # health and metrics stay open
+        assert outside.get("/metrics").status_code == 200
+
+
+@pytest.mark.parametrize(("client", "headers", "local_view"), [
+    (("127.0.0.1", 1), {}, True),
+    (("::1", 1), {"host": "[::1]:8000"}, True),
+    (("127.0.0.1", 1), {"host": "localhost:8000"}, True),
+    (("127.0.0.1", 1), {"host": "devexbot.example.com"}, False),  # DNS rebinding, or a proxy
+    (("127.0.0.1", 1), {"x-forwarded-for": "198.51.100.4"}, False),  # an unannounced proxy
+    (("10.0.0.8", 1), {}, False),
+])
+def test_what_counts_as_local(services: Services, client: tuple[str, int],
+                              headers: dict[str, str], local_view: bool) -> None:
+    with web_client(services, client=client) as test_client:
+        answer = test_client.get("/", headers=headers, follow_redirects=False)
+    assert (answer.status_code == 200) is local_view
+
+
+def _services(tmp_path: Path, database_url: str, **settings: str) -> Services:
+    built = build_services(make_settings(database_url, tmp_path, **settings))
+    upgrade(built.db.engine)
+    return built
+
+
+def test_a_trusted_proxy_forwards_the_client_address(tmp_path: Path, sqlite_url: str) -> None:
+    services = _services(tmp_path, sqlite_url, devexbot_trusted_proxies="10.0.0.0/8")
+    with web_client(services, client=("10.0.0.2", 1)) as proxied:
+        outside = proxied.get("/", headers={"x-forwarded-for": "198.51.100.4"},
+                              follow_redirects=False)
+        assert outside.status_code == 303
+        spoofed = proxied.get("/", headers={"x-forwarded-for": "127.0.0.1, 198.51.100.4"},
+                              follow_redirects=False)
+        assert spoofed.status_code == 303  # the rightmost untrusted hop is the client
+    services.db.dispose()
+
+
+def test_the_token_login(tmp_path: Path, sqlite_url: str) -> None:
+    services = _services(tmp_path, sqlite_url, devexbot_web_token="s3cret-web-token")
+    with web_client(services, client=OUTSIDE, base_url="https://devexbot.example.com") as c:
+        page = c.get("/login?next=/cards/x/y/abcd")
+        assert 'name="token"' in page.text and "Sign in with Slack" not in page.text
+        wrong = c.post("/login", data={"token": "guess", "next": "/"}, follow_redirects=False)
+        assert wrong.status_code == 401 and "not the workspace" in wrong.text
+        right = c.post("/login", data={"token": "s3cret-web-token", "next": "//evil.example"},
+                       follow_redirects=False)
+        assert right.status_code == 303 and right.headers["location"] == "/"
+        cookie = right.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=lax" in cookie and "secure" in cookie
+        assert c.get("/", follow_redirects=False).status_code == 200
+        assert "Sign out" in c.get("/").text
+        c.post("/logout")
+        assert c.get("/", follow_redirects=False).status_code == 303
+        c.cookies.set("devexbot_session", "eyJ2aWEiOiJ0b2tlbiJ9.forged")
+        assert c.get("/", follow_redirects=False).status_code == 303
+    services.db.dispose()
+
+
+def test_metrics_count_deliveries_and_latency(local: TestClient) -> None:
+    deliver_all(local)
+    sender = GitHubSender(local, "wrong-secret")
+    sender.deliver("push", load_fixture("push"))
+    GitHubSender(local, GITHUB_SECRET).deliver("push", load_fixture("push"), delivery_id="d1")
+    GitHubSender(local, GITHUB_SECRET).deliver("push", load_fixture("push"), delivery_id="d1")
+    text = local.get("/metrics").text
+    assert 'devexbot_webhook_deliveries_total{result="stored",source="github"} 17.0' in text
+    assert 'devexbot_webhook_deliveries_total{result="unauthorized",source="github"} 1.0' in text
+    assert 'devexbot_webhook_deliveries_total{result="duplicate",source="github"} 1.0' in text
+    assert 'devexbot_ingest_seconds_count{source="github"} 19.0' in text
+    for name in ("devexbot_actions_total", "devexbot_runbook_runs_total",
+                 "devexbot_slack_calls_total", "devexbot_web_streams"):
+        assert f"# TYPE {name.removesuffix('_total')}" in text
+
+
+def test_a_filter_with_a_nul_in_it_matches_nothing_not_a_500(local: TestClient) -> None:
+    # PostgreSQL cannot compare text with a NUL: the page answered 500.
+    deliver_all(local)
+    page = local.get("/", params={"repo": "\x00", "branch": "main\x00"})
+    assert page.status_code == 200
+    assert HEAD[:7] in page.text  # the filters were dropped, as filters nothing can match are

@@ -1,0 +1,32 @@
+"""Helpers for the web workspace's tests: a loopback TestClient, a served bot in a thread."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from devexbot.app import create_app
+from devexbot.services import Services
+from devexbot.serving import ServerThread
+
+LOCAL = ("127.0.0.1", 50123)
+OUTSIDE = ("203.0.113.7", 50123)
+
+
+@contextmanager
+def web_client(services: Services, *, client: tuple[str, int] = LOCAL,
+               base_url: str = "http://127.0.0.1:8000", **kwargs: Any) -> Iterator[TestClient]:
+    """A TestClient whose requests come from `client` (loopback by default)."""
+    app = create_app(services.settings, services=services)
+    with TestClient(app, client=client, base_url=base_url, **kwargs) as test_client:
+        yield test_client
+
+
+@contextmanager
+def served(services: Services) -> Iterator[ServerThread]:
+    """The app under uvicorn on a free loopback port."""
+    with ServerThread(create_app(services.settings, services=services)) as server:
+        yield server
