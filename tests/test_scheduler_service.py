@@ -137,6 +137,39 @@ def test_missed_runs_coalesce_into_one_and_stored_jobs_keep_their_next_run(
         scheduler.stop()
 
 
+def test_each_scheduler_runs_only_its_own_jobs(services: Services, tmp_path: Path) -> None:
+    """Two schedulers in one process (a stopped one's late run, or an embedded second bot)
+    each run their own job of the same name, on their own database, and nobody else's."""
+    other_db = tmp_path / "other"
+    other_db.mkdir()
+    other = build_services(make_settings(f"sqlite:///{other_db / 'devexbot.db'}", other_db))
+    upgrade(other.db.engine)
+    runs: dict[str, list[datetime]] = {"ours": [], "theirs": []}
+
+    def tick(whose: str) -> JobSpec:
+        return JobSpec("tick", IntervalTrigger(hours=1, timezone=UTC), run=lambda now: (
+            runs[whose].append(now), whose)[1], description="hourly tick")
+
+    ours = Scheduler(services.db, [tick("ours")], leadership=quick_leadership(services.db))
+    theirs = Scheduler(other.db, [tick("theirs")])
+    assert ours.start() and theirs.start()
+    try:
+        for scheduler in (ours, theirs):
+            leading(scheduler, "tick")
+            assert scheduler.aps is not None
+            scheduler.aps.modify_job("tick", next_run_time=datetime.now(UTC)
+                                     - timedelta(minutes=30))
+        wait_for(lambda: runs["ours"] and runs["theirs"], what="both runs")
+        threading.Event().wait(0.5)
+        assert len(runs["ours"]) == len(runs["theirs"]) == 1
+        assert last_results(services.db)["tick"].detail == "ours"
+        assert last_results(other.db)["tick"].detail == "theirs"
+    finally:
+        ours.stop()
+        theirs.stop()
+        other.db.dispose()
+
+
 class Follower:
     """A replica that never wins the election."""
 

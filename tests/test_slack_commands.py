@@ -22,7 +22,7 @@ from tests.github_sender import GitHubSender, load_fixture
 from tests.slack_app import SIGNING_SECRET, slack_services, wait_for
 from tests.slack_signing import SlackSender, slash_command_body
 
-CHANNEL = "C0TEAM"
+CHANNEL, CHANNEL_NAME = "C0TEAM", "team"
 
 
 @pytest.fixture
@@ -46,8 +46,10 @@ def slack(client: TestClient) -> SlackSender:
     return SlackSender(client, SIGNING_SECRET)
 
 
-def run(slack: SlackSender, text: str, user: str = "U0ANA") -> dict:
-    response = slack.command("/devex", text, channel_id=CHANNEL, user_id=user)
+def run(slack: SlackSender, text: str, user: str = "U0ANA", channel: str = CHANNEL,
+        channel_name: str = CHANNEL_NAME) -> dict:
+    response = slack.command("/devex", text, channel_id=channel, channel_name=channel_name,
+                             user_id=user)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -86,6 +88,35 @@ def test_subscriptions_lists_and_unsubscribe_removes(slack: SlackSender) -> None
     again = run(slack, "unsubscribe octo-org/octo-app")
     assert "no subscription to octo-org/octo-app" in again["text"]
     assert again.get("response_type", "ephemeral") == "ephemeral"
+
+
+def test_config_routes_to_this_channel_are_listed_whether_named_by_name_or_id(
+    database_url: str, tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    config = ("routes:\n"
+              "  - {repos: [octo-org/octo-app], channel: '#Team'}\n"
+              "  - {repos: [octo-org/octo-api], channel: C0TEAM}\n"
+              "  - {repos: [octo-org/octo-web], channel: '#elsewhere'}\n")
+    services = slack_services(database_url, tmp_path, fake_slack.base_url, config=config,
+                              slack_default_channel=None)
+    try:
+        with TestClient(create_app(services=services)) as client:
+            slack = SlackSender(client, SIGNING_SECRET)
+            listing = run(slack, "subscriptions")["text"]
+            assert "*octo-org/octo-app* (branches *) — from the bot's config" in listing
+            assert "*octo-org/octo-api* (branches *) — from the bot's config" in listing
+            assert "octo-web" not in listing
+            # The config already posts octo-app here: no warning that it goes elsewhere.
+            here = run(slack, "subscribe octo-org/octo-app")["text"]
+            assert "subscribed this channel" in here and "Note:" not in here
+            # From another channel, the same subscription is told where the config sends it.
+            there = run(slack, "subscribe octo-org/octo-app", channel="C0OTHER",
+                        channel_name="other")["text"]
+            assert "Note: the bot's config routes octo-org/octo-app to #Team first" in there
+            assert "from the bot's config" not in run(
+                slack, "subscriptions", channel="C0OTHER", channel_name="other")["text"]
+    finally:
+        services.db.dispose()
 
 
 def test_only_people_the_config_allows_may_subscribe(slack: SlackSender) -> None:

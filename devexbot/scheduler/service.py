@@ -7,7 +7,8 @@ stored next run time across restarts and leader changes, so runs missed meanwhil
 once (`coalesce`), not once per missed interval.
 
 Jobs are stored as a reference to `run_job` and the job's id: the work itself is looked up
-in this process's running `Scheduler`, so nothing but names is pickled.
+in the `Scheduler` whose thread pool runs it, so nothing but names is pickled, and a run
+handed to a stopped scheduler's pool never reaches another scheduler.
 """
 
 from __future__ import annotations
@@ -82,6 +83,8 @@ class Scheduler:
 
     def start(self) -> bool:
         """Start paused, then lead when elected; False if it cannot start here."""
+        if self._aps is not None:
+            return True  # started already
         try:
             ready = inspect(self.db.engine).has_table(JOBS_TABLE)
         except SQLAlchemyError as exc:
@@ -93,14 +96,11 @@ class Scheduler:
             log.error("scheduler: the database has no %s table (run `devexbot db upgrade`); "
                       "no scheduled jobs run", JOBS_TABLE)
             return False
-        if not _activate(self):
-            log.error("scheduler: another scheduler runs in this process; not starting")
-            return False
         # An engine of its own: the job store disposes of it when it shuts down.
         engine = make_engine(self.db.url).execution_options(**WRITE)
         self._aps = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)},
-            executors={"default": ThreadPoolExecutor(self._workers)},
+            executors={"default": _OwnedPool(self, self._workers)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=UTC,
         )
@@ -115,7 +115,6 @@ class Scheduler:
         if self._aps.running:
             self._aps.shutdown(wait=False)
         self._aps = None
-        _deactivate(self)
 
     def _on_leadership(self, leading: bool) -> None:
         with self._change:
@@ -191,30 +190,25 @@ def last_results(db: Database) -> dict[str, SchedulerResult]:
 
 # --- the stored jobs' entry point ---------------------------------------------------------
 
-_active: Scheduler | None = None
-_active_lock = threading.Lock()
+_owner = threading.local()
 
 
-def _activate(scheduler: Scheduler) -> bool:
-    global _active
-    with _active_lock:
-        if _active is not None and _active is not scheduler:
-            return False
-        _active = scheduler
-        return True
+def _bind(scheduler: Scheduler) -> None:
+    _owner.scheduler = scheduler
 
 
-def _deactivate(scheduler: Scheduler) -> None:
-    global _active
-    with _active_lock:
-        if _active is scheduler:
-            _active = None
+class _OwnedPool(ThreadPoolExecutor):  # type: ignore[misc]
+    """APScheduler's thread pool, whose threads run jobs for one `Scheduler` only."""
+
+    def __init__(self, scheduler: Scheduler, workers: int) -> None:
+        super().__init__(workers, pool_kwargs={"initializer": _bind, "initargs": (scheduler,)})
 
 
 def run_job(job_id: str) -> None:
-    """What APScheduler calls (by reference, from the job store): this process's job."""
-    scheduler = _active
-    if scheduler is None:
-        log.warning("scheduler: %s is due but no scheduler runs in this process", job_id)
+    """What APScheduler calls (by reference, from the job store): the job of the scheduler
+    whose pool runs this thread, unless it has stopped since the run was handed over."""
+    scheduler: Scheduler | None = getattr(_owner, "scheduler", None)
+    if scheduler is None or scheduler.aps is None:
+        log.info("scheduler: %s was due as its scheduler stopped; skipped", job_id)
         return
     scheduler.run(job_id)

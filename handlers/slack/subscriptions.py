@@ -7,6 +7,7 @@ import re
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from devexbot.config import Route
 from devexbot.db import Subscription
 from devexbot.services import Services
 from devexbot.slack.routing import matches_any
@@ -22,6 +23,15 @@ def _refused(services: Services, inv: Invocation) -> Reply | None:
         return None
     return Reply("You may not change this channel's subscriptions: ask someone listed under "
                  "`permissions.subscribe` in the bot's config.")
+
+
+def _posts_here(route: Route, inv: Invocation) -> bool:
+    """Whether a config route posts to the channel the command was typed in: routes name a
+    channel by ID or by `#name`, and Slack sends the command with both."""
+    if route.channel == inv.channel_id:
+        return True
+    name = (inv.channel_name or "").lower()
+    return bool(name) and route.channel.removeprefix("#").lower() == name
 
 
 @devex.register("subscribe", usage="subscribe owner/repo [branch-glob ...] [+label:name ...]",
@@ -48,7 +58,7 @@ def subscribe(services: Services, inv: Invocation) -> Reply:
         scope += f", PRs labelled {', '.join(labels)}"
     text = f"<@{inv.user_id}> subscribed this channel to *{repo}* ({scope})."
     taken = [r for r in services.config.routes
-             if matches_any(repo, r.repos) and r.channel != inv.channel_id]
+             if matches_any(repo, r.repos) and not _posts_here(r, inv)]
     if taken:
         text += (f"\nNote: the bot's config routes {repo} to {taken[0].channel} first; "
                  "cards that route takes keep going there.")
@@ -87,7 +97,7 @@ def subscriptions(services: Services, inv: Invocation) -> Reply:
             scope += f"; labels {', '.join(sub.labels)}"
         lines.append(f"• *{sub.repo}* ({scope}) — by <@{sub.created_by}>")
     for route in services.config.routes:
-        if route.channel == inv.channel_id:
+        if _posts_here(route, inv):
             lines.append(f"• *{', '.join(route.repos)}* (branches {', '.join(route.branches)})"
                          " — from the bot's config")
     if not lines:
