@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
@@ -24,6 +24,8 @@ from devexbot.runbooks.model import NAME as RUNBOOK_NAME
 from devexbot.runbooks.runs import run_json
 from devexbot.services import services_of
 from devexbot.tickets.directory import cached_info, with_info
+from devexbot.web.access import bearer_viewer
+from devexbot.web.workspace import workspace_of
 
 router = APIRouter()
 
@@ -38,7 +40,25 @@ BAD_REPO = {400: "`repo` is not owner/repo"}
 
 
 def _ok(model: type[Any], description: str) -> dict[int | str, dict[str, Any]]:
-    return {200: {"model": model, "description": description}}
+    return {200: {"model": model, "description": description}} | refusals({
+        401: "`DEVEXBOT_API_ACCESS=login` and the caller is neither on the bot's machine, "
+             "signed in to the workspace, nor holding the web token"})
+
+
+async def may_read(request: Request) -> None:
+    """With `DEVEXBOT_API_ACCESS=login`, the workspace's rule (on the bot's machine, or signed
+    in) or the web token as a bearer token; with `open`, the default, anyone."""
+    workspace = workspace_of(request)
+    settings = workspace.services.settings
+    if settings.devexbot_api_access == "open" or workspace.viewer(request) is not None \
+            or bearer_viewer(request, settings) is not None:
+        return
+    raise RequestError(401, "sign in to the workspace, or send the web token as "
+                            "`Authorization: Bearer <token>`",
+                       headers={"WWW-Authenticate": 'Bearer realm="devexbot"'})
+
+
+READER = [Depends(may_read)]
 
 
 class NotFound(RequestError):
@@ -46,7 +66,7 @@ class NotFound(RequestError):
         super().__init__(404, message)
 
 
-@router.get("/api/cards/{owner}/{repo}/{sha}", response_model=None,
+@router.get("/api/cards/{owner}/{repo}/{sha}", response_model=None, dependencies=READER,
             responses=_ok(CardDoc, "the card") | refusals({
                 400: "`sha` is a prefix of more than one commit's SHA",
                 404: "no card for this commit"}))
@@ -79,7 +99,7 @@ async def read_card(
     return found
 
 
-@router.get("/api/cards", response_model=None,
+@router.get("/api/cards", response_model=None, dependencies=READER,
             responses=_ok(CardList, "cards, newest first") | refusals(BAD_REPO))
 async def list_cards(
     request: Request,
@@ -108,7 +128,7 @@ def _with_tickets(session: Session, cards: list[Card]) -> list[dict[str, Any]]:
     return docs
 
 
-@router.get("/api/environments", response_model=None,
+@router.get("/api/environments", response_model=None, dependencies=READER,
             responses=_ok(EnvironmentList, "what is live where") | refusals(BAD_REPO))
 async def read_environments(
     request: Request,
@@ -127,7 +147,7 @@ async def read_environments(
     return {"environments": await run_in_threadpool(load)}
 
 
-@router.get("/api/audit", response_model=None,
+@router.get("/api/audit", response_model=None, dependencies=READER,
             responses=_ok(AuditList, "the audit log, newest first") | refusals(BAD_REPO))
 async def read_audit(
     request: Request,
@@ -149,7 +169,7 @@ async def metrics(request: Request) -> Response:
     return Response(body, media_type=CONTENT_TYPE)
 
 
-@router.get("/api/runs", response_model=None,
+@router.get("/api/runs", response_model=None, dependencies=READER,
             responses=_ok(RunList, "runs, newest first")
             | refusals({400: "`command` is not a runbook's name"}))
 async def list_runs(

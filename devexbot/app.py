@@ -19,6 +19,7 @@ from devexbot.errors import DevexbotError
 from devexbot.services import Services, build_services
 from devexbot.settings import Settings, get_settings
 from devexbot.web import install_workspace
+from devexbot.web.access import login_available
 from handlers import webhooks
 from handlers.slack import events as slack_events
 
@@ -48,6 +49,10 @@ def _lifespan(services: Services) -> Callable[[FastAPI], AbstractAsyncContextMan
         if not services.slack_on:
             log.info("Slack is off (SLACK_BOT_TOKEN is not set): cards are served on the "
                      "web API only")
+        settings = services.settings
+        if settings.devexbot_api_access == "login" and not login_available(settings):
+            log.warning("DEVEXBOT_API_ACCESS=login with neither DEVEXBOT_WEB_TOKEN nor Sign in "
+                        "with Slack: the API is readable on the bot's machine only")
         if services.worker is not None:
             services.worker.start()
         scheduler = services.scheduler
@@ -113,7 +118,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DevexbotError)
     async def _known(request: Request, exc: DevexbotError) -> JSONResponse:
         status = exc.status_code if 400 <= exc.status_code < 600 else 500
-        return JSONResponse({"detail": exc.message}, status_code=status)
+        return JSONResponse({"detail": exc.message}, status_code=status,
+                            headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

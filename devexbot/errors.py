@@ -35,6 +35,8 @@ class DatabaseError(DevexbotError):
 class RequestError(DevexbotError):
     """An inbound request is refused; `status_code` says how (4xx, or 503 for no secret)."""
 
-    def __init__(self, status_code: int, message: str) -> None:
+    def __init__(self, status_code: int, message: str,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status_code = status_code
+        self.headers = headers

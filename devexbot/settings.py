@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     devexbot_session_secret: SecretStr | None = None
     devexbot_public_url: str | None = None
     devexbot_trusted_proxies: str = ""
+    # The JSON API: `open` to anyone who can reach the bot (DESIGN.md's contract), or
+    # `login`: the workspace's rule, plus the web token as a bearer token for scripts.
+    devexbot_api_access: Literal["open", "login"] = "open"
 
     @field_validator("database_url")
     @classmethod
@@ -96,6 +99,11 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
+
+    @field_validator("devexbot_api_access", mode="before")
+    @classmethod
+    def _api_access(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("devexbot_public_url")
     @classmethod

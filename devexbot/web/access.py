@@ -104,6 +104,17 @@ def viewer_of(request: Request, settings: Settings, sessions: Sessions) -> Viewe
     return sessions.viewer(request)
 
 
+def bearer_viewer(request: Request, settings: Settings) -> Viewer | None:
+    """A script holding the web token, sent as `Authorization: Bearer <token>`."""
+    expected = settings.devexbot_web_token
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if expected is None or scheme.lower() != "bearer" or not token.strip():
+        return None
+    if not hmac.compare_digest(token.strip().encode(), expected.get_secret_value().encode()):
+        return None
+    return Viewer(name="token", via="token", subject="token")
+
+
 def login_available(settings: Settings) -> bool:
     return settings.slack_sign_in or settings.devexbot_web_token is not None
 
