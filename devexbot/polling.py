@@ -20,6 +20,11 @@ class PollingWorker:
         self._wake.set()
 
     def start(self) -> None:
+        """Start the thread; a worker that runs already keeps its one thread, and one that
+        was stopped starts again."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
 
