@@ -159,7 +159,8 @@ def build_services(
                                      db, services.ranges, rules)),
                                  ticket_rules=rules)
         services.worker = OutboxWorker(services.outbox)
-        services.runner = build_runner(services, client, services.outbox.pacing)
+        services.runner = build_runner(services, client, services.outbox.pacing,
+                                       channel_id=services.outbox.channels.id_now)
         from devexbot.runbooks.launcher import RunnerLauncher, ScheduledLauncher
 
         services.runbook_launcher = RunnerLauncher(services.runbooks, services.runner)
@@ -203,7 +204,8 @@ def policy_approvers(services: Services) -> Approvers:
     return approvers
 
 
-def build_runner(services: Services, client: WebClient, pacing: Pacing) -> RunbookRunner:
+def build_runner(services: Services, client: WebClient, pacing: Pacing, *,
+                 channel_id: Callable[[str], str] | None = None) -> RunbookRunner:
     """The runbook runner with its three executors."""
     from devexbot.runbooks.executors.jenkins import JenkinsAccess, JenkinsExecutor
     from devexbot.runbooks.executors.local import LocalExecutor
@@ -224,7 +226,8 @@ def build_runner(services: Services, client: WebClient, pacing: Pacing) -> Runbo
             "jenkins": JenkinsExecutor(access, poll=options.jenkins_poll,
                                        kill_grace=options.kill_grace),
             "python": PythonExecutor(kill_grace=options.kill_grace),
-        })
+        },
+        channel_id=channel_id)
 
 
 def oldest_dirty(db: Database) -> datetime | None:

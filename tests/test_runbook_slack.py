@@ -104,7 +104,7 @@ def test_a_run_streams_its_output_into_a_thread_and_is_audited(bot: Bot) -> None
     assert 2 <= reply.updates <= seconds / INTERVAL + 2, reply.updates
     gaps = [b.monotonic - a.monotonic for a, b in itertools.pairwise(edits)]
     assert min(gaps) >= INTERVAL / 2, gaps  # arrival times: loose, the machine may be busy
-    assert bot.fake.post_rate_violations() == []
+    assert bot.fake.post_rate_violations(min_interval=0.9) == []  # arrival times, as above
 
     [api] = bot.api_runs(limit=5)
     assert api["user"] == "U0ANA" and api["command"] == "cleanup-test-data"

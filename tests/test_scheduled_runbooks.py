@@ -17,7 +17,9 @@ from devexbot.config import parse_config
 from devexbot.errors import ConfigError
 from devexbot.scheduler import ScheduledRunbook
 from devexbot.scheduler.runbooks import runbook_jobs
+from tests.conftest import GITHUB_SECRET
 from tests.fakes.slack_api import FakeSlack
+from tests.github_sender import GitHubSender, load_fixture
 from tests.slack_app import slack_services, wait_for
 
 CONFIG = """
@@ -84,3 +86,29 @@ def test_approval_nudges_name_the_policys_approvers(
                              updated_at=datetime(2026, 11, 20, tzinfo=UTC))
     assert list(services.approvers(card, staging)) == []
     services.db.dispose()
+
+
+def test_a_scheduled_run_in_a_channel_named_by_name_keeps_slacks_pace_with_the_cards(
+    database_url: str, tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    """The config names the channel `#ops`, the cards' route too: the run's messages and the
+    cards are one channel's posts to Slack, at most one a second between them all."""
+    ops = fake_slack.add_channel("ops")
+    config = CONFIG.replace('channels: ["C0OPS"]', 'channels: ["#ops"]')
+    services = slack_services(database_url, tmp_path, fake_slack.base_url, config=config,
+                              slack_default_channel="#ops")
+    with TestClient(create_app(services=services)) as client:
+        GitHubSender(client, GITHUB_SECRET).deliver("push", load_fixture("push"))
+        wait_for(lambda: fake_slack.messages(ops), what="the commit's card in #ops")
+        assert services.scheduled_runbook_launcher is not None
+        (job,) = runbook_jobs(services.scheduled_runbooks, services.scheduled_runbook_launcher,
+                              timezone="UTC")
+        job.run(datetime(2026, 11, 23, 6, tzinfo=UTC))  # at once after the card's post
+        wait_for(lambda: next((r for r in client.get("/api/runs").json()["runs"]
+                               if r["status"] == "succeeded"), None),
+                 what="the scheduled run to finish")
+        wait_for(lambda: len(fake_slack.messages(ops)) >= 2, what="the run's message in #ops")
+    services.db.dispose()
+    # Paced a second apart when sent; arrival times are looser (the machine may be busy).
+    # Paced apart by name and by ID, the run's post came ~0.05 s after the card's.
+    assert fake_slack.post_rate_violations(min_interval=0.9) == []

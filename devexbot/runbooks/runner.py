@@ -9,7 +9,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,8 +83,12 @@ class _Active:
 class RunbookRunner:
     def __init__(self, *, store: RunStore, authorizer: Authorizer, client: WebClient,
                  pacing: Pacing, settings: RunbookSettings, executors: Mapping[str, Executor],
-                 environ: Mapping[str, str] | None = None) -> None:
+                 environ: Mapping[str, str] | None = None,
+                 channel_id: Callable[[str], str] | None = None) -> None:
         self.store, self.authorizer, self.client, self.pacing = store, authorizer, client, pacing
+        # A channel a config names (`#ops`) to its ID: Slack's pace is per channel, and the
+        # cards count their posts to it by ID.
+        self.channel_id = channel_id or (lambda channel: channel)
         self.settings = settings
         self.executors = dict(executors)
         self._environ = environ if environ is not None else os.environ
@@ -207,7 +211,7 @@ class RunbookRunner:
     def _run(self, active: _Active, who: Requester, shown: Mapping[str, str],
              again: RunButton) -> None:
         job = active.job
-        thread = RunThread(self.client, self.pacing, who.channel_id,
+        thread = RunThread(self.client, self.pacing, self.channel_id(who.channel_id),
                            interval=self.settings.update_interval, stop=self._stop)
         ran = ran_text(who.user_id, job.command.name, shown)
         try:

@@ -58,6 +58,16 @@ class ChannelDirectory:
                 self._list()
             return self._ids.get(name, channel)
 
+    def id_now(self, channel: str) -> str:
+        """`id_of`, or `channel` as given when Slack cannot be asked right now (a 429, a
+        5xx, no connection): for a caller that must go on, such as a runbook run's post."""
+        try:
+            return self.id_of(channel)
+        except Exception as exc:  # whatever it was, the post itself will say more
+            log.info("cannot look up channel %s now (%s): using it as named", channel,
+                     error_code(exc) if isinstance(exc, SlackApiError) else type(exc).__name__)
+            return channel
+
     def _due(self) -> bool:
         return self._listed_at is None or \
             self._clock() - self._listed_at >= self._relook_after
