@@ -15,9 +15,9 @@ from sqlalchemy import create_engine, text
 
 from devexbot.app import create_app
 from devexbot.db import Database
-from devexbot.db.migrate import upgrade
 from devexbot.services import Services, build_services
 from devexbot.settings import Settings, load_settings, normalise_database_url
+from tests.db_template import migrate
 from tests.deploy_sender import DeploySender
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.jenkins_api import FakeJenkins
@@ -91,7 +91,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 @pytest.fixture
 def services(settings: Settings) -> Iterator[Services]:
     built = build_services(settings)
-    upgrade(built.db.engine)
+    migrate(built.db.engine)
     yield built
     built.db.dispose()
 

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from devexbot.db.migrate import upgrade
 from devexbot.services import Services, build_services
 from devexbot.slack.outbox import OutboxPolicy
 from tests.conftest import make_settings
+from tests.db_template import migrate
 from tests.fakes.slack_api import DEFAULT_TOKEN as BOT_TOKEN
 
 SIGNING_SECRET = "test-signing-secret"
@@ -35,7 +35,7 @@ def slack_services(database_url: str, tmp_path: Path, base_url: str, *,
     values.update(settings)
     services = build_services(make_settings(database_url, tmp_path, **values),
                               outbox_policy=policy)
-    upgrade(services.db.engine)
+    migrate(services.db.engine)
     return services
 
 

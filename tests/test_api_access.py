@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from devexbot.db.migrate import upgrade
 from devexbot.errors import SettingsError
 from devexbot.services import Services, build_services
 from tests.conftest import GITHUB_SECRET, make_settings
+from tests.db_template import migrate
 from tests.github_sender import GitHubSender, load_fixture
 from tests.web_client import OUTSIDE, web_client
 
@@ -26,7 +26,7 @@ READS = ["/api/cards", f"/api/cards/{REPO}/{SHA}", f"/api/environments?repo={REP
 def _services(tmp_path: Path, url: str, **settings: Any) -> Iterator[Services]:
     services = build_services(make_settings(url, tmp_path, devexbot_web_token=TOKEN,
                                             **settings))
-    upgrade(services.db.engine)
+    migrate(services.db.engine)
     with web_client(services) as local:
         GitHubSender(local, GITHUB_SECRET).deliver("push", load_fixture("push"))
     yield services
@@ -95,7 +95,7 @@ def test_a_login_nobody_can_pass_is_said_at_start(
     tmp_path: Path, sqlite_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     services = build_services(make_settings(sqlite_url, tmp_path, devexbot_api_access="login"))
-    upgrade(services.db.engine)
+    migrate(services.db.engine)
     with caplog.at_level("WARNING"), web_client(services):
         pass
     services.db.dispose()

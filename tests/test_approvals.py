@@ -528,9 +528,9 @@ def test_expire_requests_marks_what_nobody_decided_in_time(
 ) -> None:
     from correlation import Event, Status
     from devexbot.approvals.expiry import expire_requests
-    from devexbot.db.migrate import upgrade
     from devexbot.services import build_services
     from tests.conftest import make_settings
+    from tests.db_template import migrate
 
     (tmp_path / "devexbot.yaml").write_text("""
 approvals:
@@ -545,7 +545,7 @@ approvals:
     approvers: ["*"]
 """)
     services = build_services(make_settings(database_url, tmp_path))
-    upgrade(services.db.engine)
+    migrate(services.db.engine)
     now = datetime.now(UTC)
     old, fresh = "a" * 40, "b" * 40
 

@@ -25,8 +25,8 @@ import yaml
 from fastapi.testclient import TestClient
 
 from devexbot.app import build_services, create_app
-from devexbot.db.migrate import upgrade
 from tests.conftest import DEPLOY_SECRET, make_settings
+from tests.db_template import migrate
 from tests.go_template import render
 
 README = Path(__file__).parent.parent / "README.md"
@@ -47,7 +47,7 @@ def live_bot(tmp_path: Path) -> Iterator[str]:
     """The bot on a free local port, for senders that are real programs."""
     settings = make_settings(f"sqlite:///{tmp_path / 'bot.db'}", tmp_path)
     services = build_services(settings)
-    upgrade(services.db.engine)
+    migrate(services.db.engine)
     server = uvicorn.Server(uvicorn.Config(create_app(settings, services=services),
                                            log_level="warning", lifespan="off"))
     sock = socket.socket()
@@ -184,7 +184,7 @@ def test_the_argocd_template_renders_events_the_bot_accepts(
                   now=datetime(2026, 11, 20, 10, 12, tzinfo=UTC))
     settings = make_settings(sqlite_url, tmp_path)
     with TestClient(create_app(settings)) as client:
-        upgrade(client.app.state.services.db.engine)
+        migrate(client.app.state.services.db.engine)
         response = client.post(webhook["path"], content=body.encode(), headers={
             "Content-Type": "application/json", "X-Devexbot-Token": DEPLOY_SECRET})
         assert response.status_code == 202, response.text

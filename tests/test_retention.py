@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 from devexbot.app import create_app
 from devexbot.config import Retention
 from devexbot.db import AuditEntry, Card, Delivery, EventRecord, Notification
-from devexbot.db.migrate import upgrade
 from devexbot.scheduler.retention import prune
 from devexbot.services import Services, build_services
 from tests.conftest import GITHUB_SECRET, make_settings
+from tests.db_template import migrate
 from tests.fakes.slack_api import FakeSlack
 from tests.github_sender import GitHubSender, load_fixture
 from tests.scenario import HEAD, REPO, commit_stream
@@ -56,7 +56,7 @@ def test_pruning_keeps_cards_intact_and_they_fold_new_events_as_before(
     bot = slack_services(database_url, tmp_path, fake_slack.base_url)
     # The same deliveries into a database that is never pruned, to compare with.
     twin = build_services(make_settings(f"sqlite:///{tmp_path / 'twin.db'}", tmp_path))
-    upgrade(twin.db.engine)
+    migrate(twin.db.engine)
     try:
         for services in (bot, twin):
             deliver_at(services, lambda: OLD, commit_stream())
@@ -105,7 +105,7 @@ def test_pruning_keeps_cards_intact_and_they_fold_new_events_as_before(
 
 def test_cards_and_audit_go_only_when_configured(database_url: str, tmp_path: Path) -> None:
     services = build_services(make_settings(database_url, tmp_path))
-    upgrade(services.db.engine)
+    migrate(services.db.engine)
     try:
         deliver_at(services, lambda: OLD, commit_stream())  # the card's news is of 2026-11-20
         with services.db.write() as session:

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from devexbot.db import Database
-from devexbot.db.migrate import upgrade
 from devexbot.runbooks.actions import RunbookAction
 from devexbot.runbooks.model import LocalRun, RunbookCommand
 from devexbot.runbooks.runs import Busy, Requester, RunStore
+from tests.db_template import migrate
 from tests.fakes.jenkins_runbook import FakeJenkins
 from tests.fakes.slack_api import FakeSlack
 from tests.runbook_bot import OPS, Bot, button_value, runbook_bot, wait_until
@@ -120,7 +120,7 @@ def test_a_second_run_is_refused_while_one_runs(bot: Bot) -> None:
 
 def test_the_claim_holds_across_replicas(database_url: str) -> None:
     db = Database(database_url)
-    upgrade(db.engine)
+    migrate(db.engine)
     replicas = [RunStore(Database(database_url)) for _ in range(4)]
     command = RunbookCommand(name="slow", description="x", params=(),
                              execution=LocalRun(("x",), Path(".")), allowed=("*",))

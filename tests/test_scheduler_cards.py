@@ -16,10 +16,10 @@ from sqlalchemy import select
 
 from devexbot.app import create_app
 from devexbot.db import Notification
-from devexbot.db.migrate import upgrade
 from devexbot.scheduler.card_jobs import CardJobs
 from devexbot.services import Services, build_services
 from tests.conftest import GITHUB_SECRET, make_settings
+from tests.db_template import migrate
 from tests.fakes.slack_api import FakeSlack
 from tests.github_sender import GitHubSender, load_fixture
 from tests.scenario import HEAD
@@ -186,7 +186,7 @@ def test_with_slack_off_notes_are_still_made_and_nudges_wait(
     database_url: str, tmp_path: Path
 ) -> None:
     services = build_services(make_settings(database_url, tmp_path))
-    upgrade(services.db.engine)
+    migrate(services.db.engine)
     try:
         GitHubSender(TestClient(create_app(services=services)), GITHUB_SECRET).deliver(
             "deployment_review", load_fixture("deployment_review.requested"))

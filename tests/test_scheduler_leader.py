@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import text
 
 from devexbot.db import Database
-from devexbot.db.migrate import upgrade
 from devexbot.settings import normalise_database_url
+from tests.db_template import migrate
 from tests.slack_app import wait_for
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +30,7 @@ TAKEOVER = 10.0  # the bound on a handover after the leader is killed (the desig
 @pytest.fixture
 def db(postgres_schema_url: str) -> Iterator[Database]:
     database = Database(normalise_database_url(postgres_schema_url))
-    upgrade(database.engine)
+    migrate(database.engine)
     with database.engine.begin() as conn:
         conn.execute(text("CREATE TABLE ticks (pid integer NOT NULL, "
                           "at double precision NOT NULL)"))

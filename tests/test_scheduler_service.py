@@ -19,12 +19,12 @@ from fastapi.testclient import TestClient
 
 from devexbot.app import create_app
 from devexbot.db import Database
-from devexbot.db.migrate import upgrade
 from devexbot.scheduler import ScheduledRunbook, build_scheduler
 from devexbot.scheduler.leader import AdvisoryLockLeader, Leadership, lock_holder
 from devexbot.scheduler.service import JobSpec, Scheduler, last_results
 from devexbot.services import Services, build_services
 from tests.conftest import make_settings
+from tests.db_template import migrate
 from tests.slack_app import wait_for
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -39,7 +39,7 @@ def quick_leadership(db: Database) -> Leadership | None:
 def services(database_url: str, tmp_path: Path) -> Iterator[Services]:
     (tmp_path / "devexbot.yaml").write_text("schedule: {timezone: Europe/Berlin}\n")
     built = build_services(make_settings(database_url, tmp_path))
-    upgrade(built.db.engine)
+    migrate(built.db.engine)
     yield built
     built.db.dispose()
 
@@ -143,7 +143,7 @@ def test_each_scheduler_runs_only_its_own_jobs(services: Services, tmp_path: Pat
     other_db = tmp_path / "other"
     other_db.mkdir()
     other = build_services(make_settings(f"sqlite:///{other_db / 'devexbot.db'}", other_db))
-    upgrade(other.db.engine)
+    migrate(other.db.engine)
     runs: dict[str, list[datetime]] = {"ours": [], "theirs": []}
 
     def tick(whose: str) -> JobSpec:

@@ -10,10 +10,10 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from devexbot.db.migrate import upgrade
 from devexbot.services import Services, build_services
 from devexbot.web.login import SignInError, check_claims
 from tests.conftest import make_settings
+from tests.db_template import migrate
 from tests.fakes.slack_oidc import CLIENT_ID, CLIENT_SECRET, TEAM, FakeSlackOidc
 from tests.web_client import OUTSIDE, web_client
 
@@ -29,7 +29,7 @@ def _services(tmp_path: Path, url: str, slack: FakeSlackOidc, **extra: str) -> S
                              slack_client_secret=CLIENT_SECRET, slack_api_url=slack.api_url,
                              **extra)
     services = build_services(settings)
-    upgrade(services.db.engine)
+    migrate(services.db.engine)
     return services
 
 

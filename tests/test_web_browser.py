@@ -17,12 +17,12 @@ import pytest
 
 from devexbot.app import create_app
 from devexbot.config import BotConfig
-from devexbot.db.migrate import upgrade
 from devexbot.demo import DemoSecrets, play
 from devexbot.demo.scenario import ENVIRONMENTS, MERGE
 from devexbot.services import Services, build_services
 from devexbot.serving import ServerThread
 from tests.conftest import GITHUB_SECRET, make_settings
+from tests.db_template import migrate
 from tests.github_sender import GitHubSender, load_fixture
 from tests.scenario import HEAD, REPO
 
@@ -120,7 +120,7 @@ def demo_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]
                              jenkins_webhook_token=keys.jenkins, deploy_webhook_secret=keys.deploy,
                              devexbot_web_token="browser-test-token")
     services = build_services(settings, config=BotConfig(environments=ENVIRONMENTS))
-    upgrade(services.db.engine)
+    migrate(services.db.engine)
     with ServerThread(create_app(settings, services=services)) as running:
         play(running.url, keys, speed=400, say=lambda line: None)
         yield running
@@ -189,7 +189,7 @@ def test_the_readme_screenshot(browser: Any, tmp_path: Path) -> None:
                              github_webhook_secret=keys.github,
                              jenkins_webhook_token=keys.jenkins, deploy_webhook_secret=keys.deploy)
     services = build_services(settings, config=BotConfig(environments=ENVIRONMENTS))
-    upgrade(services.db.engine)
+    migrate(services.db.engine)
     with ServerThread(create_app(settings, services=services)) as running:
         play(running.url, keys, speed=400, until=66, say=lambda line: None)
         context = browser.new_context(viewport={"width": 1280, "height": 860})

@@ -13,12 +13,12 @@ import httpx
 
 from devexbot.app import create_app
 from devexbot.config import BotConfig
-from devexbot.db.migrate import upgrade
 from devexbot.demo import DemoSecrets, play
 from devexbot.demo.scenario import API_COMMIT, ENVIRONMENTS, FEATURE, MERGE
 from devexbot.services import build_services
 from devexbot.serving import ServerThread
 from tests.conftest import make_settings
+from tests.db_template import migrate
 
 
 def _cards(base: str) -> dict[str, dict]:
@@ -31,7 +31,7 @@ def test_the_story_builds_its_cards(tmp_path: Path, database_url: str) -> None:
     settings = make_settings(database_url, tmp_path, github_webhook_secret=keys.github,
                              jenkins_webhook_token=keys.jenkins, deploy_webhook_secret=keys.deploy)
     services = build_services(settings, config=BotConfig(environments=ENVIRONMENTS))
-    upgrade(services.db.engine)
+    migrate(services.db.engine)
     lines: list[str] = []
     with ServerThread(create_app(settings, services=services)) as server:
         sent = play(server.url, keys, speed=300, say=lines.append)

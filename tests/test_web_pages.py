@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from correlation.blocks import render_card
 from correlation.fold import build_card
 from devexbot.cards import card_state, get_card
-from devexbot.db.migrate import upgrade
 from devexbot.services import Services, build_services
 from tests.conftest import GITHUB_SECRET, make_settings
+from tests.db_template import migrate
 from tests.github_sender import GitHubSender, load_fixture
 from tests.scenario import HEAD, REPO, commit_stream
 from tests.web_client import OUTSIDE, web_client
@@ -144,7 +144,7 @@ def test_what_counts_as_local(services: Services, client: tuple[str, int],
 
 def _services(tmp_path: Path, database_url: str, **settings: str) -> Services:
     built = build_services(make_settings(database_url, tmp_path, **settings))
-    upgrade(built.db.engine)
+    migrate(built.db.engine)
     return built
 
 

@@ -223,6 +223,7 @@ class HttpFake:
 
     `delay` (seconds, settable at any time) holds every answer that long after the call
     took effect, e.g. "GitHub takes 5 s per call" while another fake answers at once.
+    `hold_answers()` holds every answer until `release_answers()` (or `stop()`).
     """
 
     thread_name = "fake-http"
@@ -234,6 +235,8 @@ class HttpFake:
         self._calls: list[Call] = []
         self._changed = threading.Condition()
         self._stopping = threading.Event()
+        self._released = threading.Event()
+        self._released.set()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -256,6 +259,7 @@ class HttpFake:
         if self._server is None:
             return
         self._stopping.set()  # wakes handlers held by slow_next or delay
+        self._released.set()  # and by hold_answers
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -276,6 +280,13 @@ class HttpFake:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     # ---- faults ----------------------------------------------------------------------
+
+    def hold_answers(self) -> None:
+        """Answer nothing (calls are still taken and logged) until `release_answers`."""
+        self._released.clear()
+
+    def release_answers(self) -> None:
+        self._released.set()
 
     def _fail_next(self, target: str, reply: Reply, times: int) -> None:
         self.faults.push(target, Fault("fail", reply=reply), times)
@@ -365,6 +376,7 @@ class HttpFake:
         hold = self.delay + (fault.seconds if fault is not None else 0.0)
         if hold > 0:
             self._stopping.wait(hold)
+        self._released.wait()
         encoded = reply.encoded()
         headers_out = {**self._extra_headers(request, reply), **reply.headers}
         # Record before replying, so a client holding its answer finds the call logged.
