@@ -582,3 +582,50 @@ approvals:
     assert expire_requests(services, now + timedelta(hours=1)) == [
         f"{REPO}@{fresh}:production:deployment-production-b"]
     services.db.dispose()
+
+
+def test_reject_on_the_web_asks_why_in_the_form_and_rejects_as_the_signed_in_user(
+    bot: Approvals, fake_github: FakeGitHub
+) -> None:
+    import re
+    import time
+
+    from devexbot.web.access import SESSION_COOKIE
+    from tests.web_client import OUTSIDE, web_client
+
+    bot.open_pr()
+    bot.waiting_on_github(fake_github)
+    bot.card_message(having="card.reject")
+    with web_client(bot.services, client=OUTSIDE, follow_redirects=False) as web:
+        sessions = web.app.state.workspace.sessions  # type: ignore[attr-defined]
+        web.cookies.set(SESSION_COOKIE, sessions.sign({"via": "slack", "name": "Ben",
+                                                        "sub": "U0BEN",
+                                                        "exp": time.time() + 600}))
+        page = web.get(f"/cards/{REPO}/{HEAD}").text
+        form = re.search(r'<form method="post" action="([^"]*card\.reject[^"]*)" '
+                         r'class="asks-why">(.*?)</form>', page, re.S)
+        assert form is not None, "the card page has a Reject form"
+        assert 'name="reason" required' in form.group(2)
+        action = form.group(1).replace("&amp;", "&")
+
+        unexplained = web.post(action, data={"reason": "  "})
+        assert "Say+why" in unexplained.headers["location"]
+        assert fake_github.deployment_reviews(REPO) == []
+
+        done = web.post(action, data={"reason": "The login page 500s on Safari"})
+        assert done.status_code == 303
+        assert "Rejected production" in web.get(done.headers["location"]).text
+        too_long = web.post(action, content=b"reason=" + b"x" * 20000,
+                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert too_long.status_code == 413
+        # (Inside: the page's app shares the bot's outbox, and stops it as it closes.)
+        bot.card_message(having="rejected by <@U0BEN>: The login page 500s on Safari")
+    (review,) = fake_github.deployment_reviews(REPO, RUN_ID)
+    assert (review.state, review.comment) == (
+        "rejected", "Rejected in Slack by ben: The login page 500s on Safari")
+    deployment = bot.deployment("production")
+    assert (deployment["status"], deployment["approval"]["state"]) == ("cancelled", "rejected")
+    (entry, *_) = bot.audit()
+    assert (entry["action"], entry["slack_user"], entry["result"]) == (
+        "card.reject", "U0BEN", "ok")
+    assert "The login page 500s on Safari" in entry["detail"]

@@ -4,12 +4,13 @@ user, through the same path (permissions, claims, stamps, audit)."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
+from devexbot.actions.approve import MAX_REASON
 from devexbot.actions.core import Click, actions
 from devexbot.actions.ids import ActionId, ButtonValue
 from devexbot.answers import refusals
@@ -18,7 +19,8 @@ from devexbot.web.workspace import workspace_of
 
 router = APIRouter(tags=["workspace"])
 
-NEEDS_SLACK = {ActionId.REJECT}  # asks for a reason in a Slack modal
+ASKS_WHY = {ActionId.REJECT}  # the form's `reason` field, as Slack's modal asks for it
+MAX_FORM_BYTES = 16 * 1024
 
 # The card page's buttons post here with their id and value in the query string.
 SENT = {"parameters": [
@@ -31,7 +33,8 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
     303: {"description": "back to the card, with what happened as `?notice=`; to /login "
                          "when nobody is signed in",
           "headers": {"Location": {"schema": {"type": "string"}}}},
-    **refusals({400: "not a button of this card", 403: "posted from another site"}),
+    **refusals({400: "not a button of this card", 403: "posted from another site",
+                413: "a form over 16 KiB"}),
 }
 
 
@@ -53,11 +56,25 @@ async def act(owner: str, repo: str, sha: str, request: Request) -> Response:
         raise RequestError(400, "not a button of this card") from None
     if (value.repo, value.sha) != (f"{owner}/{repo}".lower(), sha.lower()):
         raise RequestError(400, "the button belongs to another card")
-    if action in NEEDS_SLACK:
-        return _back(back, "Reject from the Slack message: it asks for the reason.")
-    click = Click(action=action, value=value, user_id=viewer.subject, extra={"via": "web"})
+    extra: dict[str, Any] = {"via": "web"}
+    if action in ASKS_WHY:
+        reason = " ".join((await _form(request)).get("reason", [""])[0].split())
+        if not reason:
+            return _back(back, "Say why, so whoever deploys knows what to change.")
+        extra["reason"] = reason[:MAX_REASON]
+    click = Click(action=action, value=value, user_id=viewer.subject, extra=extra)
     reply = await run_in_threadpool(actions.run, workspace.services, click)
     return _back(back, reply)
+
+
+async def _form(request: Request) -> dict[str, list[str]]:
+    """The posted form's fields; a form over `MAX_FORM_BYTES` is refused."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise RequestError(413, f"the form is over {MAX_FORM_BYTES} bytes")
+    return parse_qs(body.decode("utf-8", "replace"))
 
 
 def _same_origin(request: Request) -> None:

@@ -30,6 +30,8 @@ from correlation.checklist import (
 )
 from correlation.fold import build_card
 from correlation.status import Status, overall
+from devexbot.actions.approve import MAX_REASON
+from devexbot.actions.ids import ActionId
 from devexbot.cards import card_state
 from devexbot.db import Card
 from devexbot.web.mrkdwn_html import mrkdwn_html
@@ -52,6 +54,7 @@ class WebAction:
     url: str  # POSTed to
     style: str = "default"  # default | primary | danger
     confirm: str | None = None
+    reason_max: int | None = None  # the form asks why (Reject), in at most this many chars
 
 
 @dataclass(frozen=True)
@@ -172,9 +175,11 @@ def web_action(row: Card, element: dict[str, Any]) -> WebAction:
     """A Block Kit button as a form that posts its action id and value back."""
     query = urlencode({"id": element["action_id"], "v": element.get("value") or ""})
     confirm = element.get("confirm", {}).get("text", {}).get("text")
+    asks_why = str(element["action_id"]).split(":", 1)[0] == ActionId.REJECT
     return WebAction(
         label=str(element["text"]["text"]),
         url=f"/cards/{quote(row.repo)}/{row.sha}/actions?{query}",
         style=str(element.get("style") or "default"),
         confirm=confirm,
+        reason_max=MAX_REASON if asks_why else None,
     )
