@@ -273,16 +273,12 @@ def test_the_web_card_page_lists_the_cards_audit_entries(bot: Bot,
 
 def test_a_web_click_acts_as_the_signed_in_slack_user(bot: Bot,
                                                       fake_github: FakeGitHub) -> None:
-    from devexbot.web.access import SESSION_COOKIE
-    from tests.web_client import OUTSIDE, web_client
+    from tests.web_client import OUTSIDE, sign_in_with_slack, web_client
 
     open_pr(bot, fake_github)
     bot.card_message(having="card.merge")
     with web_client(bot.services, client=OUTSIDE, follow_redirects=False) as web:
-        sessions = web.app.state.workspace.sessions  # type: ignore[attr-defined]
-        web.cookies.set(SESSION_COOKIE, sessions.sign({"via": "slack", "name": "Ana",
-                                                        "sub": "U0ANA",
-                                                        "exp": time.time() + 600}))
+        sign_in_with_slack(web, "U0ANA", "Ana")
         page = web.get(f"/cards/{REPO}/{HEAD}")
         assert page.status_code == 200, (page.status_code, page.headers, page.text[:300])
         form = page.text[page.text.index('<form method="post" action="/cards/'):]

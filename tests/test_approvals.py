@@ -588,19 +588,14 @@ def test_reject_on_the_web_asks_why_in_the_form_and_rejects_as_the_signed_in_use
     bot: Approvals, fake_github: FakeGitHub
 ) -> None:
     import re
-    import time
 
-    from devexbot.web.access import SESSION_COOKIE
-    from tests.web_client import OUTSIDE, web_client
+    from tests.web_client import OUTSIDE, sign_in_with_slack, web_client
 
     bot.open_pr()
     bot.waiting_on_github(fake_github)
     bot.card_message(having="card.reject")
     with web_client(bot.services, client=OUTSIDE, follow_redirects=False) as web:
-        sessions = web.app.state.workspace.sessions  # type: ignore[attr-defined]
-        web.cookies.set(SESSION_COOKIE, sessions.sign({"via": "slack", "name": "Ben",
-                                                        "sub": "U0BEN",
-                                                        "exp": time.time() + 600}))
+        sign_in_with_slack(web, "U0BEN", "Ben")
         page = web.get(f"/cards/{REPO}/{HEAD}").text
         form = re.search(r'<form method="post" action="([^"]*card\.reject[^"]*)" '
                          r'class="asks-why">(.*?)</form>', page, re.S)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -11,6 +12,7 @@ from fastapi.testclient import TestClient
 from devexbot.app import create_app
 from devexbot.services import Services
 from devexbot.serving import ServerThread
+from devexbot.web.access import SESSION_COOKIE
 
 LOCAL = ("127.0.0.1", 50123)
 OUTSIDE = ("203.0.113.7", 50123)
@@ -30,3 +32,11 @@ def served(services: Services) -> Iterator[ServerThread]:
     """The app under uvicorn on a free loopback port."""
     with ServerThread(create_app(services.settings, services=services)) as server:
         yield server
+
+
+def sign_in_with_slack(web: TestClient, user_id: str, name: str) -> None:
+    """Give `web` the session of someone who signed in with Slack as `user_id`."""
+    sessions = web.app.state.workspace.sessions  # type: ignore[attr-defined]
+    web.cookies.set(SESSION_COOKIE, sessions.sign({"via": "slack", "name": name,
+                                                    "sub": user_id,
+                                                    "exp": time.time() + 600}))
