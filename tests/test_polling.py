@@ -15,20 +15,15 @@ def _threads(name: str) -> int:
 def test_a_second_start_keeps_one_thread_and_a_stopped_worker_starts_again() -> None:
     runs: list[int] = []
     worker = PollingWorker(lambda: runs.append(1), name="test-polling-worker", poll=0.01)
-    worker.start()
-    worker.start()  # an app started twice on the same services
-    try:
-        wait_for(lambda: runs, what="the first run")
-        assert _threads("test-polling-worker") == 1
-    finally:
-        worker.stop()
-    assert _threads("test-polling-worker") == 0
-
-    runs.clear()
-    worker.start()  # the same services served again after a stop
-    try:
-        wait_for(lambda: runs, what="a run after the restart")
-        assert _threads("test-polling-worker") == 1
-    finally:
-        worker.stop()
-    assert _threads("test-polling-worker") == 0
+    # First an app started twice on the same services, then the same services served again
+    # after a stop.
+    for starts, what in ((2, "the first run"), (1, "a run after the restart")):
+        runs.clear()
+        for _ in range(starts):
+            worker.start()
+        try:
+            wait_for(lambda: runs, what=what)
+            assert _threads("test-polling-worker") == 1
+        finally:
+            worker.stop()
+        assert _threads("test-polling-worker") == 0

@@ -104,13 +104,17 @@ def viewer_of(request: Request, settings: Settings, sessions: Sessions) -> Viewe
     return sessions.viewer(request)
 
 
+def is_web_token(settings: Settings, token: str) -> bool:
+    """Whether `token` is `DEVEXBOT_WEB_TOKEN` (compared in constant time)."""
+    expected = settings.devexbot_web_token
+    return expected is not None and bool(token) and hmac.compare_digest(
+        token.encode(), expected.get_secret_value().encode())
+
+
 def bearer_viewer(request: Request, settings: Settings) -> Viewer | None:
     """A script holding the web token, sent as `Authorization: Bearer <token>`."""
-    expected = settings.devexbot_web_token
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if expected is None or scheme.lower() != "bearer" or not token.strip():
-        return None
-    if not hmac.compare_digest(token.strip().encode(), expected.get_secret_value().encode()):
+    if scheme.lower() != "bearer" or not is_web_token(settings, token.strip()):
         return None
     return Viewer(name="token", via="token", subject="token")
 

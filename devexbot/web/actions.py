@@ -10,10 +10,10 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
-from devexbot.actions.approve import MAX_REASON
 from devexbot.actions.core import Click, actions
 from devexbot.actions.ids import ActionId, ButtonValue
 from devexbot.answers import refusals
+from devexbot.bodies import read_body
 from devexbot.errors import DevexbotError, RequestError
 from devexbot.web.workspace import workspace_of
 
@@ -58,23 +58,15 @@ async def act(owner: str, repo: str, sha: str, request: Request) -> Response:
         raise RequestError(400, "the button belongs to another card")
     extra: dict[str, Any] = {"via": "web"}
     if action in ASKS_WHY:
-        reason = " ".join((await _form(request)).get("reason", [""])[0].split())
+        form = parse_qs((await read_body(request, limit=MAX_FORM_BYTES)).decode(
+            "utf-8", "replace"))
+        reason = " ".join(form.get("reason", [""])[0].split())
         if not reason:
             return _back(back, "Say why, so whoever deploys knows what to change.")
-        extra["reason"] = reason[:MAX_REASON]
+        extra["reason"] = reason  # the action keeps at most MAX_REASON characters of it
     click = Click(action=action, value=value, user_id=viewer.subject, extra=extra)
     reply = await run_in_threadpool(actions.run, workspace.services, click)
     return _back(back, reply)
-
-
-async def _form(request: Request) -> dict[str, list[str]]:
-    """The posted form's fields; a form over `MAX_FORM_BYTES` is refused."""
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            raise RequestError(413, f"the form is over {MAX_FORM_BYTES} bytes")
-    return parse_qs(body.decode("utf-8", "replace"))
 
 
 def _same_origin(request: Request) -> None:

@@ -28,7 +28,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from devexbot.settings import Settings
-from devexbot.web.access import SESSION_COOKIE, SESSION_SECONDS, login_available, safe_next
+from devexbot.web.access import (
+    SESSION_COOKIE,
+    SESSION_SECONDS,
+    is_web_token,
+    login_available,
+    safe_next,
+)
 from devexbot.web.workspace import Workspace, workspace_of
 
 log = logging.getLogger(__name__)
@@ -58,9 +64,7 @@ async def token_login(request: Request) -> Response:
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     token = (form.get("token") or [""])[0].strip()
     next_path = safe_next((form.get("next") or ["/"])[0])
-    expected = settings.devexbot_web_token
-    if expected is None or not token or not hmac.compare_digest(
-            token.encode(), expected.get_secret_value().encode()):
+    if not is_web_token(settings, token):
         await asyncio.sleep(FAILED_TOKEN_DELAY)
         return _login(workspace, request, next_path=next_path, status_code=401,
                       error="That token is not the workspace's token.")

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 from fastapi import Request
 from pydantic import SecretStr
 
+from devexbot import bodies
 from devexbot.errors import RequestError
 
 MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
@@ -24,16 +25,8 @@ def require_secret(secret: SecretStr | None, variable: str) -> SecretStr:
 
 
 async def read_body(request: Request, *, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The raw body, refused with 413 as soon as it is known to exceed `limit`."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise RequestError(413, f"body of {declared} bytes is over the {limit}-byte limit")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise RequestError(413, f"body is over the {limit}-byte limit")
-    return bytes(body)
+    """The raw body, refused with 413 over `limit` (by default, GitHub's payload cap)."""
+    return await bodies.read_body(request, limit=limit)
 
 
 def hmac_sha256_signature(*, secret: SecretStr, body: bytes) -> str:
