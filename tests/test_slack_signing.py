@@ -60,6 +60,7 @@ def test_matches_slacks_published_example() -> None:
         slash_command_body("/devex", "cleanup-test-data env=staging"),
         interaction_body(block_actions_payload("retry", '{"build": 7}')),
     ],
+    ids=["slash-command", "block-actions"],
 )
 def test_slack_sdk_accepts_ours_and_refuses_stale_or_tampered(body: bytes) -> None:
     now = int(time.time())
