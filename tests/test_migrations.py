@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
 
 from devexbot.db import Database
-from devexbot.db.migrate import current_revision, head_revision, upgrade
+from devexbot.db.migrate import alembic_config, current_revision, head_revision, upgrade
 from devexbot.db.models import Base
 
 
@@ -18,4 +24,38 @@ def test_migrations_match_the_models(database_url: str) -> None:
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     db.dispose()
+    assert diff == []
+
+
+# The revision ids a database released before the files were renumbered carries: the files
+# are named in the order they run, and their ids stay, so such a database upgrades untouched.
+RELEASED_REVISIONS = ("0001", "0002", "0003_actions", "0003_web", "0004_approvals",
+                      "0003_runbooks", "0006_scheduler", "0005_tickets", "0007_claim_owner")
+
+
+def test_migration_files_are_named_in_the_order_they_run() -> None:
+    scripts = ScriptDirectory.from_config(alembic_config())
+    chain = list(reversed(list(scripts.walk_revisions())))
+    numbers = [int(Path(script.path).name.split("_", 1)[0]) for script in chain]
+    assert numbers == list(range(1, len(chain) + 1))
+    assert [script.revision for script in chain][: len(RELEASED_REVISIONS)] == list(
+        RELEASED_REVISIONS)
+
+
+def test_a_database_at_a_released_head_upgrades_cleanly(database_url: str) -> None:
+    db = Database(database_url)
+    command.upgrade(alembic_config(db.engine), RELEASED_REVISIONS[-1])
+    with db.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO cards (repo, sha, state, doc, overall, dirty, version, flush_attempts,"
+            " updated_at, created_at, changed_at)"
+            " VALUES ('octo/app', :sha, '[]', '{}', 'neutral', false, 1, 0, :now, :now, :now)"),
+            {"sha": "a" * 40, "now": datetime(2026, 11, 20, tzinfo=UTC)})
+    upgrade(db.engine)
+    assert current_revision(db.engine) == head_revision()
+    with db.engine.connect() as conn:
+        kept = conn.execute(text("SELECT repo FROM cards")).scalars().all()
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    db.dispose()
+    assert kept == ["octo/app"]
     assert diff == []
