@@ -26,12 +26,15 @@ from handlers.slack import events as slack_events
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
-    """The bot's HTTP application: webhooks, read API, health."""
+def create_app(settings: Settings | None = None, *, services: Services | None = None,
+               background: bool = True) -> FastAPI:
+    """The bot's HTTP application: webhooks, read API, health. With `background` off, its
+    lifespan starts no outbox, ticket or scheduler thread and no Socket Mode: whoever built
+    it does that work (a test, stepping its clock)."""
     services = services or build_services(settings or get_settings())
     app = FastAPI(title="devexbot", version=__version__, docs_url="/api/docs",
                   openapi_url="/api/openapi.json", redoc_url=None,
-                  lifespan=_lifespan(services))
+                  lifespan=_lifespan(services, background))
     app.state.services = services
     app.include_router(webhooks.router)
     app.include_router(slack_events.router)
@@ -42,10 +45,11 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     return app
 
 
-def _lifespan(services: Services) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+def _lifespan(services: Services, background: bool
+              ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        socket_mode = None
+        socket_mode = scheduler = None
         if not services.slack_on:
             log.info("Slack is off (SLACK_BOT_TOKEN is not set): cards are served on the "
                      "web API only")
@@ -53,23 +57,24 @@ def _lifespan(services: Services) -> Callable[[FastAPI], AbstractAsyncContextMan
         if settings.devexbot_api_access == "login" and not login_available(settings):
             log.warning("DEVEXBOT_API_ACCESS=login with neither DEVEXBOT_WEB_TOKEN nor Sign in "
                         "with Slack: the API is readable on the bot's machine only")
-        if services.worker is not None:
-            services.worker.start()
-        scheduler = services.scheduler
-        if scheduler is None:
-            from devexbot.scheduler import build_scheduler
+        if background:
+            if services.worker is not None:
+                services.worker.start()
+            scheduler = services.scheduler
+            if scheduler is None:
+                from devexbot.scheduler import build_scheduler
 
-            scheduler = services.scheduler = build_scheduler(services)
-        scheduler.start()
-        if services.ticket_worker is not None:
-            services.ticket_worker.start()
-        if services.bolt is not None and services.settings.slack_app_token is not None:
-            from devexbot.slack.socket_mode import SocketModeConnection
+                scheduler = services.scheduler = build_scheduler(services)
+            scheduler.start()
+            if services.ticket_worker is not None:
+                services.ticket_worker.start()
+            if services.bolt is not None and services.settings.slack_app_token is not None:
+                from devexbot.slack.socket_mode import SocketModeConnection
 
-            socket_mode = SocketModeConnection(
-                services.bolt, services.settings.slack_app_token.get_secret_value())
-            socket_mode.start()
-            app.state.socket_mode = socket_mode
+                socket_mode = SocketModeConnection(
+                    services.bolt, services.settings.slack_app_token.get_secret_value())
+                socket_mode.start()
+                app.state.socket_mode = socket_mode
         live = app.state.workspace.live
         await live.start()
         try:
@@ -80,7 +85,8 @@ def _lifespan(services: Services) -> Callable[[FastAPI], AbstractAsyncContextMan
                 socket_mode.close()
             if services.runner is not None:
                 services.runner.close()
-            scheduler.stop()
+            if scheduler is not None:
+                scheduler.stop()
             if services.worker is not None:
                 services.worker.stop()
             if services.ticket_worker is not None:

@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 
 from correlation.tickets import TicketRules
 from devexbot.approvals.teams import GitHubTeams
+from devexbot.clock import SYSTEM_CLOCK, Clock
 from devexbot.commit_ranges import CommitRanges
 from devexbot.config import BotConfig, load_config
 from devexbot.db import Card, Database
-from devexbot.db.models import utcnow
 from devexbot.github_api import GitHubApi
 from devexbot.ingest import Ingest
 from devexbot.metrics import Metrics
@@ -88,6 +88,7 @@ class Services:
     jira: JiraClient | None = None
     tickets: TicketDirectory | None = None
     ticket_worker: TicketWorker | None = None
+    clock: Clock = SYSTEM_CLOCK  # what the outbox, ticket updates and scheduler go by
 
     @property
     def slack_on(self) -> bool:
@@ -100,14 +101,17 @@ def build_services(
     config: BotConfig | None = None,
     outbox_policy: OutboxPolicy | None = None,
     ticket_policy: TicketPolicy | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> Services:
     """Connect the parts: config, database, ingest, Slack when a bot token is set, the
-    issue tracker when Jira is configured."""
+    issue tracker when Jira is configured. `clock` is the time the parts that wait or
+    retry go by (a test steps it)."""
     from devexbot.card_extras import CardExtras
     from devexbot.deploy_contents import DeployContentsNotes
     from devexbot.environments import record_deployments
     from devexbot.failure_logs import FailureLogs
     from devexbot.slack.outbox import Outbox, OutboxPolicy, OutboxWorker
+    from devexbot.slack.pacing import Pacing
     from devexbot.tickets.directory import TicketDirectory
     from devexbot.tickets.jira import JiraClient
     from devexbot.tickets.updates import DeployTicketUpdates
@@ -128,7 +132,8 @@ def build_services(
         settings=settings,
         config=config,
         db=db,
-        ingest=Ingest(db, environment_order=config.environments, ticket_rules=rules),
+        ingest=Ingest(db, environment_order=config.environments, ticket_rules=rules,
+                      clock=clock.now),
         router=CardRouter(config.routes, settings.slack_default_channel),
         authorizer=Authorizer(client),
         people=People(config.people, client),
@@ -139,20 +144,23 @@ def build_services(
         github=GitHubApi(settings),
         ticket_rules=rules,
         jira=JiraClient.from_settings(settings),
+        clock=clock,
     )
     services.teams = GitHubTeams(services.github)
     services.ingest.hooks.append(record_deployments)
-    services.ranges = CommitRanges(db, services.github)
+    services.ranges = CommitRanges(db, services.github, clock=clock.now)
     if services.jira is not None:
-        services.tickets = TicketDirectory(db, services.jira, ttl=config.tickets.cache_ttl)
+        services.tickets = TicketDirectory(db, services.jira, ttl=config.tickets.cache_ttl,
+                                           clock=clock.now)
         services.ingest.hooks.append(DeployTicketUpdates(config.tickets))
         services.ticket_worker = TicketWorker(TicketUpdater(
             db, services.jira, directory=services.tickets,
-            policy=ticket_policy or TicketPolicy()))
+            policy=ticket_policy or TicketPolicy(), clock=clock.now))
     if client is not None:
-        metrics.watch_outbox(lambda: oldest_dirty(db), utcnow)
+        metrics.watch_outbox(lambda: oldest_dirty(db), clock.now)
         services.outbox = Outbox(db, client, services.router, services.people,
                                  policy=outbox_policy or OutboxPolicy(),
+                                 pacing=Pacing(clock=clock.monotonic), clock=clock.now,
                                  environment_order=config.environments, config=config,
                                  logs=FailureLogs(settings, services.github),
                                  extras=CardExtras(services.tickets, DeployContentsNotes(

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from devexbot.db.models import utcnow
 from devexbot.scheduler.card_jobs import CardJobs
 from devexbot.scheduler.leader import Leadership
 from devexbot.scheduler.retention import prune
@@ -29,11 +28,12 @@ __all__ = ["JobSpec", "RunbookLauncher", "ScheduledRunbook", "Scheduler", "build
 def build_scheduler(
     services: Services,
     *,
-    clock: Callable[[], datetime] = utcnow,
+    clock: Callable[[], datetime] | None = None,
     leadership: Leadership | None = None,
 ) -> Scheduler:
     """The bot's jobs: nudges and stuck checks every few minutes, retention daily, and a
-    job per scheduled runbook when a launcher is wired in."""
+    job per scheduled runbook when a launcher is wired in. They go by the services' clock
+    unless `clock` says otherwise."""
     config = services.config
     schedule, retention = config.schedule, config.retention
     cards = CardJobs(services, approvers=services.approvers)
@@ -46,10 +46,12 @@ def build_scheduler(
         JobSpec("retention",
                 CronTrigger(hour=retention.run_at.hour, minute=retention.run_at.minute,
                             timezone=schedule.timezone),
-                lambda now: prune(services.db, retention, now).summary(),
+                lambda now: prune(services.db, retention, now,
+                                  sleep=services.clock.sleep).summary(),
                 "prune old events and deliveries"),
     ]
     if services.scheduled_runbook_launcher is not None:
         jobs += runbook_jobs(services.scheduled_runbooks, services.scheduled_runbook_launcher,
                              timezone=schedule.timezone)
-    return Scheduler(services.db, jobs, leadership=leadership, clock=clock)
+    return Scheduler(services.db, jobs, leadership=leadership,
+                     clock=clock or services.clock.now)

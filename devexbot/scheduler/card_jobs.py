@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -75,11 +74,10 @@ class _Tally:
 class CardJobs:
     """Nudges and notes for the cards of the last `LOOKBACK` days."""
 
-    def __init__(self, services: Services, *, approvers: Approvers | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, services: Services, *, approvers: Approvers | None = None) -> None:
         self.services = services
         self.approvers = approvers
-        self.sleep = sleep
+        self.clock = services.clock  # Slack's pacing is waited out on it
         self.calendar = WorkingCalendar.of(services.config.schedule)
 
     def nudge(self, now: datetime) -> str:
@@ -93,7 +91,7 @@ class CardJobs:
         outbox = self.services.outbox
         if outbox is None:
             return tally.summary() + " (Slack is off: no nudges)"
-        deadline = time.monotonic() + SEND_BUDGET
+        deadline = self.clock.monotonic() + SEND_BUDGET
         for row in rows:
             if row.ts is None or row.channel is None:
                 continue  # no message to reply under
@@ -167,9 +165,9 @@ class CardJobs:
                 sent = outbox.reply_once(row.id, row.channel, row.ts, [nudge.key], message)
                 return "sent" if sent else "duplicate"
             except Deferred as wait:
-                if time.monotonic() + wait.seconds > deadline:
+                if self.clock.monotonic() + wait.seconds > deadline:
                     return "deferred"
-                self.sleep(wait.seconds)
+                self.clock.sleep(wait.seconds)
 
     def _message(self, row: _Row, nudge: Nudge) -> Any:
         people, card = self.services.people, row.card

@@ -20,7 +20,6 @@ from correlation.tickets import is_jira_key
 from devexbot.cards import get_card
 from devexbot.config import Tickets
 from devexbot.db import Card, TicketUpdate
-from devexbot.db.models import utcnow
 from devexbot.db.upsert import insert_for
 
 if TYPE_CHECKING:
@@ -139,7 +138,7 @@ def ticket_comment_for_decision(services: Services, repo: str, sha: str, environ
     if services.jira is None or not services.config.tickets.on_decision:
         return 0
     who = services.people.github_login(by) or by
-    now = utcnow()
+    now = services.clock.now()
     with services.db.write() as session:
         card = get_card(session, repo, sha)
         if card is None:
