@@ -25,7 +25,7 @@ from tests.fakes.slack_api import FakeSlack
 from tests.github_sender import GitHubSender
 from tests.jenkins_sender import JenkinsSender
 
-pytest_plugins = ["tests.fakes.slack_api"]
+pytest_plugins = ["tests.fakes.slack_api", "tests.bot"]
 
 GITHUB_SECRET = "test-github-secret"
 JENKINS_TOKEN = "test-jenkins-token"
@@ -62,9 +62,20 @@ def postgres_schema_url() -> Iterator[str]:
     admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test of the database runs once on SQLite and once on PostgreSQL; one marked
+    `sqlite_only` (what it shows does not depend on the engine) on SQLite only."""
+    if "database_url" not in metafunc.fixturenames:
+        return
+    engines: list[Any] = ["sqlite"]
+    if metafunc.definition.get_closest_marker("sqlite_only") is None:
+        engines.append(pytest.param("postgres", marks=pytest.mark.postgres))
+    metafunc.parametrize("database_url", engines, indirect=True)
+
+
+@pytest.fixture
 def database_url(request: pytest.FixtureRequest) -> str:
-    """Runs the test once on SQLite and once on PostgreSQL."""
+    """The test's database: SQLite, or a PostgreSQL schema (see `pytest_generate_tests`)."""
     name = "sqlite_url" if request.param == "sqlite" else "postgres_schema_url"
     url: str = request.getfixturevalue(name)
     return url

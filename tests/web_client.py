@@ -20,9 +20,11 @@ OUTSIDE = ("203.0.113.7", 50123)
 
 @contextmanager
 def web_client(services: Services, *, client: tuple[str, int] = LOCAL,
-               base_url: str = "http://127.0.0.1:8000", **kwargs: Any) -> Iterator[TestClient]:
-    """A TestClient whose requests come from `client` (loopback by default)."""
-    app = create_app(services.settings, services=services)
+               base_url: str = "http://127.0.0.1:8000", background: bool = True,
+               **kwargs: Any) -> Iterator[TestClient]:
+    """A TestClient whose requests come from `client` (loopback by default); `background`
+    as `create_app` takes it."""
+    app = create_app(services.settings, services=services, background=background)
     with TestClient(app, client=client, base_url=base_url, **kwargs) as test_client:
         yield test_client
 

@@ -20,7 +20,7 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -92,14 +92,21 @@ class FakeSlack:
         channels: Mapping[str, str] | Iterable[str] | None = None,
         users: Iterable[Json] | None = None,
         enforce_post_interval: float | None = None,
+        clock: Callable[[], float] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
         **workspace: Any,
     ) -> None:
+        """`clock` (epoch seconds) stamps messages' `ts` (default: 1700000000.0001 onwards),
+        `monotonic` times the calls' arrivals (a test stepping time passes its own)."""
         self.token = token
+        self._time = clock or time.time
+        self._monotonic = monotonic
         self.workspace = SlackWorkspace(
             token=token,
             channels=channels,
             users=users,
             enforce_post_interval=enforce_post_interval,
+            clock=clock,
             **workspace,
         )
         self.faults = FaultScript()
@@ -262,6 +269,17 @@ class FakeSlack:
     def response_url_posts(self, url: str) -> list[Json]:
         return self.workspace.response_url_posts(url)
 
+    def wait_for_response_url_posts(self, url: str, count: int = 1,
+                                    timeout: float = 10.0) -> list[Json]:
+        """Block until `url` had `count` posts (the bot answers a click or command there
+        from a worker thread); fail the test after `timeout`."""
+        with self._changed:
+            if not self._changed.wait_for(
+                    lambda: len(self.workspace.response_url_posts(url)) >= count, timeout):
+                raise AssertionError(f"{count} post(s) to {url} expected within {timeout}s; "
+                                     f"saw {self.workspace.response_url_posts(url)}")
+        return self.workspace.response_url_posts(url)
+
     # ---- assertions ------------------------------------------------------------------
 
     def messages(
@@ -336,7 +354,7 @@ class FakeSlack:
 
     def _serve_api(self, request: _Handler, method: str, query: str, raw: bytes) -> None:
         content_type = request.headers.get("Content-Type", "")
-        arrived_at, arrived = time.time(), time.monotonic()
+        arrived_at, arrived = self._time(), self._monotonic()
         try:
             params, body_token = parse_params(query, content_type, raw)
             unreadable = None
@@ -376,7 +394,7 @@ class FakeSlack:
         self, call: Call, status: int | None, body: Json | None, fault: str | None
     ) -> None:
         with self._changed:
-            call.status, call.response, call.answered_at = status, body, time.time()
+            call.status, call.response, call.answered_at = status, body, self._time()
             call.fault = fault
             self._changed.notify_all()
 
@@ -388,6 +406,8 @@ class FakeSlack:
             request.reply(400, b"invalid_payload", "text/html", {})
             return
         status, text = self.workspace.post_to_response_url(path, body)
+        with self._changed:
+            self._changed.notify_all()
         request.reply(status, text.encode(), "text/html", {})
 
 
