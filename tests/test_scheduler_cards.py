@@ -4,7 +4,6 @@ Slack, notes on the card; a controllable clock says what time the scheduler thin
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,16 +14,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from devexbot.app import create_app
-from devexbot.db import Notification
+from devexbot.cards import get_card
+from devexbot.db import Card, Notification
 from devexbot.scheduler.card_jobs import CardJobs
 from devexbot.services import Services, build_services
+from tests.bot import BotFactory, TestBot, settle
 from tests.conftest import GITHUB_SECRET, make_settings
 from tests.db_template import migrate
 from tests.fakes.slack_api import FakeSlack
 from tests.github_sender import GitHubSender, load_fixture
-from tests.scenario import HEAD
-from tests.slack_app import slack_services, wait_for
-from tests.test_slack_cards import card_row, settled
+from tests.scenario import HEAD, REPO
 
 BERLIN = ZoneInfo("Europe/Berlin")
 CONFIG = ("people:\n  ana: U0ANA\n  ben: U0BEN\n"
@@ -35,24 +34,45 @@ def berlin(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 11, day, hour, minute, tzinfo=BERLIN).astimezone(UTC)
 
 
-@pytest.fixture
-def bot(database_url: str, tmp_path: Path, fake_slack: FakeSlack) -> Iterator[Services]:
-    services = slack_services(database_url, tmp_path, fake_slack.base_url, config=CONFIG)
-    yield services
-    services.db.dispose()
+pytestmark = pytest.mark.sqlite_only  # the jobs' decisions; their SQL is the outbox's
 
 
 @pytest.fixture
-def github(bot: Services) -> GitHubSender:
-    # No lifespan: the test flushes the outbox and runs the jobs itself, at its own times.
-    return GitHubSender(TestClient(create_app(services=bot)), GITHUB_SECRET)
+def test_bot(make_bot: BotFactory) -> TestBot:
+    # No background threads: the test flushes the outbox and runs the jobs itself, at its
+    # own times.
+    return make_bot(config=CONFIG)
 
 
-def published(bot: Services) -> Any:
-    """Flush the outbox until Slack shows the card's latest state."""
-    assert bot.outbox is not None
-    return wait_for(lambda: bot.outbox.flush() is not None and settled(bot),  # type: ignore[union-attr]
-                    what="the card to be published")
+@pytest.fixture
+def bot(test_bot: TestBot) -> Services:
+    return test_bot.services
+
+
+@pytest.fixture
+def fake_slack(slack: FakeSlack) -> FakeSlack:
+    """The test bot's fake Slack."""
+    return slack
+
+
+@pytest.fixture
+def github(test_bot: TestBot) -> GitHubSender:
+    return test_bot.github
+
+
+def card_row(bot: Services) -> Card:
+    with bot.db.read() as session:
+        card = get_card(session, REPO, HEAD)
+        assert card is not None
+        return card
+
+
+def published(bot: Services) -> Card:
+    """Flush the outbox (stepping the clock) until Slack shows the card's latest state."""
+    settle(bot)
+    card = card_row(bot)
+    assert card.slack_ts and not card.dirty, "the card to be published"
+    return card
 
 
 def replies(fake: FakeSlack, bot: Services) -> list[Any]:

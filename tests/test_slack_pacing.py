@@ -4,19 +4,15 @@ that has settled (or failed, or waits for a human) is updated before one still r
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
-from fastapi.testclient import TestClient
+import pytest
 
-from devexbot.app import create_app
 from devexbot.slack.pacing import Limits, Pacing
-from tests.conftest import GITHUB_SECRET
+from tests.bot import TestBot
 from tests.fakes.slack_api import FakeSlack
-from tests.github_sender import GitHubSender, load_fixture
+from tests.github_sender import load_fixture
 from tests.scenario import REPO
-from tests.slack_app import slack_services, wait_for
-from tests.test_slack_cards import card_row, settled
 
 
 class Clock:
@@ -53,33 +49,35 @@ def check_run(sha: str, name: str, status: str, conclusion: str | None) -> dict[
     return payload
 
 
+@pytest.mark.sqlite_only
 def test_with_the_budget_low_a_finished_card_is_updated_before_a_running_one(
-    database_url: str, tmp_path: Path, fake_slack: FakeSlack
+    bot: TestBot, slack: FakeSlack
 ) -> None:
     running, finished = "1" * 40, "2" * 40
-    bot = slack_services(database_url, tmp_path, fake_slack.base_url)
-    github = GitHubSender(TestClient(create_app(services=bot)), GITHUB_SECRET)
     for sha in (running, finished):
-        github.deliver("check_run", check_run(sha, "build", "in_progress", None))
-    assert bot.outbox is not None
-    wait_for(lambda: bot.outbox.flush() is not None and settled(bot, running)
-             and settled(bot, finished), what="both cards posted")
+        bot.deliver("check_run", check_run(sha, "build", "in_progress", None))
+    bot.settle()
+    assert bot.card(running).slack_ts and bot.card(finished).slack_ts, "both cards posted"
 
-    before = len(fake_slack.calls("chat.update"))
+    before = len(slack.calls("chat.update"))
+    outbox = bot.services.outbox
+    assert outbox is not None
     # Two updates left in the bucket, both kept in reserve; none refills meanwhile.
-    bot.outbox.pacing = Pacing(Limits(update_rate=1e-9, update_burst=2, update_reserve=2))
-    github.deliver("check_run", check_run(running, "lint", "in_progress", None))
-    github.deliver("check_run", check_run(finished, "build", "completed", "success"))
-    wait_for(lambda: bot.outbox.flush() is not None and settled(bot, finished),
-             what="the finished card's update")
-    updated = [c.params["ts"] for c in fake_slack.calls("chat.update")[before:] if c.ok]
-    assert updated == [card_row(bot, finished).slack_ts]
-    assert card_row(bot, running).dirty  # its update waits for the budget
+    outbox.pacing = Pacing(Limits(update_rate=1e-9, update_burst=2, update_reserve=2),
+                           clock=bot.clock.monotonic)
+    bot.deliver("check_run", check_run(running, "lint", "in_progress", None))
+    bot.deliver("check_run", check_run(finished, "build", "completed", "success"))
+    bot.clock.advance(5)
+    bot.flush()
+    assert not bot.card(finished).dirty, "the finished card's update"
+    updated = [c.params["ts"] for c in slack.calls("chat.update")[before:] if c.ok]
+    assert updated == [bot.card(finished).slack_ts]
+    assert bot.card(running).dirty  # its update waits for the budget
 
     # A failure cannot wait either: the running card failing takes the last update.
-    github.deliver("check_run", check_run(running, "lint", "completed", "failure"))
-    wait_for(lambda: bot.outbox.flush() is not None and settled(bot, running),
-             what="the failed card's update")
-    final = fake_slack.final_message(card_row(bot, running).slack_channel,
-                                     card_row(bot, running).slack_ts)
+    bot.deliver("check_run", check_run(running, "lint", "completed", "failure"))
+    bot.clock.advance(5)
+    bot.flush()
+    assert not bot.card(running).dirty, "the failed card's update"
+    final = bot.message(running)
     assert "lint" in final.text and REPO.split("/")[1] in str(final.blocks)
