@@ -4,58 +4,47 @@ against local fakes of GitHub and Jenkins, the card's own Slack message as the U
 from __future__ import annotations
 
 import copy
-import time
-from collections.abc import Iterator
-from pathlib import Path
+import threading
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from devexbot.app import create_app
-from devexbot.services import Services
-from tests.conftest import GITHUB_SECRET, JENKINS_TOKEN
+from tests.bot import BotFactory, TestBot
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.jenkins_api import FakeJenkins
-from tests.fakes.slack_api import FakeSlack
-from tests.github_sender import GitHubSender, load_fixture
-from tests.jenkins_sender import JenkinsSender
+from tests.fakes.slack_models import Message
+from tests.github_sender import load_fixture
 from tests.scenario import HEAD, REPO
-from tests.slack_app import SIGNING_SECRET, slack_services, wait_for
-from tests.slack_signing import SlackSender, block_actions_payload
+from tests.slack_signing import block_actions_payload
 
 PEOPLE = "people:\n  ana: U0ANA\n  ben: U0BEN\n"
 
 
-def make_bot(database_url: str, tmp_path: Path, slack: FakeSlack, github: FakeGitHub,
-             jenkins: FakeJenkins | None = None, config: str = PEOPLE) -> Services:
+def fakes_settings(github: FakeGitHub, jenkins: FakeJenkins | None = None) -> dict[str, Any]:
+    """The settings that point a bot at the fake GitHub (and the fake Jenkins)."""
     extra: dict[str, Any] = {"github_token": github.token, "github_api_url": github.base_url}
     if jenkins is not None:
         extra.update(jenkins_url=jenkins.base_url, jenkins_user=jenkins.user,
-                     jenkins_api_token=jenkins.token, jenkins_webhook_token=JENKINS_TOKEN)
-    return slack_services(database_url, tmp_path, slack.base_url, config=config, **extra)
+                     jenkins_api_token=jenkins.token)
+    return extra
 
 
 class Bot:
-    """The running bot and the people clicking its buttons."""
+    """The test bot and the people clicking its buttons."""
 
-    def __init__(self, services: Services, client: TestClient, slack: FakeSlack) -> None:
-        self.services, self.client, self.slack = services, client, slack
-        self.github = GitHubSender(client, GITHUB_SECRET)
-        self.clicker = SlackSender(client, SIGNING_SECRET)
+    def __init__(self, bot: TestBot) -> None:
+        assert bot.slack is not None
+        self.bot, self.services, self.client, self.slack = bot, bot.services, bot.client, \
+            bot.slack
+        self.github = bot.github
+        self.clicker = bot.slack_sender
 
-    def card_message(self, sha: str = HEAD, *, having: str = "") -> Any:
-        def posted() -> Any:
-            from devexbot.cards import get_card
-
-            with self.services.db.read() as session:
-                card = get_card(session, REPO, sha)
-                if not (card and card.slack_ts and not card.dirty):
-                    return None
-                message = self.slack.final_message(card.slack_channel, card.slack_ts)
-            return message if having in str(message.blocks) else None
-
-        return wait_for(posted, what=f"the card message with {having!r}")
+    def card_message(self, sha: str = HEAD, *, having: str = "") -> Message:
+        """The card's message once Slack shows the card as it stands; it has `having`."""
+        self.bot.settle()
+        message = self.bot.message(sha)
+        assert having in str(message.blocks), f"no {having!r} in {message.blocks}"
+        return message
 
     def click(self, action_prefix: str, *, user: str = "U0ANA", sha: str = HEAD,
               message: Any = None) -> tuple[dict[str, Any], str]:
@@ -73,18 +62,21 @@ class Bot:
         assert response.status_code == 200, response.text
         return payload, url
 
-    def reply(self, url: str) -> str:
-        posts = wait_for(lambda: self.slack.response_url_posts(url), what="the reply")
+    def reply(self, url: str, count: int = 1) -> str:
+        """The latest reply to a click, once there are `count` (the click's work is done in
+        a worker thread after Slack's ack)."""
+        posts = self.slack.wait_for_response_url_posts(url, count)
         return str(posts[-1]["text"])
 
 
+def start_bot(make_bot: BotFactory, github: FakeGitHub, jenkins: FakeJenkins | None = None,
+              config: str = PEOPLE, **settings: Any) -> Bot:
+    return Bot(make_bot(config=config, **fakes_settings(github, jenkins), **settings))
+
+
 @pytest.fixture
-def bot(database_url: str, tmp_path: Path, fake_slack: FakeSlack,
-        fake_github: FakeGitHub) -> Iterator[Bot]:
-    services = make_bot(database_url, tmp_path, fake_slack, fake_github)
-    with TestClient(create_app(services=services)) as client:
-        yield Bot(services, client, fake_slack)
-    services.db.dispose()
+def bot(make_bot: BotFactory, fake_github: FakeGitHub) -> Bot:
+    return start_bot(make_bot, fake_github)
 
 
 def open_pr(bot: Bot, github: FakeGitHub, **pull: Any) -> None:
@@ -96,6 +88,7 @@ def open_pr(bot: Bot, github: FakeGitHub, **pull: Any) -> None:
     bot.github.deliver("check_run", load_fixture("check_run.completed"))
 
 
+@pytest.mark.sqlite_only
 def test_merge_from_the_card(bot: Bot, fake_github: FakeGitHub) -> None:
     open_pr(bot, fake_github)
     _, url = bot.click("card.merge")
@@ -114,7 +107,7 @@ def test_the_same_click_twice_merges_once(bot: Bot, fake_github: FakeGitHub) -> 
     open_pr(bot, fake_github)
     payload, url = bot.click("card.merge")
     assert bot.clicker.interaction(payload).status_code == 200  # Slack's retry, or a double click
-    wait_for(lambda: len(bot.slack.response_url_posts(url)) == 2, what="both replies")
+    bot.reply(url, count=2)
     replies = sorted(p["text"] for p in bot.slack.response_url_posts(url))
     assert replies[0].startswith("Merged #12") and "already done or under way" in replies[1]
     assert len(fake_github.merges(REPO)) == 1
@@ -122,6 +115,7 @@ def test_the_same_click_twice_merges_once(bot: Bot, fake_github: FakeGitHub) -> 
     assert results == ["duplicate", "ok"]
 
 
+@pytest.mark.sqlite_only
 def test_a_head_that_moved_is_refused_and_nothing_merges(bot: Bot,
                                                          fake_github: FakeGitHub) -> None:
     open_pr(bot, fake_github)
@@ -148,6 +142,7 @@ def test_githubs_own_409_and_405_become_clear_replies(bot: Bot,
     assert fake_github.merges(REPO) == []
 
 
+@pytest.mark.sqlite_only
 def test_not_mergeable_is_refused_before_merging(bot: Bot, fake_github: FakeGitHub) -> None:
     open_pr(bot, fake_github, mergeable=False)
     _, url = bot.click("card.merge")
@@ -155,6 +150,7 @@ def test_not_mergeable_is_refused_before_merging(bot: Bot, fake_github: FakeGitH
     assert [c for c in fake_github.calls("PUT")] == []
 
 
+@pytest.mark.sqlite_only
 def test_required_checks_are_rechecked_at_click_time(bot: Bot, fake_github: FakeGitHub) -> None:
     fake_github.protect_branch(REPO, "main", ["build", "security-scan"])
     open_pr(bot, fake_github, mergeable_state="clean")
@@ -162,41 +158,45 @@ def test_required_checks_are_rechecked_at_click_time(bot: Bot, fake_github: Fake
     assert bot.reply(url) == "Not done: required checks are not green: security-scan"
 
 
+@pytest.mark.sqlite_only
 def test_people_the_config_does_not_allow_are_refused_and_audited(
-    database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_github: FakeGitHub
+    make_bot: BotFactory, fake_github: FakeGitHub
 ) -> None:
-    config = PEOPLE + "permissions:\n  merge: [U0BEN]\n"
-    services = make_bot(database_url, tmp_path, fake_slack, fake_github, config=config)
-    with TestClient(create_app(services=services)) as client:
-        bot = Bot(services, client, fake_slack)
-        open_pr(bot, fake_github)
-        _, url = bot.click("card.merge", user="U0ANA")
-        assert bot.reply(url).startswith("Not done: you may not merge on octo-org/octo-app")
-        (entry,) = client.get("/api/audit").json()["audit"]
-        assert (entry["result"], entry["slack_user"]) == ("refused", "U0ANA")
+    bot = start_bot(make_bot, fake_github, config=PEOPLE + "permissions:\n  merge: [U0BEN]\n")
+    open_pr(bot, fake_github)
+    _, url = bot.click("card.merge", user="U0ANA")
+    assert bot.reply(url).startswith("Not done: you may not merge on octo-org/octo-app")
+    (entry,) = bot.client.get("/api/audit").json()["audit"]
+    assert (entry["result"], entry["slack_user"]) == ("refused", "U0ANA")
     assert fake_github.merges(REPO) == []
-    services.db.dispose()
 
 
+@pytest.mark.sqlite_only
 def test_the_click_is_acknowledged_before_a_slow_github_answers(
     bot: Bot, fake_github: FakeGitHub
 ) -> None:
     open_pr(bot, fake_github)
     message = bot.card_message(having="card.merge")
-    fake_github.delay = 5.0  # every GitHub answer now takes 5 s
-    sent = time.time()
-    _, url = bot.click("card.merge", message=message)
-    acked = time.time()
-    first = wait_for(lambda: fake_github.calls(), what="the first GitHub call")[0]
-    # Measured by the fakes' clocks: Slack had its answer before GitHub gave its first.
-    assert first.received_at >= sent - 0.5
-    assert acked < first.received_at + fake_github.delay
-    print(f"\nack latency while GitHub takes {fake_github.delay:.0f}s per call: "
-          f"{(acked - sent) * 1000:.0f} ms")
-    fake_github.delay = 0
+    fake_github.hold_answers()  # GitHub answers nothing until the test says so
+    clicked: list[tuple[dict[str, Any], str]] = []
+    clicking = threading.Thread(target=lambda: clicked.append(
+        bot.click("card.merge", message=message)))
+    try:
+        clicking.start()
+        clicking.join(timeout=10)
+        acknowledged = not clicking.is_alive()
+        # The click's work has begun: GitHub was asked, and has not answered yet.
+        (first, *_) = fake_github.wait_for_received()
+        assert first.answered_at is None
+    finally:
+        fake_github.release_answers()
+        clicking.join()
+    assert acknowledged, "Slack had no answer while GitHub held its own"
+    (_, url), = clicked
     assert bot.reply(url).startswith("Merged #12")
 
 
+@pytest.mark.sqlite_only
 def test_a_draft_or_failing_pr_says_why_there_is_no_merge_button(
     bot: Bot, fake_github: FakeGitHub
 ) -> None:
@@ -206,33 +206,29 @@ def test_a_draft_or_failing_pr_says_why_there_is_no_merge_button(
     assert "card.merge" not in str(message.blocks)
 
 
+@pytest.mark.sqlite_only
 def test_retry_a_failed_jenkins_build_with_its_parameters(
-    database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_github: FakeGitHub,
-    fake_jenkins: FakeJenkins
+    make_bot: BotFactory, fake_github: FakeGitHub, fake_jenkins: FakeJenkins
 ) -> None:
     fake_jenkins.add_job("octo-app-integration",
                          parameters={"TARGET_ENV": "dev", "BROWSER": "chrome", "GIT_REF": ""})
-    services = make_bot(database_url, tmp_path, fake_slack, fake_github, fake_jenkins)
-    with TestClient(create_app(services=services)) as client:
-        bot = Bot(services, client, fake_slack)
-        failed = _jenkins_failure()
-        JenkinsSender(client, JENKINS_TOKEN).notify(failed)
-        sha = failed["build"]["scm"]["commit"]
-        _, url = bot.click("card.retry", sha=sha)
-        assert bot.reply(url).startswith("Re-running octo-app-integration #412 with "
-                                         "BROWSER=firefox, GIT_REF=feature/login, TARGET_ENV=test")
-        (trigger,) = fake_jenkins.triggered("octo-app-integration")
-        assert trigger.parameters == {"TARGET_ENV": "test", "BROWSER": "firefox",
-                                      "GIT_REF": "feature/login"}
-        bot.card_message(sha, having="retried by <@U0ANA>")
-        # The new build's news replaces the stamp.
-        started = copy.deepcopy(failed)
-        started["build"].update(number=413, phase="STARTED", status=None,
-                                timestamp=failed["build"]["timestamp"] + 600_000)
-        JenkinsSender(client, JENKINS_TOKEN).notify(started)
-        wait_for(lambda: "retried by" not in str(bot.card_message(sha).blocks),
-                 what="the stamp to go")
-    services.db.dispose()
+    bot = start_bot(make_bot, fake_github, fake_jenkins)
+    failed = _jenkins_failure()
+    bot.bot.jenkins.notify(failed)
+    sha = failed["build"]["scm"]["commit"]
+    _, url = bot.click("card.retry", sha=sha)
+    assert bot.reply(url).startswith("Re-running octo-app-integration #412 with "
+                                     "BROWSER=firefox, GIT_REF=feature/login, TARGET_ENV=test")
+    (trigger,) = fake_jenkins.triggered("octo-app-integration")
+    assert trigger.parameters == {"TARGET_ENV": "test", "BROWSER": "firefox",
+                                  "GIT_REF": "feature/login"}
+    bot.card_message(sha, having="retried by <@U0ANA>")
+    # The new build's news replaces the stamp.
+    started = copy.deepcopy(failed)
+    started["build"].update(number=413, phase="STARTED", status=None,
+                            timestamp=failed["build"]["timestamp"] + 600_000)
+    bot.bot.jenkins.notify(started)
+    assert "retried by" not in str(bot.card_message(sha).blocks)
 
 
 def _jenkins_failure() -> dict[str, Any]:
@@ -243,6 +239,7 @@ def _jenkins_failure() -> dict[str, Any]:
     return payload
 
 
+@pytest.mark.sqlite_only
 def test_retry_a_failed_actions_run_reruns_its_failed_jobs(
     bot: Bot, fake_github: FakeGitHub
 ) -> None:
@@ -256,28 +253,28 @@ def test_retry_a_failed_actions_run_reruns_its_failed_jobs(
     bot.card_message(having="retried by <@U0ANA> (attempt 2)")
 
 
+@pytest.mark.sqlite_only
 def test_the_web_card_page_lists_the_cards_audit_entries(bot: Bot,
                                                           fake_github: FakeGitHub) -> None:
-    from tests.web_client import web_client
-
     open_pr(bot, fake_github)
     _, url = bot.click("card.merge")
     bot.reply(url)
     bot.card_message(having="Merged by")
-    with web_client(bot.services) as web:
+    with bot.bot.web() as web:
         page = web.get(f"/cards/{REPO}/{HEAD}")
     assert page.status_code == 200
     audit = page.text[page.text.index("Audit"):]
     assert "U0ANA (ana)" in audit and "merge" in audit and "Merged #12 into main" in audit
 
 
+@pytest.mark.sqlite_only
 def test_a_web_click_acts_as_the_signed_in_slack_user(bot: Bot,
                                                       fake_github: FakeGitHub) -> None:
-    from tests.web_client import OUTSIDE, sign_in_with_slack, web_client
+    from tests.web_client import OUTSIDE, sign_in_with_slack
 
     open_pr(bot, fake_github)
     bot.card_message(having="card.merge")
-    with web_client(bot.services, client=OUTSIDE, follow_redirects=False) as web:
+    with bot.bot.web(client=OUTSIDE, follow_redirects=False) as web:
         sign_in_with_slack(web, "U0ANA", "Ana")
         page = web.get(f"/cards/{REPO}/{HEAD}")
         assert page.status_code == 200, (page.status_code, page.headers, page.text[:300])
@@ -297,14 +294,13 @@ def test_a_web_click_acts_as_the_signed_in_slack_user(bot: Bot,
     assert (entry["slack_user"], entry["result"]) == ("U0ANA", "ok")
 
 
+@pytest.mark.sqlite_only
 def test_a_web_click_without_a_slack_sign_in_is_asked_to_sign_in(
     bot: Bot, fake_github: FakeGitHub
 ) -> None:
-    from tests.web_client import web_client
-
     open_pr(bot, fake_github)
     bot.card_message(having="card.merge")
-    with web_client(bot.services, follow_redirects=False) as web:  # local: no identity
+    with bot.bot.web(follow_redirects=False) as web:  # local: no identity
         page = web.get(f"/cards/{REPO}/{HEAD}")
         form = page.text[page.text.index('<form method="post" action="/cards/'):]
         action = form[len('<form method="post" action="'):form.index('">')].replace("&amp;",

@@ -15,22 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from devexbot.app import create_app
 from devexbot.db import ApprovalDecision
-from devexbot.services import Services
+from tests.bot import BotFactory, TestBot
 from tests.conftest import DEPLOY_SECRET
-from tests.deploy_sender import DeploySender
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.jenkins_api import FakeJenkins
 from tests.fakes.slack_api import FakeSlack
 from tests.github_sender import load_fixture
 from tests.scenario import HEAD, REPO
-from tests.slack_app import wait_for
 from tests.slack_signing import block_actions_payload, view_submission_payload
-from tests.test_actions import Bot, make_bot
+from tests.test_actions import Bot, fakes_settings
 
 RUN_ID = 30433642
 PEOPLE = ("people:\n  ana: U0ANA\n  ben: U0BEN\n  carol: U0CAROL\n  dan: U0DAN\n")
@@ -63,9 +59,9 @@ def fake_jenkins() -> Iterator[FakeJenkins]:
 class Approvals(Bot):
     """The bot, the people deciding, and the deploy tools telling it what waits."""
 
-    def __init__(self, services: Services, client: TestClient, slack: FakeSlack) -> None:
-        super().__init__(services, client, slack)
-        self.deploy = DeploySender(client, DEPLOY_SECRET)
+    def __init__(self, bot: TestBot) -> None:
+        super().__init__(bot)
+        self.deploy = bot.deploy
 
     def open_pr(self, labels: tuple[str, ...] = ()) -> None:
         payload = load_fixture("pull_request.opened")
@@ -79,7 +75,7 @@ class Approvals(Bot):
                               jobs={"deploy-production": None})
         fake.add_pending_deployment(REPO, RUN_ID, "production", reviewers=list(reviewers))
         payload = load_fixture("deployment_review.requested")
-        when = iso(since or datetime.now(UTC))
+        when = iso(since or self.bot.clock.now())
         payload["since"] = payload["workflow_run"]["updated_at"] = when
         payload["workflow_job_run"]["created_at"] = payload["workflow_job_run"]["updated_at"] = when
         self.github.deliver("deployment_review", payload)
@@ -87,12 +83,12 @@ class Approvals(Bot):
     def deployed(self, environment: str, status: str, *, at: datetime | None = None,
                  **fields: Any) -> None:
         event = {"repository": REPO, "sha": HEAD, "environment": environment,
-                 "status": status, "timestamp": iso(at or datetime.now(UTC)), **fields}
+                 "status": status, "timestamp": iso(at or self.bot.clock.now()), **fields}
         response = self.deploy.send(event)
         assert response.status_code in (200, 202), response.text
 
     def submit_form(self, user: str, reason: str) -> Any:
-        view = wait_for(lambda: self.slack.views(), what="the form")[-1]
+        view = self.slack.wait_until(self.slack.views, what="the form")[-1]
         payload = view_submission_payload(view, {"reason": {"reason": reason}}, user_id=user)
         response = self.clicker.interaction(payload)
         assert response.status_code == 200, response.text
@@ -103,7 +99,7 @@ class Approvals(Bot):
             texts = [e.text for e in self.slack.ephemerals(user=user) if having in e.text]
             return texts[-1] if texts else None
 
-        return str(wait_for(found, what=f"an ephemeral reply to {user} with {having!r}"))
+        return self.slack.wait_until(found, what=f"an ephemeral reply to {user} with {having!r}")
 
     def audit(self) -> list[dict[str, Any]]:
         entries: list[dict[str, Any]] = self.client.get("/api/audit").json()["audit"]
@@ -117,19 +113,14 @@ class Approvals(Bot):
         return next(d for d in self.card()["deployments"] if d["environment"] == environment)
 
 
-def start(database_url: str, tmp_path: Path, slack: FakeSlack, github: FakeGitHub,
-          config: str, jenkins: FakeJenkins | None = None) -> tuple[Services, TestClient]:
-    services = make_bot(database_url, tmp_path, slack, github, jenkins, config=config)
-    return services, TestClient(create_app(services=services))
+def start(make_bot: BotFactory, github: FakeGitHub, config: str,
+          jenkins: FakeJenkins | None = None) -> Approvals:
+    return Approvals(make_bot(config=config, **fakes_settings(github, jenkins)))
 
 
 @pytest.fixture
-def bot(database_url: str, tmp_path: Path, fake_slack: FakeSlack,
-        fake_github: FakeGitHub) -> Iterator[Approvals]:
-    services, client = start(database_url, tmp_path, fake_slack, fake_github, TWO_OF_THREE)
-    with client:
-        yield Approvals(services, client, fake_slack)
-    services.db.dispose()
+def bot(make_bot: BotFactory, fake_github: FakeGitHub) -> Approvals:
+    return start(make_bot, fake_github, TWO_OF_THREE)
 
 
 # --- GitHub Actions: N of M, the author, exactly once ------------------------------------
@@ -140,8 +131,9 @@ def test_two_of_three_approve_on_github_once_and_the_author_is_refused(
 ) -> None:
     bot.open_pr()
     bot.waiting_on_github(fake_github)
-    thread = wait_for(lambda: [m for m in bot.slack.messages("C0DEPLOYS", include_replies=True)
-                               if "waiting for your approval" in m.text], what="the request")
+    bot.bot.settle()
+    thread = [m for m in bot.slack.messages("C0DEPLOYS", include_replies=True)
+              if "waiting for your approval" in m.text]  # the request
     assert "<@U0BEN>" in thread[0].text or "<@U0BEN>" in str(thread[0].blocks)
 
     _, url = bot.click("card.approve", user="U0ANA")  # ana wrote #12
@@ -156,17 +148,15 @@ def test_two_of_three_approve_on_github_once_and_the_author_is_refused(
 
     # A double click, or Slack retrying the same interaction: counted once.
     assert bot.clicker.interaction(ben).status_code == 200
-    wait_for(lambda: len(bot.slack.response_url_posts(url)) == 2, what="the second reply")
-    assert bot.reply(url) == "You already approved production (1 of 2); waiting for 1 more " \
-                             "approver."
+    assert bot.reply(url, count=2) == ("You already approved production (1 of 2); waiting "
+                                       "for 1 more approver.")
     assert fake_github.deployment_reviews(REPO) == []
 
     carol, url = bot.click("card.approve", user="U0CAROL")
     assert bot.reply(url) == ("Approved production (2 of 2): approved on GitHub "
                               f"(run {RUN_ID}).")
     assert bot.clicker.interaction(carol).status_code == 200  # retried once more
-    wait_for(lambda: len(bot.slack.response_url_posts(url)) == 2, what="the retry's reply")
-    assert bot.reply(url) == ("Not done: production was already approved by <@U0BEN>, "
+    assert bot.reply(url, count=2) == ("Not done: production was already approved by <@U0BEN>, "
                               "<@U0CAROL>")
 
     (review,) = fake_github.deployment_reviews(REPO, RUN_ID)
@@ -187,6 +177,7 @@ def test_two_of_three_approve_on_github_once_and_the_author_is_refused(
     assert [tuple(r) for r in rows] == [("U0BEN", "approved"), ("U0CAROL", "approved")]
 
 
+@pytest.mark.sqlite_only
 def test_people_who_are_no_approvers_are_told_who_is(bot: Approvals,
                                                      fake_github: FakeGitHub) -> None:
     bot.open_pr()
@@ -199,14 +190,14 @@ def test_people_who_are_no_approvers_are_told_who_is(bot: Approvals,
 
 
 def test_reject_asks_why_in_a_form_and_rejects_on_github_with_the_reason(
-    bot: Approvals, fake_github: FakeGitHub, fake_slack: FakeSlack
+    bot: Approvals, fake_github: FakeGitHub, slack: FakeSlack
 ) -> None:
     bot.open_pr()
     bot.waiting_on_github(fake_github)
     click, _ = bot.click("card.reject", user="U0BEN")
-    (opened,) = fake_slack.wait_for_calls("views.open", timeout=3.0)
+    (opened,) = slack.wait_for_calls("views.open", timeout=3.0)
     assert opened.params["trigger_id"] == click["trigger_id"]  # opened within its 3 s life
-    (form,) = fake_slack.views()
+    (form,) = slack.views()
     assert form["title"]["text"] == "Reject deployment"
 
     refused = bot.submit_form("U0BEN", "   ")
@@ -239,37 +230,36 @@ def test_reject_asks_why_in_a_form_and_rejects_on_github_with_the_reason(
     assert len(fake_github.deployment_reviews(REPO)) == 1
 
 
+@pytest.mark.sqlite_only
 def test_an_expired_request_refuses_clicks_and_the_card_says_so(
-    database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_github: FakeGitHub
+    make_bot: BotFactory, slack: FakeSlack, fake_github: FakeGitHub
 ) -> None:
     config = TWO_OF_THREE + "    expires_after: 1h\n"
-    services, client = start(database_url, tmp_path, fake_slack, fake_github, config)
-    with client:
-        bot = Approvals(services, client, fake_slack)
-        bot.open_pr()
-        bot.waiting_on_github(fake_github, since=datetime.now(UTC) - timedelta(hours=2))
-        message = bot.card_message(having="the approval request expired")
-        assert "card.approve" not in str(message.blocks)
-        # A button on an older rendering of the card, clicked now.
-        value = json.dumps({"r": REPO, "s": HEAD, "t": "production"})
-        url = fake_slack.new_response_url(message.channel, user="U0BEN", message_ts=message.ts)
-        payload = block_actions_payload("card.approve:production", value, message=None,
-                                        channel_id=message.channel, message_ts=message.ts,
-                                        user_id="U0BEN", response_url=url)
-        assert bot.clicker.interaction(payload).status_code == 200
-        assert bot.reply(url).startswith(
-            "Not done: this request expired: production waited 2h")
-        bot.card_message(having="approval request expired")
-        assert bot.deployment("production")["approval"]["state"] == "expired"
-        assert fake_github.deployment_reviews(REPO) == []
-    services.db.dispose()
+    bot = start(make_bot, fake_github, config)
+    bot.open_pr()
+    bot.waiting_on_github(fake_github, since=bot.bot.clock.now() - timedelta(hours=2))
+    message = bot.card_message(having="the approval request expired")
+    assert "card.approve" not in str(message.blocks)
+    # A button on an older rendering of the card, clicked now.
+    value = json.dumps({"r": REPO, "s": HEAD, "t": "production"})
+    url = slack.new_response_url(message.channel, user="U0BEN", message_ts=message.ts)
+    payload = block_actions_payload("card.approve:production", value, message=None,
+                                    channel_id=message.channel, message_ts=message.ts,
+                                    user_id="U0BEN", response_url=url)
+    assert bot.clicker.interaction(payload).status_code == 200
+    assert bot.reply(url).startswith(
+        "Not done: this request expired: production waited 2h")
+    bot.card_message(having="approval request expired")
+    assert bot.deployment("production")["approval"]["state"] == "expired"
+    assert fake_github.deployment_reviews(REPO) == []
 
 
 # --- generic deploys: a promotion job, or a callback -------------------------------------
 
 
+@pytest.mark.sqlite_only
 def test_a_generic_deploy_waiting_for_approval_starts_the_promotion_job(
-    database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_github: FakeGitHub,
+    make_bot: BotFactory, slack: FakeSlack, fake_github: FakeGitHub,
     fake_jenkins: FakeJenkins
 ) -> None:
     fake_jenkins.add_job("promote-prod", parameters={"SHA": "", "ENV": "", "PR": "",
@@ -283,23 +273,19 @@ approvals:
         job: promote-prod
         parameters: {SHA: "{sha}", ENV: "{environment}", PR: "{pr}", TAG: "v-{short_sha}-{{x}}"}
 """
-    services, client = start(database_url, tmp_path, fake_slack, fake_github, config,
-                             jenkins=fake_jenkins)
-    with client:
-        bot = Approvals(services, client, fake_slack)
-        bot.open_pr()
-        bot.deployed("production", "waiting", deployment_id="deploy-77")
-        payload, url = bot.click("card.approve", user="U0BEN")
-        reply = bot.reply(url)
-        assert reply.startswith("Approved production (1 of 1): promote-prod started (queue item")
-        bot.clicker.interaction(payload)  # Slack's retry
-        wait_for(lambda: len(fake_slack.response_url_posts(url)) == 2, what="the retry")
-        (trigger,) = fake_jenkins.triggered("promote-prod")
-        assert trigger.parameters == {"SHA": HEAD, "ENV": "production", "PR": "12",
-                                      "TAG": "v-6dcb09b-{x}"}
-        bot.card_message(having="promote-prod started")
-        assert bot.deployment("production")["status"] == "pending"
-    services.db.dispose()
+    bot = start(make_bot, fake_github, config, jenkins=fake_jenkins)
+    bot.open_pr()
+    bot.deployed("production", "waiting", deployment_id="deploy-77")
+    payload, url = bot.click("card.approve", user="U0BEN")
+    reply = bot.reply(url)
+    assert reply.startswith("Approved production (1 of 1): promote-prod started (queue item")
+    bot.clicker.interaction(payload)  # Slack's retry
+    bot.reply(url, count=2)  # the retry's
+    (trigger,) = fake_jenkins.triggered("promote-prod")
+    assert trigger.parameters == {"SHA": HEAD, "ENV": "production", "PR": "12",
+                                  "TAG": "v-6dcb09b-{x}"}
+    bot.card_message(having="promote-prod started")
+    assert bot.deployment("production")["status"] == "pending"
 
 
 class Receiver:
@@ -333,8 +319,9 @@ class Receiver:
         self.server.server_close()
 
 
+@pytest.mark.sqlite_only
 def test_a_generic_deploy_is_approved_or_rejected_through_a_signed_callback(
-    database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_github: FakeGitHub
+    make_bot: BotFactory, slack: FakeSlack, fake_github: FakeGitHub
 ) -> None:
     with Receiver() as receiver:
         config = PEOPLE + f"""
@@ -346,20 +333,17 @@ approvals:
     approvers: [U0BEN]
     on_approve: {{callback: "{receiver.url}"}}
 """
-        services, client = start(database_url, tmp_path, fake_slack, fake_github, config)
-        with client:
-            bot = Approvals(services, client, fake_slack)
-            bot.deployed("staging", "waiting", deployment_id="s-1")
-            bot.deployed("production", "waiting", deployment_id="p-1")
-            payload, url = bot.click("card.approve:staging", user="U0BEN")
-            assert bot.reply(url) == "Approved staging (1 of 1): callback answered 200."
-            bot.clicker.interaction(payload)
-            wait_for(lambda: len(fake_slack.response_url_posts(url)) == 2, what="the retry")
+        bot = start(make_bot, fake_github, config)
+        bot.deployed("staging", "waiting", deployment_id="s-1")
+        bot.deployed("production", "waiting", deployment_id="p-1")
+        payload, url = bot.click("card.approve:staging", user="U0BEN")
+        assert bot.reply(url) == "Approved staging (1 of 1): callback answered 200."
+        bot.clicker.interaction(payload)
+        bot.reply(url, count=2)  # the retry's
 
-            bot.click("card.reject:production", user="U0BEN")
-            bot.submit_form("U0BEN", "Change freeze until Monday")
-            bot.ephemeral("U0BEN", "Rejected production")
-        services.db.dispose()
+        bot.click("card.reject:production", user="U0BEN")
+        bot.submit_form("U0BEN", "Change freeze until Monday")
+        bot.ephemeral("U0BEN", "Rejected production")
 
     assert len(receiver.received) == 2
     decisions = []
@@ -379,33 +363,31 @@ approvals:
 # --- GitHub teams through the identity map -----------------------------------------------
 
 
+@pytest.mark.sqlite_only
 def test_github_team_members_approve_through_the_people_map(
-    database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_github: FakeGitHub
+    make_bot: BotFactory, slack: FakeSlack, fake_github: FakeGitHub
 ) -> None:
     fake_github.add_team("octo-org", "sre", members=["ben"])
-    fake_slack.add_usergroup("S0REL", "release-managers", ["U0FAY"])
+    slack.add_usergroup("S0REL", "release-managers", ["U0FAY"])
     config = PEOPLE + """
 approvals:
   production:
     approvers: ["github-team:octo-org/sre", "@release-managers"]
     required: 2
 """
-    services, client = start(database_url, tmp_path, fake_slack, fake_github, config)
-    with client:
-        bot = Approvals(services, client, fake_slack)
-        bot.waiting_on_github(fake_github)
-        _, url = bot.click("card.approve", user="U0DAN")  # dan is in neither
-        assert bot.reply(url).startswith("Not done: you are not an approver for production")
-        _, url = bot.click("card.approve", user="U0EVE")  # nobody knows eve's GitHub login
-        assert bot.reply(url).endswith("GitHub teams count through the `people:` map, which "
-                                       "does not give your GitHub login")
-        _, url = bot.click("card.approve", user="U0BEN")  # ben is in octo-org/sre
-        assert bot.reply(url) == "Approved production (1 of 2); waiting for 1 more approver."
-        _, url = bot.click("card.approve", user="U0FAY")  # fay is a release manager
-        assert bot.reply(url) == f"Approved production (2 of 2): approved on GitHub (run {RUN_ID})."
-        (review,) = fake_github.deployment_reviews(REPO, RUN_ID)
-        assert review.comment == "Approved in Slack by ben, U0FAY"
-    services.db.dispose()
+    bot = start(make_bot, fake_github, config)
+    bot.waiting_on_github(fake_github)
+    _, url = bot.click("card.approve", user="U0DAN")  # dan is in neither
+    assert bot.reply(url).startswith("Not done: you are not an approver for production")
+    _, url = bot.click("card.approve", user="U0EVE")  # nobody knows eve's GitHub login
+    assert bot.reply(url).endswith("GitHub teams count through the `people:` map, which "
+                                   "does not give your GitHub login")
+    _, url = bot.click("card.approve", user="U0BEN")  # ben is in octo-org/sre
+    assert bot.reply(url) == "Approved production (1 of 2); waiting for 1 more approver."
+    _, url = bot.click("card.approve", user="U0FAY")  # fay is a release manager
+    assert bot.reply(url) == f"Approved production (2 of 2): approved on GitHub (run {RUN_ID})."
+    (review,) = fake_github.deployment_reviews(REPO, RUN_ID)
+    assert review.comment == "Approved in Slack by ben, U0FAY"
 
 
 # --- the product owner tries the change on test ------------------------------------------
@@ -419,110 +401,104 @@ approvals:
 """
 
 
-def dm(slack: FakeSlack, user: str) -> Any:
-    return wait_for(lambda: slack.messages(f"D{user[1:]}"), what=f"a DM to {user}")
+def dm(bot: Approvals, user: str) -> Any:
+    """The direct messages to `user`, once Slack shows every card."""
+    bot.bot.settle()
+    return bot.slack.messages(f"D{user[1:]}")
 
 
+@pytest.mark.sqlite_only
 def test_the_person_who_asked_gets_a_message_to_try_it_when_it_reaches_test(
-    database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_github: FakeGitHub
+    make_bot: BotFactory, slack: FakeSlack, fake_github: FakeGitHub
 ) -> None:
-    services, client = start(database_url, tmp_path, fake_slack, fake_github, PRODUCT_OWNER)
-    with client:
-        bot = Approvals(services, client, fake_slack)
-        bot.open_pr()
-        start_at = datetime.now(UTC) - timedelta(minutes=5)
-        bot.deployed("test", "in_progress", at=start_at, url="https://test.octo-app.example")
-        bot.deployed("test", "success", at=start_at + timedelta(minutes=1),
-                     url="https://test.octo-app.example")
-        (message,) = dm(fake_slack, "U0ANA")
-        text = str(message.blocks)
-        assert "https://test.octo-app.example" in text and "#12 Add login page" in text
-        buttons = [e["text"]["text"] for b in message.blocks if b["type"] == "actions"
-                   for e in b["elements"]]
-        assert buttons == ["Approve", "Request changes"]
-        # More news of the same deployment sends no second message.
-        bot.deployed("test", "success", at=start_at + timedelta(minutes=2),
-                     url="https://test.octo-app.example")
-        bot.card_message()
-        assert len(fake_slack.messages("D0ANA")) == 1
+    bot = start(make_bot, fake_github, PRODUCT_OWNER)
+    bot.open_pr()
+    start_at = bot.bot.clock.now() - timedelta(minutes=5)
+    bot.deployed("test", "in_progress", at=start_at, url="https://test.octo-app.example")
+    bot.deployed("test", "success", at=start_at + timedelta(minutes=1),
+                 url="https://test.octo-app.example")
+    (message,) = dm(bot, "U0ANA")
+    text = str(message.blocks)
+    assert "https://test.octo-app.example" in text and "#12 Add login page" in text
+    buttons = [e["text"]["text"] for b in message.blocks if b["type"] == "actions"
+               for e in b["elements"]]
+    assert buttons == ["Approve", "Request changes"]
+    # More news of the same deployment sends no second message.
+    bot.deployed("test", "success", at=start_at + timedelta(minutes=2),
+                 url="https://test.octo-app.example")
+    bot.card_message()
+    assert len(slack.messages("D0ANA")) == 1
 
-        _, url = bot.click("card.approve", user="U0ANA", message=message)
-        assert bot.reply(url) == "Approved test (1 of 1): recorded."
-        bot.card_message(having="deployed · approved by <@U0ANA>")
-        _, url = bot.click("card.approve", user="U0ANA", message=message)
-        assert bot.reply(url).startswith("Not done: test was already approved by <@U0ANA>")
-    services.db.dispose()
+    _, url = bot.click("card.approve", user="U0ANA", message=message)
+    assert bot.reply(url) == "Approved test (1 of 1): recorded."
+    bot.card_message(having="deployed · approved by <@U0ANA>")
+    _, url = bot.click("card.approve", user="U0ANA", message=message)
+    assert bot.reply(url).startswith("Not done: test was already approved by <@U0ANA>")
 
 
+@pytest.mark.sqlite_only
 def test_request_changes_from_the_message_asks_why_and_records_it(
-    database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_github: FakeGitHub
+    make_bot: BotFactory, slack: FakeSlack, fake_github: FakeGitHub
 ) -> None:
-    services, client = start(database_url, tmp_path, fake_slack, fake_github, PRODUCT_OWNER)
-    with client:
-        bot = Approvals(services, client, fake_slack)
-        bot.open_pr(labels=("requested-by:carol",))  # carol asked for it; ana wrote it
-        bot.deployed("test", "success", url="https://test.octo-app.example")
-        (message,) = dm(fake_slack, "U0CAROL")
-        assert fake_slack.messages("D0ANA") == []
-        bot.click("card.reject", user="U0CAROL", message=message)
-        (form,) = wait_for(lambda: fake_slack.views(), what="the form")
-        assert form["title"]["text"] == "Request changes"
-        bot.submit_form("U0CAROL", "The button should say Sign in")
-        assert bot.ephemeral("U0CAROL", "Requested changes on test") == (
-            "Requested changes on test: recorded. Reason recorded: The button should say "
-            "Sign in")
-        bot.card_message(having="changes requested by <@U0CAROL>: The button should say "
-                                "Sign in")
-    services.db.dispose()
+    bot = start(make_bot, fake_github, PRODUCT_OWNER)
+    bot.open_pr(labels=("requested-by:carol",))  # carol asked for it; ana wrote it
+    bot.deployed("test", "success", url="https://test.octo-app.example")
+    (message,) = dm(bot, "U0CAROL")
+    assert slack.messages("D0ANA") == []
+    bot.click("card.reject", user="U0CAROL", message=message)
+    (form,) = slack.wait_until(slack.views, what="the form")
+    assert form["title"]["text"] == "Request changes"
+    bot.submit_form("U0CAROL", "The button should say Sign in")
+    assert bot.ephemeral("U0CAROL", "Requested changes on test") == (
+        "Requested changes on test: recorded. Reason recorded: The button should say "
+        "Sign in")
+    bot.card_message(having="changes requested by <@U0CAROL>: The button should say "
+                            "Sign in")
 
 
 def test_a_failed_approval_on_github_is_carried_out_when_clicked_again(
-    database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_github: FakeGitHub
+    make_bot: BotFactory, slack: FakeSlack, fake_github: FakeGitHub
 ) -> None:
     config = PEOPLE + "approvals:\n  production:\n    approvers: [U0BEN, U0CAROL]\n"
-    services, client = start(database_url, tmp_path, fake_slack, fake_github, config)
-    with client:
-        bot = Approvals(services, client, fake_slack)
-        bot.waiting_on_github(fake_github, reviewers=("ben",))  # the bot may not review
-        message = bot.card_message(having="card.approve")
-        _, url = bot.click("card.approve", user="U0BEN", message=message)
-        assert bot.reply(url) == (
-            "Not done: your approval counts (1 of 1), but GitHub refused to approve the "
-            "deployment: devexbot is not a required reviewer for environment(s): production "
-            "(the bot's GitHub account must be a required reviewer of production)")
-        fake_github.add_pending_deployment(REPO, RUN_ID, "production", reviewers=["devexbot"])
-        fake_github.fail_next("POST */pending_deployments", status=502, times=3)  # retries too
-        _, url = bot.click("card.approve", user="U0BEN", message=message)
-        assert "(error id `" in bot.reply(url)
-        _, url = bot.click("card.approve", user="U0BEN", message=message)
-        assert bot.reply(url) == f"Approved production (1 of 1): approved on GitHub (run {RUN_ID})."
-        assert [r.state for r in fake_github.deployment_reviews(REPO)] == ["approved"]
-        results = [e["result"] for e in reversed(bot.audit())]
-        assert results == ["refused", "failed", "ok"]
-    services.db.dispose()
+    bot = start(make_bot, fake_github, config)
+    bot.waiting_on_github(fake_github, reviewers=("ben",))  # the bot may not review
+    message = bot.card_message(having="card.approve")
+    _, url = bot.click("card.approve", user="U0BEN", message=message)
+    assert bot.reply(url) == (
+        "Not done: your approval counts (1 of 1), but GitHub refused to approve the "
+        "deployment: devexbot is not a required reviewer for environment(s): production "
+        "(the bot's GitHub account must be a required reviewer of production)")
+    fake_github.add_pending_deployment(REPO, RUN_ID, "production", reviewers=["devexbot"])
+    fake_github.fail_next("POST */pending_deployments", status=502, times=3)  # retries too
+    _, url = bot.click("card.approve", user="U0BEN", message=message)
+    assert "(error id `" in bot.reply(url)
+    _, url = bot.click("card.approve", user="U0BEN", message=message)
+    assert bot.reply(url) == f"Approved production (1 of 1): approved on GitHub (run {RUN_ID})."
+    assert [r.state for r in fake_github.deployment_reviews(REPO)] == ["approved"]
+    results = [e["result"] for e in reversed(bot.audit())]
+    assert results == ["refused", "failed", "ok"]
 
 
+@pytest.mark.sqlite_only
 def test_github_is_not_asked_before_it_says_which_run_waits(
-    database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_github: FakeGitHub
+    make_bot: BotFactory, slack: FakeSlack, fake_github: FakeGitHub
 ) -> None:
     config = PEOPLE + "approvals:\n  production:\n    approvers: [U0BEN]\n"
-    services, client = start(database_url, tmp_path, fake_slack, fake_github, config)
-    with client:
-        bot = Approvals(services, client, fake_slack)
-        bot.github.deliver("workflow_job", load_fixture("workflow_job.waiting"))
-        _, url = bot.click("card.approve", user="U0BEN")
-        assert bot.reply(url) == (
-            "Not done: your approval counts (1 of 1), but GitHub has not said yet which "
-            "workflow run waits for this deployment (its deployment_review webhook): try "
-            "again in a moment")
-        bot.waiting_on_github(fake_github)
-        bot.card_message(having="waiting for approval by ben")
-        _, url = bot.click("card.approve", user="U0BEN")
-        assert bot.reply(url) == f"Approved production (1 of 1): approved on GitHub (run {RUN_ID})."
-        assert len(fake_github.deployment_reviews(REPO)) == 1
-    services.db.dispose()
+    bot = start(make_bot, fake_github, config)
+    bot.github.deliver("workflow_job", load_fixture("workflow_job.waiting"))
+    _, url = bot.click("card.approve", user="U0BEN")
+    assert bot.reply(url) == (
+        "Not done: your approval counts (1 of 1), but GitHub has not said yet which "
+        "workflow run waits for this deployment (its deployment_review webhook): try "
+        "again in a moment")
+    bot.waiting_on_github(fake_github)
+    bot.card_message(having="waiting for approval by ben")
+    _, url = bot.click("card.approve", user="U0BEN")
+    assert bot.reply(url) == f"Approved production (1 of 1): approved on GitHub (run {RUN_ID})."
+    assert len(fake_github.deployment_reviews(REPO)) == 1
 
 
+@pytest.mark.sqlite_only
 def test_expire_requests_marks_what_nobody_decided_in_time(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -584,17 +560,18 @@ approvals:
     services.db.dispose()
 
 
+@pytest.mark.sqlite_only
 def test_reject_on_the_web_asks_why_in_the_form_and_rejects_as_the_signed_in_user(
     bot: Approvals, fake_github: FakeGitHub
 ) -> None:
     import re
 
-    from tests.web_client import OUTSIDE, sign_in_with_slack, web_client
+    from tests.web_client import OUTSIDE, sign_in_with_slack
 
     bot.open_pr()
     bot.waiting_on_github(fake_github)
     bot.card_message(having="card.reject")
-    with web_client(bot.services, client=OUTSIDE, follow_redirects=False) as web:
+    with bot.bot.web(client=OUTSIDE, follow_redirects=False) as web:
         sign_in_with_slack(web, "U0BEN", "Ben")
         page = web.get(f"/cards/{REPO}/{HEAD}").text
         form = re.search(r'<form method="post" action="([^"]*card\.reject[^"]*)" '
@@ -613,7 +590,6 @@ def test_reject_on_the_web_asks_why_in_the_form_and_rejects_as_the_signed_in_use
         too_long = web.post(action, content=b"reason=" + b"x" * 20000,
                             headers={"Content-Type": "application/x-www-form-urlencoded"})
         assert too_long.status_code == 413
-        # (Inside: the page's app shares the bot's outbox, and stops it as it closes.)
         bot.card_message(having="rejected by <@U0BEN>: The login page 500s on Safari")
     (review,) = fake_github.deployment_reviews(REPO, RUN_ID)
     assert (review.state, review.comment) == (

@@ -11,26 +11,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
 from correlation.card import CheckLine, CommitCard, PullRequest
 from correlation.status import Status
 from devexbot.actions.custom_buttons import link_url
-from devexbot.app import create_app
 from devexbot.config import parse_config
 from devexbot.errors import ConfigError
 from devexbot.placeholders import placeholder_values
 from devexbot.services import Services
-from tests.conftest import JENKINS_TOKEN
+from tests.bot import BotFactory
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.jenkins_api import FakeJenkins
-from tests.fakes.slack_api import FakeSlack
 from tests.github_sender import load_fixture
-from tests.jenkins_sender import JenkinsSender, load_jenkins
+from tests.jenkins_sender import load_jenkins
 from tests.scenario import HEAD, REPO
-from tests.slack_app import wait_for
 from tests.slack_signing import block_actions_payload
-from tests.test_actions import PEOPLE, Bot, make_bot
+from tests.test_actions import PEOPLE, Bot, start_bot
 
 JOB = "octo-app-integration"
 WITHOUT_TESTS = PEOPLE + """
@@ -79,12 +75,9 @@ def fake_jenkins() -> Iterator[FakeJenkins]:
         yield fake
 
 
-def running_bot(database_url: str, tmp_path: Path, slack: FakeSlack, github: FakeGitHub,
-                jenkins: FakeJenkins | None, config: str) -> Iterator[Bot]:
-    services = make_bot(database_url, tmp_path, slack, github, jenkins, config=config)
-    with TestClient(create_app(services=services)) as client:
-        yield Bot(services, client, slack)
-    services.db.dispose()
+def running_bot(make_bot: BotFactory, github: FakeGitHub, jenkins: FakeJenkins | None,
+                config: str) -> Iterator[Bot]:
+    yield start_bot(make_bot, github, jenkins, config=config)
 
 
 def jenkins_build(number: int = 412, phase: str = "COMPLETED",
@@ -111,12 +104,12 @@ def buttons(message: Any) -> dict[str, dict[str, Any]]:
 
 
 def test_build_without_tests_starts_the_failed_builds_job_once_per_build(
-    database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_github: FakeGitHub,
+    make_bot: BotFactory, fake_github: FakeGitHub,
     fake_jenkins: FakeJenkins
 ) -> None:
-    for bot in running_bot(database_url, tmp_path, fake_slack, fake_github, fake_jenkins,
+    for bot in running_bot(make_bot, fake_github, fake_jenkins,
                            WITHOUT_TESTS):
-        jenkins = JenkinsSender(bot.client, JENKINS_TOKEN)
+        jenkins = bot.bot.jenkins
         jenkins.notify(jenkins_build(412))
         message = bot.card_message(having="card.custom:build-without-tests")
         button = buttons(message)[f"Build without tests: {JOB}"]
@@ -137,32 +130,31 @@ def test_build_without_tests_starts_the_failed_builds_job_once_per_build(
 
         # A double click, or Slack's retry, starts nothing more.
         assert bot.clicker.interaction(payload).status_code == 200
-        wait_for(lambda: len(bot.slack.response_url_posts(url)) == 2, what="the second reply")
-        assert "already done or under way" in bot.reply(url)
+        assert "already done or under way" in bot.reply(url, count=2)
         assert len(fake_jenkins.triggered(JOB)) == 1
         assert audit(bot)[0]["result"] == "duplicate"
 
         # The next build fails too: the button is for that build now, and may run again.
         jenkins.notify(jenkins_build(413))
-        wait_for(lambda: "started by" not in str(bot.card_message().blocks),
-                 what="the new build's news to replace the stamp")
+        # The new build's news replaces the stamp.
+        assert "started by" not in str(bot.card_message().blocks)
         _, url = bot.click("card.custom:build-without-tests", user="U0BEN")
         assert bot.reply(url).startswith("Build without tests: started")
         assert len(fake_jenkins.triggered(JOB)) == 2
 
 
+@pytest.mark.sqlite_only
 def test_a_build_that_is_running_again_is_refused_at_click_time(
-    database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_github: FakeGitHub,
+    make_bot: BotFactory, fake_github: FakeGitHub,
     fake_jenkins: FakeJenkins
 ) -> None:
-    for bot in running_bot(database_url, tmp_path, fake_slack, fake_github, fake_jenkins,
+    for bot in running_bot(make_bot, fake_github, fake_jenkins,
                            WITHOUT_TESTS):
-        jenkins = JenkinsSender(bot.client, JENKINS_TOKEN)
+        jenkins = bot.bot.jenkins
         jenkins.notify(jenkins_build(412))
         old = bot.card_message(having="card.custom:build-without-tests")
         jenkins.notify(jenkins_build(413, phase="STARTED", status=None))
-        wait_for(lambda: "card.custom" not in str(bot.card_message().blocks),
-                 what="the button to go from the card")
+        assert "card.custom" not in str(bot.card_message().blocks)  # the button went
         _, url = bot.click("card.custom:build-without-tests", message=old)  # a stale message
         assert bot.reply(url) == (f"Not done: {JOB} is running now; Build without tests is "
                                   "for failure ones")
@@ -170,16 +162,17 @@ def test_a_build_that_is_running_again_is_refused_at_click_time(
         assert audit(bot)[0]["result"] == "refused"
 
 
+@pytest.mark.sqlite_only
 def test_jenkins_buttons_show_only_for_failed_jenkins_builds_they_name(
-    database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_github: FakeGitHub
+    make_bot: BotFactory, fake_github: FakeGitHub
 ) -> None:
-    for bot in running_bot(database_url, tmp_path, fake_slack, fake_github, None,
+    for bot in running_bot(make_bot, fake_github, None,
                            WITHOUT_TESTS):
         bot.github.deliver("check_run", load_fixture("check_run.completed.failure"))
         # `test` failed, but neither matches `octo-app*` nor has a Jenkins {job}.
         message = bot.card_message(having="test")
         assert "card.custom" not in str(message.blocks)
-        JenkinsSender(bot.client, JENKINS_TOKEN).notify(jenkins_build(412, status="SUCCESS"))
+        bot.bot.jenkins.notify(jenkins_build(412, status="SUCCESS"))
         message = bot.card_message(having=JOB)
         assert "card.custom" not in str(message.blocks)
 
@@ -187,10 +180,11 @@ def test_jenkins_buttons_show_only_for_failed_jenkins_builds_they_name(
 # ---- links ---------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only
 def test_link_buttons_open_their_page_and_the_click_is_only_acknowledged(
-    database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_github: FakeGitHub
+    make_bot: BotFactory, fake_github: FakeGitHub
 ) -> None:
-    for bot in running_bot(database_url, tmp_path, fake_slack, fake_github, None, LINKS):
+    for bot in running_bot(make_bot, fake_github, None, LINKS):
         bot.github.deliver("check_run", load_fixture("check_run.completed.failure"))
         message = bot.card_message(having="Open Grafana")
         shown = buttons(message)
@@ -278,10 +272,11 @@ def failing_pr_card(bot: Bot) -> None:
     bot.github.deliver("check_run", load_fixture("check_run.completed.failure"))
 
 
+@pytest.mark.sqlite_only
 def test_a_runbook_button_for_a_command_the_bot_lacks_says_so(
-    database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_github: FakeGitHub
+    make_bot: BotFactory, fake_github: FakeGitHub
 ) -> None:
-    for bot in running_bot(database_url, tmp_path, fake_slack, fake_github, None,
+    for bot in running_bot(make_bot, fake_github, None,
                            CLEAR_CACHES):
         failing_pr_card(bot)
         _, url = bot.click("card.custom:clear-caches")
@@ -291,10 +286,11 @@ def test_a_runbook_button_for_a_command_the_bot_lacks_says_so(
         assert (entry["action"], entry["result"]) == ("card.custom", "failed")
 
 
+@pytest.mark.sqlite_only
 def test_a_runbook_button_launches_its_command_with_filled_arguments(
-    database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_github: FakeGitHub
+    make_bot: BotFactory, fake_github: FakeGitHub
 ) -> None:
-    for bot in running_bot(database_url, tmp_path, fake_slack, fake_github, None,
+    for bot in running_bot(make_bot, fake_github, None,
                            CLEAR_CACHES):
         runbooks = bot.services.runbook_launcher = RecordingRunbooks()
         failing_pr_card(bot)
@@ -311,8 +307,9 @@ def test_a_runbook_button_launches_its_command_with_filled_arguments(
         assert len(runbooks.launched) == 1
 
 
+@pytest.mark.sqlite_only
 def test_permissions_custom_with_a_repo_override(
-    database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_github: FakeGitHub
+    make_bot: BotFactory, fake_github: FakeGitHub
 ) -> None:
     config = CLEAR_CACHES + (
         "permissions:\n"
@@ -320,7 +317,7 @@ def test_permissions_custom_with_a_repo_override(
         "  repos:\n"
         '    "octo-org/*": {custom: [U0CLEO]}\n'
     )
-    for bot in running_bot(database_url, tmp_path, fake_slack, fake_github, None, config):
+    for bot in running_bot(make_bot, fake_github, None, config):
         runbooks = bot.services.runbook_launcher = RecordingRunbooks()
         failing_pr_card(bot)
         message = bot.card_message(having="card.custom:clear-caches")
@@ -389,5 +386,6 @@ def test_the_readmes_buttons_and_permissions_examples_are_valid() -> None:
     assert permissions.permissions.who_may("review", "octo-org/payments-api") == ["*"]
 
 
+@pytest.mark.sqlite_only
 def test_services_start_without_runbooks(services: Services) -> None:
     assert services.runbook_launcher is None

@@ -4,21 +4,17 @@ Jenkins API is configured (fetched with the real clients from local fakes)."""
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
-from fastapi.testclient import TestClient
+import pytest
 
-from devexbot.app import create_app
 from devexbot.failure_logs import relevant_lines
-from tests.conftest import JENKINS_TOKEN
+from tests.bot import BotFactory
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.jenkins_api import FakeJenkins
-from tests.fakes.slack_api import FakeSlack
 from tests.github_sender import load_fixture
-from tests.jenkins_sender import JenkinsSender, load_jenkins
+from tests.jenkins_sender import load_jenkins
 from tests.scenario import HEAD, REPO
-from tests.slack_app import wait_for
-from tests.test_actions import Bot, make_bot
+from tests.test_actions import start_bot
 
 NOISE = "".join(f"2026-11-20T10:02:{i % 60:02d}.0000000Z collecting item {i}\n"
                 for i in range(300))
@@ -40,8 +36,9 @@ def test_relevant_lines_are_around_the_last_error_without_timestamps() -> None:
     assert relevant_lines("a\nb\nc") == "a\nb\nc"  # nothing wrong: the end of the log
 
 
+@pytest.mark.sqlite_only
 def test_a_failed_actions_job_reply_quotes_its_log(
-    database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_github: FakeGitHub
+    make_bot: BotFactory, fake_github: FakeGitHub
 ) -> None:
     run_id = fake_github.add_workflow_run(REPO, head_sha=HEAD, run_id=30433642,
                                           conclusion="failure")
@@ -50,24 +47,20 @@ def test_a_failed_actions_job_reply_quotes_its_log(
     job = load_fixture("workflow_job.completed")
     job["workflow_job"].update(id=job_id, check_run_url=f"{fake_github.base_url}/repos/"
                                f"{REPO}/check-runs/{job_id}")
-    services = make_bot(database_url, tmp_path, fake_slack, fake_github)
-    with TestClient(create_app(services=services)) as client:
-        bot = Bot(services, client, fake_slack)
-        bot.github.deliver("push", load_fixture("push"))
-        bot.github.deliver("workflow_job", job)
-        card = bot.card_message(having="CI / test")
-        replies = wait_for(lambda: fake_slack.thread(card.channel, card.ts)[1:],
-                           what="the failure reply")
+    bot = start_bot(make_bot, fake_github)
+    bot.github.deliver("push", load_fixture("push"))
+    bot.github.deliver("workflow_job", job)
+    card = bot.card_message(having="CI / test")
+    replies = bot.slack.thread(card.channel, card.ts)[1:]  # the failure reply
     blocks = str(replies[0].blocks)
     assert "test_remember_me - AssertionError: expected a cookie" in blocks
     assert "collecting item 299" in blocks and "collecting item 0\\n" not in blocks
     assert fake_github.calls("GET", f"*/actions/jobs/{job_id}/logs")
-    services.db.dispose()
 
 
+@pytest.mark.sqlite_only
 def test_a_failed_jenkins_build_reply_quotes_its_console(
-    database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_github: FakeGitHub,
-    fake_jenkins: FakeJenkins
+    make_bot: BotFactory, fake_github: FakeGitHub, fake_jenkins: FakeJenkins
 ) -> None:
     fake_jenkins.add_job("octo-app-integration")
     fake_jenkins.add_build("octo-app-integration", number=412, result="FAILURE",
@@ -75,19 +68,16 @@ def test_a_failed_jenkins_build_reply_quotes_its_console(
                                "[ERROR] LoginIT.rememberMe:42 expected cookie\n")
     failed = copy.deepcopy(load_jenkins("freestyle.completed.ssh"))
     failed["build"].update(status="FAILURE")
-    services = make_bot(database_url, tmp_path, fake_slack, fake_github, fake_jenkins)
-    with TestClient(create_app(services=services)) as client:
-        bot = Bot(services, client, fake_slack)
-        JenkinsSender(client, JENKINS_TOKEN).notify(failed)
-        card = bot.card_message(having="octo-app-integration")
-        replies = wait_for(lambda: fake_slack.thread(card.channel, card.ts)[1:],
-                           what="the failure reply")
+    bot = start_bot(make_bot, fake_github, fake_jenkins)
+    bot.bot.jenkins.notify(failed)
+    card = bot.card_message(having="octo-app-integration")
+    replies = bot.slack.thread(card.channel, card.ts)[1:]  # the failure reply
     assert "LoginIT.rememberMe:42 expected cookie" in str(replies[0].blocks)
-    services.db.dispose()
 
 
+@pytest.mark.sqlite_only
 def test_a_log_that_cannot_be_fetched_never_costs_the_reply(
-    database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_github: FakeGitHub
+    make_bot: BotFactory, fake_github: FakeGitHub
 ) -> None:
     run_id = fake_github.add_workflow_run(REPO, head_sha=HEAD, run_id=30433642,
                                           conclusion="failure")
@@ -95,15 +85,11 @@ def test_a_log_that_cannot_be_fetched_never_costs_the_reply(
     fake_github.fail_next("GET */logs", status=500, times=100)  # down for good
     job = load_fixture("workflow_job.completed")
     job["workflow_job"]["id"] = job_id
-    services = make_bot(database_url, tmp_path, fake_slack, fake_github)
-    with TestClient(create_app(services=services)) as client:
-        bot = Bot(services, client, fake_slack)
-        bot.github.deliver("push", load_fixture("push"))
-        bot.github.deliver("workflow_job", job)
-        card = bot.card_message(having="CI / test")
-        replies = wait_for(lambda: fake_slack.thread(card.channel, card.ts)[1:],
-                           what="the failure reply")
+    bot = start_bot(make_bot, fake_github)
+    bot.github.deliver("push", load_fixture("push"))
+    bot.github.deliver("workflow_job", job)
+    card = bot.card_message(having="CI / test")
+    replies = bot.slack.thread(card.channel, card.ts)[1:]  # the failure reply
     blocks = str(replies[0].blocks)
     assert "CI / test" in blocks and "Run pytest" in blocks  # what the payload said
     assert {c.status for c in fake_github.calls("GET", "*/logs")} == {500}  # tried, failed
-    services.db.dispose()

@@ -6,22 +6,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from devexbot.app import create_app
 from devexbot.slack.manifest import build_manifest
+from tests.bot import BotFactory
 from tests.fakes.github_api import FakeGitHub
-from tests.fakes.slack_api import FakeSlack
 from tests.scenario import REPO
-from tests.slack_app import wait_for
 from tests.slack_suggestions import block_suggestion_payload, select_payload
-from tests.test_actions import PEOPLE, Bot, make_bot, open_pr
+from tests.test_actions import PEOPLE, Bot, open_pr, start_bot
 
 REVIEW, LABEL = "card.request_review", "card.label"
+pytestmark = pytest.mark.sqlite_only  # menus and picks; the claims are test_actions'
 
 
 @pytest.fixture
@@ -78,20 +75,16 @@ class Menus:
         return self.bot.reply(url)
 
 
-def running_bot(database_url: str, tmp_path: Path, slack: FakeSlack, github: FakeGitHub,
+def running_bot(make_bot: BotFactory, github: FakeGitHub,
                 config: str = PEOPLE) -> Iterator[Menus]:
-    services = make_bot(database_url, tmp_path, slack, github, config=config)
-    with TestClient(create_app(services=services)) as client:
-        bot = Bot(services, client, slack)
-        open_pr(bot, github)
-        yield Menus(bot)
-    services.db.dispose()
+    bot = start_bot(make_bot, github, config=config)
+    open_pr(bot, github)
+    yield Menus(bot)
 
 
 @pytest.fixture
-def menus(database_url: str, tmp_path: Path, fake_slack: FakeSlack,
-          fake_github: FakeGitHub) -> Iterator[Menus]:
-    yield from running_bot(database_url, tmp_path, fake_slack, fake_github)
+def menus(make_bot: BotFactory, fake_github: FakeGitHub) -> Iterator[Menus]:
+    yield from running_bot(make_bot, fake_github)
 
 
 def audit(menus: Menus) -> list[dict[str, Any]]:
@@ -163,7 +156,7 @@ def test_a_closed_pull_request_is_refused(menus: Menus, fake_github: FakeGitHub)
 
 
 def test_permissions_review_and_label_with_a_repo_override(
-    database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_github: FakeGitHub
+    make_bot: BotFactory, fake_github: FakeGitHub
 ) -> None:
     config = PEOPLE + (
         "permissions:\n"
@@ -172,7 +165,7 @@ def test_permissions_review_and_label_with_a_repo_override(
         "  repos:\n"
         '    "octo-org/*": {review: [U0ANA]}\n'
     )
-    for menus in running_bot(database_url, tmp_path, fake_slack, fake_github, config):
+    for menus in running_bot(make_bot, fake_github, config):
         assert menus.pick(LABEL, "bug").startswith(
             "Not done: you may not label pull requests on octo-org/octo-app: ask someone "
             "listed under `permissions.label`")
@@ -190,12 +183,12 @@ def test_permissions_review_and_label_with_a_repo_override(
 
 
 def test_at_most_100_options_names_starting_with_the_query_first(
-    database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_github: FakeGitHub
+    make_bot: BotFactory, fake_github: FakeGitHub
 ) -> None:
     for n in range(150):
         fake_github.add_collaborator(REPO, f"dev{n:03d}")
     fake_github.add_collaborator(REPO, "adev140")
-    for menus in running_bot(database_url, tmp_path, fake_slack, fake_github):
+    for menus in running_bot(make_bot, fake_github):
         shown = menus.texts(REVIEW)
         assert len(shown) == 100
         assert shown[:5] == ["@adev140", "@ben", "@cleo", "@dan", "@dev000"]
@@ -211,13 +204,15 @@ def test_a_slow_github_still_gets_slack_an_answer_in_time(
     menus: Menus, fake_github: FakeGitHub
 ) -> None:
     menus.bot.card_message(having=REVIEW)
-    fake_github.delay = 1.5  # each call: a repo lookup and a list take 3 s together
-    started = time.monotonic()
-    assert menus.texts(REVIEW) == []  # nothing yet, but an answer within Slack's 3 s
-    assert time.monotonic() - started < 2.9
-    fake_github.delay = 0
+    fake_github.hold_answers()  # GitHub answers nothing until the test says so
+    try:
+        started = time.monotonic()
+        assert menus.texts(REVIEW) == []  # nothing yet, but an answer within Slack's 3 s
+        assert time.monotonic() - started < 2.9
+    finally:
+        fake_github.release_answers()
     # The load went on in the background: the next keystroke is answered from it.
-    wait_for(lambda: menus.texts(REVIEW, "b") == ["@ben"], what="the loaded list")
+    assert menus.texts(REVIEW, "b") == ["@ben"]
 
 
 def test_the_manifest_sends_menu_options_requests_to_the_bot() -> None:

@@ -330,6 +330,14 @@ class HttpFake:
                 )
             return copy.deepcopy(answered())
 
+    def wait_for_received(self, count: int = 1, timeout: float = 10.0) -> list[Call]:
+        """Block until `count` calls arrived, answered or not (see `hold_answers`)."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: len(self._calls) >= count, timeout=timeout):
+                raise AssertionError(f"{count} call(s) expected within {timeout}s; "
+                                     f"saw {len(self._calls)}")
+            return copy.deepcopy(self._calls)
+
     def _forget_calls(self) -> None:
         with self._changed:
             self._calls.clear()
@@ -358,6 +366,7 @@ class HttpFake:
         call = Call(request.method, path, query, headers, body, time.time(), time.monotonic())
         with self._changed:
             self._calls.append(call)
+            self._changed.notify_all()
         fault = self.faults.take(request.method, path)
         if fault is not None and fault.kind == "drop":
             self._stopping.wait(fault.seconds)

@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import pytest
@@ -32,6 +32,8 @@ from tests.fakes.slack_faults import ANY_METHOD, Fault, FaultScript, failure
 from tests.fakes.slack_models import USER_ID, Call, Ephemeral, Json, Message, RateViolation
 from tests.fakes.slack_params import SlackError, bearer_token, parse_params
 from tests.fakes.slack_workspace import SlackWorkspace
+
+T = TypeVar("T")
 
 DEFAULT_TOKEN = "xoxb-1700000000-devexbot-test"
 OAUTH_SCOPES = (
@@ -328,6 +330,22 @@ class FakeSlack:
                     f"{count} answered {method} call(s) expected within {timeout}s; saw {seen}"
                 )
             return copy.deepcopy(answered())
+
+    def wait_until(self, condition: Callable[[], T], timeout: float = 10.0,
+                   what: str = "") -> T:
+        """Block until `condition()` (of what this fake shows) is truthy, looking again at
+        each call and `response_url` post; its value. Fails the test after `timeout`."""
+        with self._changed:
+            value = condition()
+            deadline = time.monotonic() + timeout
+            while not value:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"timed out after {timeout}s waiting for "
+                                         f"{what or condition}")
+                self._changed.wait(left)
+                value = condition()
+            return value
 
     def post_rate_violations(self, min_interval: float = 1.0) -> list[RateViolation]:
         """Accepted `chat.postMessage`s to one channel less than `min_interval` s apart."""
