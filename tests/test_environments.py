@@ -5,25 +5,15 @@ carries over what is live, on its card. Real app, signed requests, fake GitHub a
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from devexbot.app import create_app
 from devexbot.cards import get_card
 from devexbot.db import CommitRange
-from devexbot.services import Services
-from tests.conftest import DEPLOY_SECRET
-from tests.deploy_sender import DeploySender
+from tests.bot import BotFactory, TestBot
 from tests.fakes.github_api import FakeGitHub
-from tests.fakes.slack_api import FakeSlack
-from tests.slack_app import slack_services, wait_for
-from tests.slack_signing import SlackSender
 
 REPO = "octo-org/octo-app"
 CHANNEL = "C0TEAM"
@@ -37,38 +27,40 @@ tickets:
 
 
 class Bot:
-    def __init__(self, services: Services, client: TestClient, slack: FakeSlack,
-                 github: FakeGitHub) -> None:
-        self.services, self.client, self.slack, self.github = services, client, slack, github
-        self.deploys = DeploySender(client, DEPLOY_SECRET)
-        self.sender = SlackSender(client, "test-signing-secret")
+    def __init__(self, bot: TestBot, github: FakeGitHub) -> None:
+        assert bot.slack is not None
+        self.bot, self.services, self.client, self.slack = bot, bot.services, bot.client, \
+            bot.slack
+        self.github = github
 
     def deploy(self, sha: str, environment: str, at: str, status: str = "success") -> None:
         event = {"repository": REPO, "sha": sha, "environment": environment,
                  "status": status, "url": f"https://{environment}.octo-app.example.com",
                  "timestamp": f"2026-11-20T{at}Z"}
-        assert self.deploys.send(event).status_code in (200, 202)
+        assert self.bot.deploy.send(event).status_code in (200, 202)
 
     def where(self, text: str) -> tuple[str, list[str]]:
-        """The command's acknowledgement, and what follows through its response_url."""
+        """The command's acknowledgement, and what follows through its response_url (an
+        acknowledgement that says it is looking something up is followed by the answer)."""
         url = self.slack.new_response_url(CHANNEL, user="U0ANA")
-        response = self.sender.command("/devex", f"where {text}", channel_id=CHANNEL,
-                                       user_id="U0ANA", response_url=url, team_domain=DOMAIN)
+        response = self.bot.slack_sender.command("/devex", f"where {text}", channel_id=CHANNEL,
+                                                 user_id="U0ANA", response_url=url,
+                                                 team_domain=DOMAIN)
         assert response.status_code == 200, response.text
         ack = response.json()["text"] if response.content else ""
-        time.sleep(0.1)
+        if ack.startswith("Looking up"):
+            self.slack.wait_for_response_url_posts(url)
         return ack, [str(p["text"]) for p in self.slack.response_url_posts(url)]
 
 
+def start(make_bot: BotFactory, github: FakeGitHub, **settings: Any) -> Bot:
+    return Bot(make_bot(config=CONFIG, **settings), github)
+
+
 @pytest.fixture
-def bot(database_url: str, tmp_path: Path, fake_slack: FakeSlack,
-        fake_github: FakeGitHub) -> Iterator[Bot]:
-    services = slack_services(database_url, tmp_path, fake_slack.base_url, config=CONFIG,
-                              github_token=fake_github.token,
-                              github_api_url=fake_github.base_url)
-    with TestClient(create_app(services=services)) as client:
-        yield Bot(services, client, fake_slack, fake_github)
-    services.db.dispose()
+def bot(make_bot: BotFactory, fake_github: FakeGitHub) -> Bot:
+    return start(make_bot, fake_github, github_token=fake_github.token,
+                 github_api_url=fake_github.base_url)
 
 
 def history(github: FakeGitHub) -> tuple[str, str, str]:
@@ -111,7 +103,8 @@ def test_where_with_several_environments_and_a_rollback(bot: Bot) -> None:
     assert lines[3].startswith(f"• *production* <https://github.com/{REPO}/commit/{a}|"
                                f"`{a[:7]}`>")
     # Each links to its card's Slack message once the outbox posted it.
-    card = wait_for(lambda: _posted(bot, a), what="the production card's message")
+    bot.bot.settle()
+    card = _posted(bot, a)
     ack, _ = bot.where(REPO)
     link = f"https://{DOMAIN}.slack.com/archives/{card.slack_channel}/" \
            f"p{card.slack_ts.replace('.', '')}"
@@ -129,7 +122,7 @@ def test_where_with_several_environments_and_a_rollback(bot: Bot) -> None:
                                       f"commit/{a}|`{a[:7]}`>, older)")
     # The comparisons are kept: asking again asks GitHub nothing. (The outbox compares too,
     # for the in-progress deploy's contents: let it finish first.)
-    wait_for(lambda: _all_published(bot), what="the outbox to settle")
+    bot.bot.settle()
     compares = len(bot.github.calls("GET", "*/compare/*"))
     assert bot.where(f"{b} {REPO}")[1] == [answer]
     assert len(bot.github.calls("GET", "*/compare/*")) == compares
@@ -148,23 +141,21 @@ def _posted(bot: Bot, sha: str) -> Any:
         return card if card and card.slack_ts else None
 
 
+@pytest.mark.sqlite_only
 def test_where_without_github_answers_exact_matches(
-        database_url: str, tmp_path: Path, fake_slack: FakeSlack, fake_github: FakeGitHub
+        make_bot: BotFactory, fake_github: FakeGitHub
 ) -> None:
-    services = slack_services(database_url, tmp_path, fake_slack.base_url, config=CONFIG)
-    with TestClient(create_app(services=services)) as client:
-        bot = Bot(services, client, fake_slack, fake_github)
-        a, b, _ = history(fake_github)
-        bot.deploy(a, "test", "10:00:00")
-        bot.deploy(b, "production", "10:00:00")
-        ack, later = bot.where(a)
-        assert later == []
-        assert ack.splitlines()[:2] == [f"`{a[:7]}` of *{REPO}* runs in:",
-                                        ack.splitlines()[1]]
-        assert ack.splitlines()[1].startswith("• *test* (since ")
-        assert ack.splitlines()[2].startswith("Cannot tell (GitHub could not compare the "
-                                              "commits): *production*")
-    services.db.dispose()
+    bot = start(make_bot, fake_github)
+    a, b, _ = history(fake_github)
+    bot.deploy(a, "test", "10:00:00")
+    bot.deploy(b, "production", "10:00:00")
+    ack, later = bot.where(a)
+    assert later == []
+    assert ack.splitlines()[:2] == [f"`{a[:7]}` of *{REPO}* runs in:",
+                                    ack.splitlines()[1]]
+    assert ack.splitlines()[1].startswith("• *test* (since ")
+    assert ack.splitlines()[2].startswith("Cannot tell (GitHub could not compare the "
+                                          "commits): *production*")
 
 
 def test_a_waiting_deploy_shows_what_it_carries_over_whats_live(bot: Bot) -> None:
@@ -181,14 +172,15 @@ def test_a_waiting_deploy_shows_what_it_carries_over_whats_live(bot: Bot) -> Non
     bot.deploy(head, "staging", "10:00:00", status="waiting")  # nothing known live there
 
     def shown() -> str | None:
+        bot.bot.settle()
         card = _posted(bot, head)
-        if card is None or card.dirty:
-            return None
+        assert card is not None and not card.dirty
         text = json.dumps(bot.slack.final_message(card.slack_channel, card.slack_ts).blocks,
                           ensure_ascii=False)
         return text if "📦" in text else None
 
-    blocks = wait_for(shown, what="the card with what the deploy carries")
+    blocks = shown()  # the card with what the deploy carries
+    assert blocks is not None
     (note,) = [e["text"] for b in json.loads(blocks) if b["type"] == "context"
                for e in b["elements"] if "📦" in e["text"]]
     web = bot.github.url
@@ -207,17 +199,7 @@ def test_a_waiting_deploy_shows_what_it_carries_over_whats_live(bot: Bot) -> Non
     assert len(bot.github.calls("GET", "*/commits/*/pulls")) == 2  # the two plain commits
     # Once live, the card no longer says what it would bring.
     bot.deploy(head, "production", "10:05:00")
-    wait_for(lambda: not shown() and _posted(bot, head) and not _posted(bot, head).dirty,
-             what="the note to go")
+    assert not shown()  # the note went
     envs = bot.client.get("/api/environments").json()["environments"]
     assert [(e["repo"], e["environment"], e["sha"]) for e in envs] == [
         (REPO, "production", head)]
-
-
-def _all_published(bot: Bot) -> bool:
-    from sqlalchemy import select
-
-    from devexbot.db import Card
-
-    with bot.services.db.read() as session:
-        return not session.scalars(select(Card.id).where(Card.dirty.is_(True))).first()
