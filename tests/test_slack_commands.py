@@ -7,7 +7,6 @@ import logging
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,130 +14,125 @@ import yaml
 from fastapi.testclient import TestClient
 
 from devexbot.app import create_app
-from devexbot.services import Services
+from tests.bot import BotFactory, TestBot
 from tests.conftest import GITHUB_SECRET, make_settings
 from tests.fakes.slack_api import FakeSlack
 from tests.github_sender import GitHubSender, load_fixture
-from tests.slack_app import SIGNING_SECRET, slack_services, wait_for
+from tests.slack_app import SIGNING_SECRET, slack_services
 from tests.slack_signing import SlackSender, slash_command_body
 
 CHANNEL, CHANNEL_NAME = "C0TEAM", "team"
 
 
 @pytest.fixture
-def bot(database_url: str, tmp_path: Path, fake_slack: FakeSlack) -> Iterator[Services]:
+def bot(make_bot: BotFactory, slack: FakeSlack) -> TestBot:
     config = "permissions:\n  subscribe: [U0ANA, '@release-managers']\n"
-    fake_slack.add_usergroup("S0RM", "release-managers", ["U0CAROL"])
-    services = slack_services(database_url, tmp_path, fake_slack.base_url, config=config,
-                              slack_default_channel=None)
-    yield services
-    services.db.dispose()
+    slack.add_usergroup("S0RM", "release-managers", ["U0CAROL"])
+    return make_bot(config=config, slack_default_channel=None)
 
 
 @pytest.fixture
-def client(bot: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(services=bot)) as test_client:
-        yield test_client
+def client(bot: TestBot) -> TestClient:
+    return bot.client
 
 
 @pytest.fixture
-def slack(client: TestClient) -> SlackSender:
-    return SlackSender(client, SIGNING_SECRET)
+def sender(bot: TestBot) -> SlackSender:
+    """Signs requests as Slack does."""
+    return bot.slack_sender
 
 
-def run(slack: SlackSender, text: str, user: str = "U0ANA", channel: str = CHANNEL,
+def run(sender: SlackSender, text: str, user: str = "U0ANA", channel: str = CHANNEL,
         channel_name: str = CHANNEL_NAME) -> dict:
-    response = slack.command("/devex", text, channel_id=channel, channel_name=channel_name,
+    response = sender.command("/devex", text, channel_id=channel, channel_name=channel_name,
                              user_id=user)
     assert response.status_code == 200, response.text
     return response.json()
 
 
 def test_subscribe_routes_a_repos_cards_to_the_channel(
-    bot: Services, client: TestClient, slack: SlackSender, fake_slack: FakeSlack
+    bot: TestBot, sender: SlackSender, slack: FakeSlack
 ) -> None:
-    reply = run(slack, "subscribe octo-org/octo-app feature/* +label:deploy")
+    reply = run(sender, "subscribe octo-org/octo-app feature/* +label:deploy")
     assert reply["response_type"] == "in_channel"
     assert "subscribed this channel to *octo-org/octo-app*" in reply["text"]
     assert "branches feature/*" in reply["text"] and "labelled deploy" in reply["text"]
 
-    github = GitHubSender(client, GITHUB_SECRET)
+    github = bot.github
     unlabelled = load_fixture("pull_request.opened")
     github.deliver("pull_request", unlabelled)
     labelled = copy.deepcopy(unlabelled)
     labelled["pull_request"].update(head={**labelled["pull_request"]["head"], "sha": "e" * 40},
                                     labels=[{"id": 1, "name": "deploy", "color": "0e8a16"}])
     github.deliver("pull_request", labelled)
-    wait_for(lambda: fake_slack.messages(CHANNEL), what="a card in the subscribed channel")
-    time.sleep(1.0)
-    assert bot.outbox is not None
-    bot.outbox.flush()
-    posted = fake_slack.messages(CHANNEL)
+    bot.settle()
+    bot.clock.advance(60)
+    bot.flush()
+    posted = slack.messages(CHANNEL)
     assert len(posted) == 1 and "e" * 7 in posted[0].text
 
 
-def test_subscriptions_lists_and_unsubscribe_removes(slack: SlackSender) -> None:
-    run(slack, "subscribe octo-org/octo-app")
-    run(slack, "subscribe octo-org/* main")
-    listing = run(slack, "subscriptions")["text"]
+def test_subscriptions_lists_and_unsubscribe_removes(sender: SlackSender) -> None:
+    run(sender, "subscribe octo-org/octo-app")
+    run(sender, "subscribe octo-org/* main")
+    listing = run(sender, "subscriptions")["text"]
     assert "*octo-org/*" in listing and "(main)" in listing
     assert "*octo-org/octo-app* (all branches)" in listing
-    assert "removed" not in run(slack, "unsubscribe octo-org/octo-app")["text"]
-    assert "octo-org/octo-app" not in run(slack, "subscriptions")["text"]
-    again = run(slack, "unsubscribe octo-org/octo-app")
+    assert "removed" not in run(sender, "unsubscribe octo-org/octo-app")["text"]
+    assert "octo-org/octo-app" not in run(sender, "subscriptions")["text"]
+    again = run(sender, "unsubscribe octo-org/octo-app")
     assert "no subscription to octo-org/octo-app" in again["text"]
     assert again.get("response_type", "ephemeral") == "ephemeral"
 
 
+@pytest.mark.sqlite_only
 def test_config_routes_to_this_channel_are_listed_whether_named_by_name_or_id(
-    database_url: str, tmp_path: Path, fake_slack: FakeSlack
+    make_bot: BotFactory
 ) -> None:
     config = ("routes:\n"
               "  - {repos: [octo-org/octo-app], channel: '#Team'}\n"
               "  - {repos: [octo-org/octo-api], channel: C0TEAM}\n"
               "  - {repos: [octo-org/octo-web], channel: '#elsewhere'}\n")
-    services = slack_services(database_url, tmp_path, fake_slack.base_url, config=config,
-                              slack_default_channel=None)
-    try:
-        with TestClient(create_app(services=services)) as client:
-            slack = SlackSender(client, SIGNING_SECRET)
-            listing = run(slack, "subscriptions")["text"]
-            assert "*octo-org/octo-app* (branches *) — from the bot's config" in listing
-            assert "*octo-org/octo-api* (branches *) — from the bot's config" in listing
-            assert "octo-web" not in listing
-            # The config already posts octo-app here: no warning that it goes elsewhere.
-            here = run(slack, "subscribe octo-org/octo-app")["text"]
-            assert "subscribed this channel" in here and "Note:" not in here
-            # From another channel, the same subscription is told where the config sends it.
-            there = run(slack, "subscribe octo-org/octo-app", channel="C0OTHER",
-                        channel_name="other")["text"]
-            assert "Note: the bot's config routes octo-org/octo-app to #Team first" in there
-            assert "from the bot's config" not in run(
-                slack, "subscriptions", channel="C0OTHER", channel_name="other")["text"]
-    finally:
-        services.db.dispose()
+    sender = make_bot(config=config, slack_default_channel=None).slack_sender
+    listing = run(sender, "subscriptions")["text"]
+    assert "*octo-org/octo-app* (branches *) — from the bot's config" in listing
+    assert "*octo-org/octo-api* (branches *) — from the bot's config" in listing
+    assert "octo-web" not in listing
+    # The config already posts octo-app here: no warning that it goes elsewhere.
+    here = run(sender, "subscribe octo-org/octo-app")["text"]
+    assert "subscribed this channel" in here and "Note:" not in here
+    # From another channel, the same subscription is told where the config sends it.
+    there = run(sender, "subscribe octo-org/octo-app", channel="C0OTHER",
+                channel_name="other")["text"]
+    assert "Note: the bot's config routes octo-org/octo-app to #Team first" in there
+    assert "from the bot's config" not in run(
+        sender, "subscriptions", channel="C0OTHER", channel_name="other")["text"]
 
 
-def test_only_people_the_config_allows_may_subscribe(slack: SlackSender) -> None:
-    refused = run(slack, "subscribe octo-org/octo-app", user="U0MALLORY")
+@pytest.mark.sqlite_only
+def test_only_people_the_config_allows_may_subscribe(sender: SlackSender) -> None:
+    refused = run(sender, "subscribe octo-org/octo-app", user="U0MALLORY")
     assert "may not change this channel's subscriptions" in refused["text"]
-    assert "no subscriptions" in run(slack, "subscriptions", user="U0MALLORY")["text"]
+    assert "no subscriptions" in run(sender, "subscriptions", user="U0MALLORY")["text"]
     # A member of the @release-managers user group may.
-    assert "subscribed" in run(slack, "subscribe octo-org/octo-app", user="U0CAROL")["text"]
+    assert "subscribed" in run(sender, "subscribe octo-org/octo-app", user="U0CAROL")["text"]
 
 
 @pytest.mark.parametrize("text", ["subscribe", "subscribe not-a-repo", "unsubscribe a b"])
-def test_bad_arguments_get_usage(slack: SlackSender, text: str) -> None:
-    assert "Usage: `/devex" in run(slack, text)["text"]
+@pytest.mark.sqlite_only
+def test_bad_arguments_get_usage(sender: SlackSender, text: str) -> None:
+    assert "Usage: `/devex" in run(sender, text)["text"]
 
 
-def test_help_and_unknown_subcommands(slack: SlackSender) -> None:
-    assert "/devex subscribe owner/repo" in run(slack, "help")["text"]
-    unknown = run(slack, "frobnicate")["text"]
+@pytest.mark.sqlite_only
+def test_help_and_unknown_subcommands(sender: SlackSender) -> None:
+    assert "/devex subscribe owner/repo" in run(sender, "help")["text"]
+    unknown = run(sender, "frobnicate")["text"]
     assert unknown.startswith("I don't know `frobnicate`") and "subscriptions" in unknown
-    assert "Quote values" in run(slack, 'subscribe "octo-org/app')["text"]
+    assert "Quote values" in run(sender, 'subscribe "octo-org/app')["text"]
 
 
+@pytest.mark.sqlite_only
 def test_unsigned_stale_and_tampered_requests_are_refused(client: TestClient) -> None:
     body = slash_command_body("/devex", "subscriptions", channel_id=CHANNEL)
     stale = SlackSender(client, SIGNING_SECRET).send(body, timestamp=int(time.time()) - 400)
@@ -150,6 +144,7 @@ def test_unsigned_stale_and_tampered_requests_are_refused(client: TestClient) ->
 
 @pytest.mark.parametrize("timestamp", ["", "soon", "1.5", "²", "9" * 5000],
                          ids=["empty", "word", "float", "superscript", "5000-digits"])
+@pytest.mark.sqlite_only
 def test_a_timestamp_that_is_not_a_number_is_refused_not_a_500(client: TestClient,
                                                                 timestamp: str) -> None:
     # slack_sdk's verifier calls int() on the header: found by tests/test_openapi_fuzz.py.
@@ -162,6 +157,7 @@ def test_a_timestamp_that_is_not_a_number_is_refused_not_a_500(client: TestClien
     assert response.json() == {"error": "invalid request"}
 
 
+@pytest.mark.sqlite_only
 def test_a_signature_that_is_not_ascii_is_refused_not_a_500(client: TestClient) -> None:
     # hmac.compare_digest raises TypeError on non-ASCII str, once the timestamp is fresh.
     body = slash_command_body("/devex", "subscriptions", channel_id=CHANNEL)
@@ -178,6 +174,7 @@ def test_a_signature_that_is_not_ascii_is_refused_not_a_500(client: TestClient) 
     (b"payload=%7Bnot+json", "application/x-www-form-urlencoded"),
     (b"payload=%5B1%5D", "application/x-www-form-urlencoded"),
 ])
+@pytest.mark.sqlite_only
 def test_bodies_bolt_cannot_parse_are_refused_not_a_500(client: TestClient, body: bytes,
                                                         content_type: str) -> None:
     unsigned = client.post("/slack/events", content=body,
@@ -207,6 +204,7 @@ def test_manifest_has_scopes_urls_and_socket_mode(tmp_path: Path) -> None:
     assert bad.returncode == 2 and bad.stderr.startswith("devexbot: error: --url must start")
 
 
+@pytest.mark.sqlite_only
 def test_without_a_bot_token_slack_is_off_and_says_so_once(
     sqlite_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -221,6 +219,7 @@ def test_without_a_bot_token_slack_is_off_and_says_so_once(
     assert caplog.text.count("Slack is off") == 1
 
 
+@pytest.mark.sqlite_only
 def test_socket_mode_that_cannot_connect_keeps_retrying_and_the_bot_serves(
     database_url: str, tmp_path: Path, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -228,7 +227,7 @@ def test_socket_mode_that_cannot_connect_keeps_retrying_and_the_bot_serves(
     services = slack_services(database_url, tmp_path, fake_slack.base_url,
                               slack_app_token="xapp-1-test")
     with caplog.at_level(logging.WARNING), TestClient(create_app(services=services)) as client:
-        wait_for(lambda: fake_slack.calls("apps.connections.open"), what="a connection try")
+        fake_slack.wait_for_calls("apps.connections.open", timeout=10)  # a connection try
         response = GitHubSender(client, GITHUB_SECRET).deliver(
             "check_run", load_fixture("check_run.completed"))
         assert response.status_code == 202
