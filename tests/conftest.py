@@ -114,7 +114,9 @@ def db(services: Services) -> Database:
 
 @pytest.fixture
 def client(services: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(services.settings, services=services)) as test_client:
+    """The app, Slack off: no background thread it would start (the scheduler's) runs."""
+    with TestClient(create_app(services.settings, services=services,
+                               background=False)) as test_client:
         yield test_client
 
 
