@@ -261,7 +261,7 @@ class Result:
 
 @pytest.fixture
 def run_cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
-    """The command line's own entry point, in this process (tests/test_cli.py runs the
+    """The command line's own entry point, in this process (tests/e2e/test_cli.py runs the
     installed command as a separate process)."""
     def run(*args: str, cwd: Path) -> Result:
         capsys.readouterr()

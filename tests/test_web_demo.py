@@ -1,15 +1,12 @@
-"""`devexbot demo`: its story, played through the real endpoints, builds the expected cards."""
+"""`devexbot demo`'s story, played through the real endpoints, builds the expected cards
+(`tests/e2e/test_demo_command.py` runs `devexbot demo` itself)."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from devexbot.app import create_app
 from devexbot.config import BotConfig
@@ -26,6 +23,7 @@ def _cards(base: str) -> dict[str, dict]:
     return {c["sha"]: c for c in listed}
 
 
+@pytest.mark.sqlite_only
 def test_the_story_builds_its_cards(tmp_path: Path, database_url: str) -> None:
     keys = DemoSecrets.generate()
     settings = make_settings(database_url, tmp_path, github_webhook_secret=keys.github,
@@ -56,52 +54,3 @@ def test_the_story_builds_its_cards(tmp_path: Path, database_url: str) -> None:
 
     assert api["repo"] == "octo-org/octo-api" and api["overall"] == "failure"
     assert "3 of 310 tests failed" in api["checks"][0]["summary"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def test_devexbot_demo_prints_its_url_and_shows_cards(tmp_path: Path) -> None:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("DATABASE_URL", "DEVEXBOT_", "SLACK_", "GITHUB_"))}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "devexbot", "demo", "--port", str(port), "--speed", "30"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline()
-        assert f"open http://127.0.0.1:{port}/" in first, first
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        merge = None
-        while time.monotonic() < deadline:
-            try:
-                merge = _cards(base).get(MERGE)
-            except httpx.TransportError:
-                merge = None
-            if merge and merge["deployments"] and merge["deployments"][-1]["status"] == "success":
-                break
-            time.sleep(0.3)
-        assert merge is not None and merge["overall"] == "success", merge
-        page = httpx.get(f"{base}/", timeout=10)
-        assert page.status_code == 200 and "octo-org/octo-app · main" in page.text
-    finally:
-        proc.terminate()
-        assert proc.wait(timeout=15) == 0
-    assert not list(tmp_path.iterdir())  # the demo's database is thrown away
-
-
-def test_demo_refuses_a_port_in_use(tmp_path: Path) -> None:
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
-        port = busy.getsockname()[1]
-        result = subprocess.run([sys.executable, "-m", "devexbot", "demo", "--port", str(port)],
-                                cwd=tmp_path, capture_output=True, text=True, timeout=30)
-    assert result.returncode == 2
-    assert result.stderr.startswith(f"devexbot: error: cannot listen on 127.0.0.1:{port}")

@@ -7,7 +7,8 @@ import copy
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -27,7 +28,8 @@ class EventReader:
 
     def __init__(self, url: str) -> None:
         self.events: list[tuple[str, dict]] = []
-        self.closed = threading.Event()
+        self.connected, self.closed = threading.Event(), threading.Event()
+        self._changed = threading.Condition()
         self._client = httpx.Client(timeout=httpx.Timeout(30, connect=5))
         self._thread = threading.Thread(target=self._read, args=(url,), daemon=True)
         self._thread.start()
@@ -37,26 +39,47 @@ class EventReader:
             with self._client.stream("GET", url) as response:
                 assert response.status_code == 200, response.status_code
                 assert response.headers["content-type"].startswith("text/event-stream")
+                self.connected.set()  # the server answered: the stream is open
                 name = None
                 for line in response.iter_lines():
                     if line.startswith("event: "):
                         name = line.removeprefix("event: ")
                     elif line.startswith("data: ") and name:
-                        self.events.append((name, json.loads(line.removeprefix("data: "))))
+                        with self._changed:
+                            self.events.append((name, json.loads(line.removeprefix("data: "))))
+                            self._changed.notify_all()
                         name = None
         except httpx.HTTPError:
             pass
         finally:
             self.closed.set()
+            with self._changed:
+                self._changed.notify_all()
+
+    def wait_connected(self) -> EventReader:
+        assert self.connected.wait(10), "the stream did not open"
+        return self
+
+    def wait_until(self, found: Callable[[list[tuple[str, dict]]], Any],
+                   timeout: float = 10.0) -> Any:
+        """`found(events)` once it is truthy, looking again at each event that arrives."""
+        with self._changed:
+            value = self._changed.wait_for(lambda: found(self.events), timeout)
+            if not value:
+                raise AssertionError(f"not seen within {timeout} s: {self.events}")
+            return value
 
     def wait_for(self, name: str, key: str, timeout: float = 10.0) -> dict:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for event, data in self.events:
-                if event == name and data["key"] == key:
-                    return data
-            time.sleep(0.05)
-        raise AssertionError(f"no {name} event for {key} within {timeout} s: {self.events}")
+        def first(events: list[tuple[str, dict]]) -> dict | None:
+            return next((data for event, data in events
+                         if event == name and data["key"] == key), None)
+
+        try:
+            result: dict = self.wait_until(first, timeout)
+        except AssertionError:
+            raise AssertionError(f"no {name} event for {key} within {timeout} s: "
+                                 f"{self.events}") from None
+        return result
 
     def close(self) -> None:
         self._client.close()
@@ -74,32 +97,31 @@ def _check_run(conclusion: str, at: str) -> dict:
     return payload
 
 
+@pytest.mark.sqlite_only
 def test_a_change_reaches_an_open_stream(server: ServerThread) -> None:
-    reader = EventReader(f"{server.url}/api/stream")
+    reader = EventReader(f"{server.url}/api/stream").wait_connected()
     try:
-        time.sleep(0.3)  # connected
         with httpx.Client(base_url=server.url) as client:
             sender = GitHubSender(client, GITHUB_SECRET)
             sender.deliver("check_run", _check_run("success", "2026-11-20T10:03:00Z"))
             first = reader.wait_for("card", f"{REPO}@{HEAD}")
             assert first["overall"] == "success" and 'class="card status-success' in first["html"]
             sender.deliver("check_run", _check_run("failure", "2026-11-20T10:05:00Z"))
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
-                cards = [d for e, d in reader.events if e == "card"]
-                if cards[-1]["overall"] == "failure":
-                    break
-                time.sleep(0.05)
-            assert cards[-1]["overall"] == "failure" and cards[-1]["version"] > first["version"]
+
+            def failed(events: list[tuple[str, dict]]) -> dict | None:
+                cards = [d for e, d in events if e == "card"]
+                return cards[-1] if cards and cards[-1]["overall"] == "failure" else None
+
+            last = reader.wait_until(failed)
+            assert last["version"] > first["version"]
     finally:
         reader.close()
 
 
 def test_another_replica_s_change_is_seen_by_polling(server: ServerThread,
                                                      services: Services) -> None:
-    reader = EventReader(f"{server.url}/api/stream?status=failure")
+    reader = EventReader(f"{server.url}/api/stream?status=failure").wait_connected()
     try:
-        time.sleep(0.3)
         # A second replica on the same database: its ingest cannot wake this process.
         other = build_services(services.settings)
         with TestClient(create_app(services.settings, services=other)) as replica:
@@ -113,6 +135,7 @@ def test_another_replica_s_change_is_seen_by_polling(server: ServerThread,
         reader.close()
 
 
+@pytest.mark.sqlite_only
 def test_a_reconnecting_stream_is_sent_what_it_missed(server: ServerThread) -> None:
     since = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - 1))
     with httpx.Client(base_url=server.url) as client:
@@ -125,10 +148,10 @@ def test_a_reconnecting_stream_is_sent_what_it_missed(server: ServerThread) -> N
         reader.close()
 
 
+@pytest.mark.sqlite_only
 def test_stopping_the_server_ends_open_streams(services: Services) -> None:
     running = ServerThread(create_app(services.settings, services=services)).start()
-    readers = [EventReader(f"{running.url}/api/stream") for _ in range(3)]
-    time.sleep(0.5)
+    readers = [EventReader(f"{running.url}/api/stream").wait_connected() for _ in range(3)]
     started = time.monotonic()
     running.stop()
     assert time.monotonic() - started < 4
@@ -137,19 +160,20 @@ def test_stopping_the_server_ends_open_streams(services: Services) -> None:
         reader.close()
 
 
+@pytest.mark.sqlite_only
 def test_streams_are_bounded(services: Services) -> None:
     app = create_app(services.settings, services=services)
     app.state.workspace.live.policy = type(app.state.workspace.live.policy)(max_streams=1)
     with ServerThread(app) as running:
-        reader = EventReader(f"{running.url}/api/stream")
+        reader = EventReader(f"{running.url}/api/stream").wait_connected()
         try:
-            time.sleep(0.3)
             refused = httpx.get(f"{running.url}/api/stream", timeout=5)
             assert refused.status_code == 503 and refused.headers["retry-after"] == "5"
         finally:
             reader.close()
 
 
+@pytest.mark.sqlite_only
 def test_the_poller_stops_even_when_its_cancel_is_swallowed(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -160,8 +184,10 @@ def test_the_poller_stops_even_when_its_cancel_is_swallowed(
     from devexbot.web import live as live_module
 
     wait_for = asyncio.wait_for
+    polling = threading.Event()
 
     async def deaf_wait_for(awaitable: object, timeout: float) -> object:
+        polling.set()
         try:
             return await wait_for(awaitable, timeout)  # type: ignore[arg-type]
         except asyncio.CancelledError:
@@ -173,7 +199,8 @@ def test_the_poller_stops_even_when_its_cancel_is_swallowed(
 
     async def start_and_stop() -> None:
         await app.state.workspace.live.start()
-        await asyncio.sleep(0.05)
+        while not polling.is_set():  # the poller waits for news: cancel it there
+            await asyncio.sleep(0)
         await app.state.workspace.live.stop()
 
     # In a thread of its own: before the fix this never returned, and must not hang the run.

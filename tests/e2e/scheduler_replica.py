@@ -1,6 +1,6 @@
 """One replica of the bot's scheduler, as a process of its own, for the leader-election test.
 
-    python -m tests.scheduler_replica <database url> [<heartbeat timeout, seconds>]
+    python -m tests.e2e.scheduler_replica <database url> [<heartbeat timeout, seconds>]
 
 Its only job runs every second and writes (this process's id, the time) into `ticks`. It
 runs until it gets SIGTERM (or is killed).

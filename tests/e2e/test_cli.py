@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,18 +14,15 @@ import pytest
 
 from devexbot.db.migrate import head_revision
 from tests.conftest import GITHUB_SECRET
+from tests.e2e.serve_process import REPO_ROOT, process_env, start_serve
 from tests.github_sender import GitHubSender, load_fixture
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_CONFIG = REPO_ROOT / "config" / "devexbot.example.yaml"
 
 
 def run(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL",
-                                                                       "DEVEXBOT_CONFIG"))}
-    environ.update(env)
-    return subprocess.run([sys.executable, "-m", "devexbot", *args], cwd=cwd, env=environ,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "devexbot", *args], cwd=cwd,
+                          env=process_env(**env), capture_output=True, text=True, timeout=60)
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
@@ -111,33 +105,11 @@ def test_serve_refuses_a_postgres_schema_that_is_not_upgraded(tmp_path: Path,
     assert run("db", "upgrade", cwd=tmp_path, DATABASE_URL=postgres_schema_url).returncode == 0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
     """`devexbot serve` as a real process on the embedded default (SQLite in the cwd)."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEVEXBOT_CONFIG")}
-    env.update(GITHUB_WEBHOOK_SECRET=GITHUB_SECRET, PORT=str(port))
-    proc = subprocess.Popen([sys.executable, "-m", "devexbot", "serve"], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
+    proc, base = start_serve(tmp_path, {"GITHUB_WEBHOOK_SECRET": GITHUB_SECRET})
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-        else:
-            pytest.fail("devexbot serve did not answer /healthz within 30 s")
         yield base
     finally:
         proc.terminate()

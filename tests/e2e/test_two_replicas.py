@@ -1,13 +1,12 @@
 """Two `devexbot serve` processes on one PostgreSQL schema: one Slack message per commit.
 
-200 commits x 3 deliveries, 20% of them sent twice, each delivery to a replica picked at
-random. 20 routed channels keep Slack's ~1 post/s per channel from dominating the time.
+100 commits x 3 deliveries, 20% of them sent twice, each delivery to a replica picked at
+random. 25 routed channels keep Slack's ~1 post/s per channel from dominating the time.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import random
 import subprocess
 import sys
@@ -24,14 +23,14 @@ from devexbot.cards import card_state
 from devexbot.config import load_config
 from devexbot.db import Card, Database
 from devexbot.slack.outbox import card_message
-from tests.bot_process import start_serve
 from tests.commit_mix import commit_events
 from tests.conftest import GITHUB_SECRET
+from tests.e2e.serve_process import process_env, start_serve
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlack
 from tests.github_sender import github_headers
 from tests.slack_app import SIGNING_SECRET, wait_for
 
-COMMITS, CHANNELS = 200, 20
+COMMITS, CHANNELS = 100, 25
 ROUTES = "routes:\n" + "".join(
     f"  - repos: [octo-org/app-{k}]\n    channel: '#deploys-{k}'\n" for k in range(CHANNELS))
 
@@ -48,7 +47,7 @@ def test_two_replicas_post_each_commit_once_and_every_card_ends_current(
            "GITHUB_WEBHOOK_SECRET": GITHUB_SECRET, "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
            "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake_slack.base_url}
     upgraded = subprocess.run([sys.executable, "-m", "devexbot", "db", "upgrade"], cwd=tmp_path,
-                              env={**os.environ, **env}, capture_output=True, text=True,
+                              env=process_env(**env), capture_output=True, text=True,
                               timeout=60)
     assert upgraded.returncode == 0, upgraded.stderr
 
