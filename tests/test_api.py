@@ -48,6 +48,7 @@ def test_an_ambiguous_prefix_is_400(github: GitHubSender, client: TestClient) ->
     assert "ambiguous" in response.json()["detail"]
 
 
+@pytest.mark.sqlite_only
 def test_unknown_cards_are_404_with_a_reason(client: TestClient) -> None:
     for path in [f"/api/cards/{REPO}/{'0' * 40}", f"/api/cards/{REPO}/xyz",
                  f"/api/cards/{REPO}/abc"]:
@@ -56,6 +57,7 @@ def test_unknown_cards_are_404_with_a_reason(client: TestClient) -> None:
         assert response.json() == {"detail": f"no card for {REPO}@{path.rsplit('/', 1)[1]}"}
 
 
+@pytest.mark.sqlite_only
 def test_bad_list_parameters_are_a_one_line_4xx(client: TestClient) -> None:
     response = client.get("/api/cards", params={"repo": "not a repo"})
     assert response.status_code == 400
@@ -66,6 +68,7 @@ def test_bad_list_parameters_are_a_one_line_4xx(client: TestClient) -> None:
         assert response.json()["detail"].startswith("limit: ")
 
 
+@pytest.mark.sqlite_only
 def test_runs_of_a_command_that_cannot_be_a_runbook_are_a_400(client: TestClient) -> None:
     # A NUL made PostgreSQL refuse the query: a 500, found by tests/test_openapi_fuzz.py.
     for command in ["\x00", "Deploy Now", "deploy\n"]:
@@ -75,5 +78,6 @@ def test_runs_of_a_command_that_cannot_be_a_runbook_are_a_400(client: TestClient
     assert client.get("/api/runs", params={"command": "deploy"}).json() == {"runs": []}
 
 
+@pytest.mark.sqlite_only
 def test_healthz_checks_the_database(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok", "database": "ok"}

@@ -87,6 +87,7 @@ def test_the_delivery_row_says_what_arrived(deploy: DeploySender, services: Serv
 # --- refused: a clear 4xx, nothing written --------------------------------------------------
 
 @pytest.mark.parametrize(("change", "reason"), BAD_EVENTS)
+@pytest.mark.sqlite_only
 def test_bad_events_are_400_with_a_one_line_reason(
     deploy: DeploySender, services: Services, change: dict[str, Any], reason: str
 ) -> None:
@@ -103,6 +104,7 @@ def test_bad_events_are_400_with_a_one_line_reason(
     ("body", "reason"),
     [(b"{oops", "body is not valid JSON"), (b'"success"', "body must be a JSON object")],
 )
+@pytest.mark.sqlite_only
 def test_bodies_that_are_no_json_object_are_400(
     deploy: DeploySender, services: Services, body: bytes, reason: str
 ) -> None:
@@ -135,6 +137,7 @@ BODY = json.dumps(load_deploy("test.success")).encode()
          "does not match the body"),
     ],
 )
+@pytest.mark.sqlite_only
 def test_unsigned_or_badly_signed_events_are_401(
     client: TestClient, services: Services, headers: dict[str, str], reason: str
 ) -> None:
@@ -152,6 +155,7 @@ def test_unset_secret_answers_503(sqlite_url: str, tmp_path: Path) -> None:
     assert "DEPLOY_WEBHOOK_SECRET" in response.json()["detail"]
 
 
+@pytest.mark.sqlite_only
 def test_oversize_body_is_413(deploy: DeploySender, services: Services) -> None:
     response = deploy.send(b"{" + b" " * (25 * 1024 * 1024) + b"}")
     assert response.status_code == 413

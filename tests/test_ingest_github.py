@@ -107,6 +107,7 @@ def _signed(body: bytes, event: str = "check_run") -> dict[str, str]:
         (lambda h: h.pop("X-GitHub-Delivery"), 400, "X-GitHub-Delivery"),
     ],
 )
+@pytest.mark.sqlite_only
 def test_refused_headers(client: TestClient, services: Services, mangle: Any, status: int,
                          reason: str) -> None:
     body = json.dumps(load_fixture("check_run.completed")).encode()
@@ -143,6 +144,7 @@ def test_long_names_from_a_signed_payload_are_stored_not_a_500(github: GitHubSen
     assert [c["name"] for c in card["checks"]] == ["n" * 300]
 
 
+@pytest.mark.sqlite_only
 def test_a_body_signed_with_another_secret_is_refused(client: TestClient, services: Services
                                                       ) -> None:
     body = json.dumps(load_fixture("check_run.completed")).encode()
@@ -159,6 +161,7 @@ def test_a_body_signed_with_another_secret_is_refused(client: TestClient, servic
      (b'{"a": Infinity}', "Infinity is not a JSON value"), (b'{"a": NaN}', "not a JSON value"),
      (b'{"a": 1e999}', "out of range")],
 )
+@pytest.mark.sqlite_only
 def test_malformed_json_is_400(client: TestClient, services: Services, body: bytes,
                                reason: str) -> None:
     response = client.post("/webhooks/github", content=body, headers=_signed(body))
@@ -167,6 +170,7 @@ def test_malformed_json_is_400(client: TestClient, services: Services, body: byt
     assert row_counts(services.db)["deliveries"] == 0
 
 
+@pytest.mark.sqlite_only
 def test_oversize_body_is_413_declared_or_streamed(client: TestClient, services: Services
                                                    ) -> None:
     body = b"{" + b" " * (25 * 1024 * 1024) + b"}"
@@ -193,6 +197,7 @@ def test_unset_secret_answers_503(sqlite_url: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("fixture", ["ping", "issues.opened"])
+@pytest.mark.sqlite_only
 def test_event_types_we_ignore_are_accepted_and_make_no_card(
     github: GitHubSender, services: Services, fixture: str
 ) -> None:

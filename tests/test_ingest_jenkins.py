@@ -160,6 +160,7 @@ def test_a_resent_notification_answers_200_and_changes_nothing(
         ("header", JENKINS_TOKEN[:-1], "does not match"),
     ],
 )
+@pytest.mark.sqlite_only
 def test_a_missing_or_wrong_token_is_401(
     jenkins: JenkinsSender, services: Services, via: str, token: str, reason: str
 ) -> None:
@@ -190,6 +191,7 @@ def test_unset_token_answers_503(sqlite_url: str, tmp_path: Path) -> None:
          "build.phase must be one of QUEUED, STARTED, COMPLETED, FINALIZED, NONE, not 'BUILDING'"),
     ],
 )
+@pytest.mark.sqlite_only
 def test_malformed_notifications_are_400(
     jenkins: JenkinsSender, services: Services, body: bytes, reason: str
 ) -> None:
@@ -200,6 +202,7 @@ def test_malformed_notifications_are_400(
     assert row_counts(services.db) == NOTHING
 
 
+@pytest.mark.sqlite_only
 def test_a_commit_that_is_no_sha_is_400(jenkins: JenkinsSender, services: Services) -> None:
     payload = load_jenkins("completed.success")
     payload["build"]["scm"]["commit"] = "HEAD"
@@ -209,6 +212,7 @@ def test_a_commit_that_is_no_sha_is_400(jenkins: JenkinsSender, services: Servic
     assert row_counts(services.db) == NOTHING
 
 
+@pytest.mark.sqlite_only
 def test_oversize_body_is_413(jenkins: JenkinsSender, services: Services) -> None:
     response = jenkins.notify(b"{" + b" " * (25 * 1024 * 1024) + b"}")
     assert response.status_code == 413

@@ -82,8 +82,9 @@ def fuzzed_services(database_url: str, tmp_path: Path, fake_slack: FakeSlack,
 @pytest.fixture
 def api_schema(fuzzed_services: Services) -> BaseSchema:
     """The schema the app serves, bound to the app so that requests never leave the
-    process (schemathesis runs the app's lifespan, and ends it with the test)."""
-    app = create_app(fuzzed_services.settings, services=fuzzed_services)
+    process (schemathesis runs the app's lifespan, and ends it with the test; no background
+    thread: what the fuzzer's requests write, or do not, is all there is to see)."""
+    app = create_app(fuzzed_services.settings, services=fuzzed_services, background=False)
     config = schemathesis.Config.from_dict({"seed": SEED, "operations": [BUTTONS]})
     return schemathesis.openapi.from_asgi("/api/openapi.json", app, config=config)
 

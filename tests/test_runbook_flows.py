@@ -90,6 +90,7 @@ def test_confirm_shows_run_and_cancel_and_runs_once(bot: Bot) -> None:
     assert len(bot.runs("cleanup-test-data")) == 1
 
 
+@pytest.mark.sqlite_only
 def test_cancel_runs_nothing_and_is_recorded(bot: Bot) -> None:
     prompt = bot.reply("cleanup-test-data")
     _, url = bot.click(RunbookAction.CONFIRM_CANCEL, as_message(prompt))
@@ -145,6 +146,7 @@ def test_the_claim_holds_across_replicas(database_url: str) -> None:
     db.dispose()
 
 
+@pytest.mark.sqlite_only
 def test_missing_parameters_open_a_modal_built_from_the_schema(bot: Bot) -> None:
     assert bot.command("deploy api").text == ""
     [open_call] = bot.fake.wait_for_calls("views.open")
@@ -184,6 +186,7 @@ def test_missing_parameters_open_a_modal_built_from_the_schema(bot: Bot) -> None
     assert (bot.directory / "probe.json").read_text().strip() == '["api", "us", "2"]'
 
 
+@pytest.mark.sqlite_only
 def test_run_again_repeats_the_run_as_the_clicker(bot: Bot) -> None:
     bot.command("slow")
     (bot.directory / "release").write_text("")
@@ -197,6 +200,7 @@ def test_run_again_repeats_the_run_as_the_clicker(bot: Bot) -> None:
     assert bot.fake.final_message(OPS, second.slack_ts).text.startswith("<@U0BEN> ran `slow`")
 
 
+@pytest.mark.sqlite_only
 def test_run_again_of_a_confirmed_runbook_asks_again(bot: Bot) -> None:
     prompt = bot.reply("cleanup-test-data days=2")
     bot.click(RunbookAction.CONFIRM_RUN, as_message(prompt))
@@ -212,6 +216,7 @@ def test_run_again_of_a_confirmed_runbook_asks_again(bot: Bot) -> None:
     assert second.rerun_of == first.id and second.args == {"env": "test", "days": "2"}
 
 
+@pytest.mark.sqlite_only
 def test_a_runbook_has_its_own_slash_command_where_the_manifest_adds_it(bot: Bot) -> None:
     assert bot.command("", command="/slow").text == ""
     (bot.directory / "release").write_text("")
@@ -222,6 +227,7 @@ def test_a_runbook_has_its_own_slash_command_where_the_manifest_adds_it(bot: Bot
     assert "already running" not in bot.reply("x=1", command="/slow")["text"]
 
 
+@pytest.mark.sqlite_only
 def test_a_jenkins_runbook_streams_the_build_into_the_thread(bot: Bot, jenkins: FakeJenkins
                                                             ) -> None:
     jenkins.add_job("ops/reindex", queue_wait=0.2, script=[

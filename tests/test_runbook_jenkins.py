@@ -51,10 +51,17 @@ def test_queue_then_build_then_progressive_log(jenkins: FakeJenkins) -> None:
     jenkins.add_job("ops/reindex", script=STEPS, queue_wait=0.3)
     the_job = job(command())
     notes: list[str | None] = []
-    watcher = threading.Thread(target=lambda: [notes.append(the_job.note) or time.sleep(0.05)
-                                               for _ in range(20)], daemon=True)
+    done = threading.Event()
+
+    def watch() -> None:
+        """What the run's reply would show while it runs: its note, as often as it looks."""
+        while not done.wait(0.01):
+            notes.append(the_job.note)
+
+    watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     outcome = executor(jenkins).run(the_job)
+    done.set()
     watcher.join()
 
     assert (outcome.status, outcome.exit_code) == (RunStatus.SUCCEEDED, 0)

@@ -25,6 +25,7 @@ from devexbot.runbooks.output import Output
 from devexbot.runbooks.parse import read_words, split_words
 from devexbot.runbooks.plugin import RunContext, command_from_function
 from devexbot.runbooks.redact import Redactor
+from tests.slack_app import wait_for
 
 PROBE = f"""#!{sys.executable}
 import json, os, sys
@@ -160,10 +161,7 @@ def test_a_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
     assert outcome.detail == "stopped after 1 s (timeout)"
     pids = [int(p) for p in (tmp_path / "pids").read_text().split()]
     assert len(pids) == 4
-    deadline = time.monotonic() + 3
-    while not all(dead(p) for p in pids) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert [p for p in pids if not dead(p)] == []
+    wait_for(lambda: all(dead(p) for p in pids), timeout=3, what="the whole group to die")
 
 
 def test_what_a_finished_script_left_running_is_stopped(tmp_path: Path) -> None:
@@ -172,10 +170,7 @@ def test_what_a_finished_script_left_running_is_stopped(tmp_path: Path) -> None:
     outcome = LocalExecutor(kill_grace=0.5).run(job(command([str(leaver)], tmp_path)))
     assert outcome.status is RunStatus.SUCCEEDED and outcome.exit_code == 0
     pid = int((tmp_path / "pids").read_text())
-    deadline = time.monotonic() + 3
-    while not dead(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert dead(pid)
+    wait_for(lambda: dead(pid), timeout=3, what="the process it left to die")
 
 
 def test_exit_status_and_a_missing_program(tmp_path: Path) -> None:
@@ -260,7 +255,12 @@ def test_a_python_runbook_that_raises_or_overruns(tmp_path: Path) -> None:
 def test_shutting_down_interrupts_a_running_script(tmp_path: Path) -> None:
     sleeper = script(tmp_path, "sleeper.sh", "#!/bin/sh\necho waiting\nsleep 100\n")
     the_job = job(command([str(sleeper)], tmp_path, timeout=60))
-    threading.Timer(0.3, the_job.stop.set).start()
+
+    def shut_down_once_it_runs() -> None:
+        wait_for(lambda: "waiting" in the_job.output.tail(), what="the script to start")
+        the_job.stop.set()
+
+    threading.Thread(target=shut_down_once_it_runs, daemon=True).start()
     started = time.monotonic()
     outcome = LocalExecutor(kill_grace=0.5).run(the_job)
     assert outcome.status is RunStatus.INTERRUPTED and time.monotonic() - started < 5

@@ -60,6 +60,7 @@ def bot(database_url: str, tmp_path: Path, fake_slack: FakeSlack,
         yield running
 
 
+@pytest.mark.sqlite_only
 def test_a_run_streams_its_output_into_a_thread_and_is_audited(bot: Bot) -> None:
     (bot.directory / "hold").write_text("")  # the script waits at its end until released
     started = time.monotonic()
@@ -116,6 +117,7 @@ def test_a_run_streams_its_output_into_a_thread_and_is_audited(bot: Bot) -> None
     assert api["slack"] == {"channel": OPS, "ts": run.slack_ts, "reply_ts": run.slack_reply_ts}
 
 
+@pytest.mark.sqlite_only
 def test_slack_refusing_edits_for_a_while_delays_them_without_losing_the_end(bot: Bot) -> None:
     bot.fake.fail_next("chat.update", times=2, status=429, retry_after=1)
     bot.command("cleanup-test-data")
@@ -125,6 +127,7 @@ def test_slack_refusing_edits_for_a_while_delays_them_without_losing_the_end(bot
     assert [c.status for c in bot.fake.calls("chat.update") if c.fault] == [429, 429]
 
 
+@pytest.mark.sqlite_only
 def test_arguments_arrive_as_typed_whatever_they_hold(bot: Bot) -> None:
     bot.command("""probe 'two words; rm -rf / $(touch pwned) `id`' 3""")
     run = bot.finished_run("probe")
@@ -135,6 +138,7 @@ def test_arguments_arrive_as_typed_whatever_they_hold(bot: Bot) -> None:
     assert run.args == {"text": "two words; rm -rf / $(touch pwned) `id`", "count": "3"}
 
 
+@pytest.mark.sqlite_only
 def test_help_lists_the_built_ins_and_only_the_runbooks_you_may_run(bot: Bot) -> None:
     ana = bot.reply("help")["text"]
     assert "• `/devex subscribe owner/repo" in ana and "• `/devex history [command]`" in ana
@@ -152,12 +156,13 @@ def test_help_lists_the_built_ins_and_only_the_runbooks_you_may_run(bot: Bot) ->
     assert bot.reply("help mark", user="U0MALLORY")["text"].startswith("I don't know `mark`")
 
 
+@pytest.mark.sqlite_only
 def test_refusals_are_answered_privately_and_audited(bot: Bot) -> None:
     refused = bot.reply("mark", user="U0MALLORY")
     assert refused["text"].startswith("You may not run `mark`")
     wrong_place = bot.reply("mark", channel="C0RANDOM", channel_name="random")
     assert wrong_place["text"] == "`mark` runs only in #ops."
-    time.sleep(0.3)
+    assert bot.services.runner is not None and bot.services.runner.running() == []
     assert not (bot.directory / "ran-marker").exists()
     assert bot.fake.calls("chat.postMessage") == []
     assert [(r.user_id, r.status, r.reason, r.channel) for r in bot.runs("mark")] == [
@@ -178,6 +183,7 @@ def test_refusals_are_answered_privately_and_audited(bot: Bot) -> None:
                                     "valid: `env`, `days`"),
     ('cleanup-test-data "env=staging', "Quote values with spaces"),
 ])
+@pytest.mark.sqlite_only
 def test_bad_arguments_are_explained_and_nothing_runs(bot: Bot, text: str, expected: str
                                                        ) -> None:
     answer = bot.reply(text)["text"]
@@ -185,6 +191,7 @@ def test_bad_arguments_are_explained_and_nothing_runs(bot: Bot, text: str, expec
     assert bot.runs() == []
 
 
+@pytest.mark.sqlite_only
 def test_secrets_and_patterns_never_reach_slack_or_the_database(bot: Bot) -> None:
     bot.command("leak token=tok-12345-secret")
     run = bot.finished_run("leak")
@@ -202,6 +209,7 @@ def test_secrets_and_patterns_never_reach_slack_or_the_database(bot: Bot) -> Non
     assert button_value(reply, RunbookAction.RUN_AGAIN) == {"run": run.id, "args": {}}
 
 
+@pytest.mark.sqlite_only
 def test_a_timeout_is_reported_in_the_thread(bot: Bot) -> None:
     bot.command("nap")
     run = bot.finished_run("nap")
@@ -211,6 +219,7 @@ def test_a_timeout_is_reported_in_the_thread(bot: Bot) -> None:
     assert "about to sleep" in reply.blocks[1]["text"]["text"]
 
 
+@pytest.mark.sqlite_only
 def test_history_lists_recent_runs(bot: Bot) -> None:
     assert bot.reply("history")["text"] == "No runs yet."
     bot.command("cleanup-test-data days=3")
@@ -230,6 +239,7 @@ def test_history_lists_recent_runs(bot: Bot) -> None:
     assert bot.reply("history nope")["text"].startswith("There is no runbook `nope`")
 
 
+@pytest.mark.sqlite_only
 def test_api_runs_lists_newest_first_with_a_limit(bot: Bot) -> None:
     for days in (1, 2, 3):
         bot.reply(f"cleanup-test-data days={days}", user="U0MALLORY")
@@ -238,6 +248,7 @@ def test_api_runs_lists_newest_first_with_a_limit(bot: Bot) -> None:
     assert bot.client.get("/api/runs", params={"limit": 0}).status_code == 422
 
 
+@pytest.mark.sqlite_only
 def test_slack_being_down_does_not_stop_a_run(bot: Bot) -> None:
     bot.fake.fail_next("chat.postMessage", times=1, status=500, error="fatal_error")
     bot.command("mark")

@@ -38,6 +38,7 @@ approvals:
 """
 
 
+@pytest.mark.sqlite_only
 def test_a_scheduled_command_runs_as_the_bot_in_its_channel(
     database_url: str, tmp_path: Path, fake_slack: FakeSlack
 ) -> None:
@@ -73,6 +74,7 @@ def test_a_bad_schedule_is_a_config_error(schedule: str, problem: str) -> None:
     assert problem in " ".join(error.value.problems)
 
 
+@pytest.mark.sqlite_only
 def test_approval_nudges_name_the_policys_approvers(
     database_url: str, tmp_path: Path, fake_slack: FakeSlack
 ) -> None:
@@ -88,6 +90,7 @@ def test_approval_nudges_name_the_policys_approvers(
     services.db.dispose()
 
 
+@pytest.mark.sqlite_only
 def test_a_scheduled_run_in_a_channel_named_by_name_keeps_slacks_pace_with_the_cards(
     database_url: str, tmp_path: Path, fake_slack: FakeSlack
 ) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import logging
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import yaml
 from fastapi.testclient import TestClient
 
 from devexbot.app import create_app
+from devexbot.cli import main
 from tests.bot import BotFactory, TestBot
 from tests.conftest import GITHUB_SECRET, make_settings
 from tests.fakes.slack_api import FakeSlack
@@ -185,10 +185,15 @@ def test_bodies_bolt_cannot_parse_are_refused_not_a_500(client: TestClient, body
     assert "Slack" in signed.json()["detail"]
 
 
-def test_manifest_has_scopes_urls_and_socket_mode(tmp_path: Path) -> None:
+def test_manifest_has_scopes_urls_and_socket_mode(capsys: pytest.CaptureFixture[str]) -> None:
+    """`devexbot manifest`, its entry point called in this process (tests/e2e/test_cli.py
+    runs the command as a process)."""
     def manifest(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "devexbot", "manifest", *args],
-                              capture_output=True, text=True, cwd=tmp_path, timeout=60)
+        capsys.readouterr()
+        code = main(["manifest", *args])
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess(["devexbot", "manifest", *args], code, out.out,
+                                           out.err)
 
     http = yaml.safe_load(manifest("--url", "https://bot.example.com/").stdout)
     assert http["features"]["slash_commands"][0]["url"] == "https://bot.example.com/slack/events"

@@ -37,6 +37,7 @@ def texts(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
+@pytest.mark.sqlite_only
 def test_the_workspace_shows_each_card_as_its_slack_message_reads(local: TestClient,
                                                                    services: Services) -> None:
     deliver_all(local)
@@ -61,6 +62,7 @@ def test_the_workspace_shows_each_card_as_its_slack_message_reads(local: TestCli
     assert 'class="card status-failure' in page.text
 
 
+@pytest.mark.sqlite_only
 def test_user_text_is_escaped_and_links_are_http_only(local: TestClient) -> None:
     payload = copy.deepcopy(load_fixture("check_run.completed"))
     payload["check_run"]["name"] = '<script>alert("x")</script>'
@@ -102,6 +104,7 @@ def test_filters_and_search(local: TestClient) -> None:
     assert "No card matches these filters" in local.get("/", params={"q": "zzzz"}).text
 
 
+@pytest.mark.sqlite_only
 def test_the_card_page_has_the_timeline_in_event_time_order(local: TestClient) -> None:
     deliver_all(local)
     page = local.get(f"/cards/{REPO}/{HEAD[:7]}")
@@ -114,6 +117,7 @@ def test_the_card_page_has_the_timeline_in_event_time_order(local: TestClient) -
     assert local.get(f"/cards/{REPO}/{'0' * 40}").status_code == 404
 
 
+@pytest.mark.sqlite_only
 def test_off_loopback_the_workspace_wants_a_login(services: Services) -> None:
     with web_client(services, client=OUTSIDE) as outside:
         for path in ("/", f"/cards/{REPO}/{HEAD}"):
@@ -135,6 +139,7 @@ def test_off_loopback_the_workspace_wants_a_login(services: Services) -> None:
     (("127.0.0.1", 1), {"x-forwarded-for": "198.51.100.4"}, False),  # an unannounced proxy
     (("10.0.0.8", 1), {}, False),
 ])
+@pytest.mark.sqlite_only
 def test_what_counts_as_local(services: Services, client: tuple[str, int],
                               headers: dict[str, str], local_view: bool) -> None:
     with web_client(services, client=client) as test_client:
@@ -181,6 +186,7 @@ def test_the_token_login(tmp_path: Path, sqlite_url: str) -> None:
     services.db.dispose()
 
 
+@pytest.mark.sqlite_only
 def test_metrics_count_deliveries_and_latency(local: TestClient) -> None:
     deliver_all(local)
     sender = GitHubSender(local, "wrong-secret")
