@@ -21,6 +21,7 @@ from github.GithubException import BadCredentialsException, RateLimitExceededExc
 
 from tests.fakes import github_api
 from tests.fakes.github_api import FakeGitHub
+from tests.slack_app import wait_for
 
 fake_github = github_api.fake_github  # the fixture
 
@@ -475,9 +476,7 @@ def test_slow_github_delays_answers_not_effects(
     fake_github.slow_next("PUT", 0.4)  # merges at once, answers late (a client may time out)
     with ThreadPoolExecutor(1) as pool:
         answer = pool.submit(pull.merge, sha=pull.head.sha)
-        deadline = time.monotonic() + 2
-        while not fake_github.merges() and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_for(fake_github.merges, timeout=2, what="the merge, before its answer")
         assert len(fake_github.merges()) == 1 and not answer.done()
         assert answer.result(timeout=2).merged
     (call,) = fake_github.calls("PUT")

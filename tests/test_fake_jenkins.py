@@ -19,6 +19,7 @@ import requests
 from tests.fakes import jenkins_api
 from tests.fakes.jenkins_api import FakeJenkins
 from tests.fakes.jenkins_models import Param
+from tests.slack_app import wait_for
 
 fake_jenkins = jenkins_api.fake_jenkins  # the fixture
 
@@ -47,13 +48,9 @@ def follow_log(server: jenkins.Jenkins, build_url: str, start: int = 0) -> Itera
 
 def wait_for_build(server: jenkins.Jenkins, queue_id: int, timeout: float = 2.0) -> tuple[int, str]:
     """Poll the queue item until it left the queue: (build number, build URL)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        executable = server.get_queue_item(queue_id).get("executable")
-        if executable:
-            return int(executable["number"]), str(executable["url"])
-        time.sleep(0.01)
-    raise AssertionError(f"queue item {queue_id} did not start")
+    executable = wait_for(lambda: server.get_queue_item(queue_id).get("executable"),
+                          timeout=timeout, what=f"queue item {queue_id} to start")
+    return int(executable["number"]), str(executable["url"])
 
 
 @pytest.fixture
@@ -256,8 +253,7 @@ def test_queue_delay_and_held_items() -> None:
         server = fake.client()
         slow = server.build_job("slow")
         assert "executable" not in server.get_queue_item(slow)
-        time.sleep(0.15)
-        assert server.get_queue_item(slow)["executable"]["number"] == 1
+        assert wait_for_build(server, slow)[0] == 1  # after its queue delay
 
         held = server.build_job("held")
         assert "executable" not in server.get_queue_item(held)

@@ -7,16 +7,15 @@ import os
 import socket
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 from sqlalchemy import select, update
 
 from devexbot.db import Card
 from devexbot.replica import died_here, replica_name
+from tests.bot import TestBot
 from tests.fakes.slack_api import FakeSlack
-from tests.github_sender import GitHubSender, load_fixture
-from tests.slack_app import slack_services, wait_for
+from tests.github_sender import load_fixture
 
 
 def finished_pid() -> int:
@@ -39,40 +38,31 @@ def test_died_here_tells_dead_processes_on_this_host_from_live_and_remote_ones()
 
 
 def test_a_restart_frees_claims_left_by_a_dead_flusher_and_keeps_live_ones(
-    database_url: str, tmp_path: Path, fake_slack: FakeSlack
+    bot: TestBot, slack: FakeSlack
 ) -> None:
-    from fastapi.testclient import TestClient
-
-    from devexbot.app import create_app
-    from tests.conftest import GITHUB_SECRET
-
-    bot = slack_services(database_url, tmp_path, fake_slack.base_url)
-    github = GitHubSender(TestClient(create_app(services=bot)), GITHUB_SECRET)
     shas = ["1" * 40, "2" * 40, "3" * 40]
     for sha in shas:
         payload = load_fixture("check_run.completed")
         payload["check_run"]["head_sha"] = sha
-        github.deliver("check_run", payload)
+        bot.deliver("check_run", payload)
     host = socket.gethostname()
     owners = {shas[0]: f"{host}:{finished_pid()}",  # died holding it
               shas[1]: f"another-host-{host}:{os.getpid()}",  # may be alive: keep
               shas[2]: f"{host}:{os.getppid()}"}  # alive on this host: keep
-    until = datetime.now(UTC) + timedelta(seconds=60)
-    with bot.db.write() as session:
+    until = bot.clock.now() + timedelta(seconds=60)
+    with bot.services.db.write() as session:
         for sha, owner in owners.items():
             session.execute(update(Card).where(Card.sha == sha).values(
                 claimed_until=until, claim_token=sha[:32], claim_owner=owner))
 
-    assert bot.outbox is not None
-    assert bot.outbox.release_abandoned_claims() == 1
-    with bot.db.read() as session:
+    outbox = bot.services.outbox
+    assert outbox is not None
+    assert outbox.release_abandoned_claims() == 1
+    with bot.services.db.read() as session:
         held = dict(session.execute(select(Card.sha, Card.claim_owner)).all())
     assert held == {shas[0]: None, shas[1]: owners[shas[1]], shas[2]: owners[shas[2]]}
-    outbox = bot.outbox
-    wait_for(lambda: outbox.flush() is not None and fake_slack.calls("chat.postMessage"),
-             what="the freed card's post")
-    outbox.flush()
+    bot.clock.advance(timedelta(seconds=5))  # past the coalescing window, well within the lease
+    bot.flush()
     # The freed card went out at once; the two still held wait for their lease.
     assert [c.params["metadata"]["event_payload"]["sha"]
-            for c in fake_slack.calls("chat.postMessage") if c.ok] == [shas[0]]
-    bot.db.dispose()
+            for c in slack.calls("chat.postMessage") if c.ok] == [shas[0]]

@@ -13,7 +13,6 @@ import shutil
 import socket
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +27,7 @@ from devexbot.app import build_services, create_app
 from tests.conftest import DEPLOY_SECRET, make_settings
 from tests.db_template import migrate
 from tests.go_template import render
+from tests.slack_app import wait_for
 
 README = Path(__file__).parent.parent / "README.md"
 HEAD = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
@@ -54,10 +54,7 @@ def live_bot(tmp_path: Path) -> Iterator[str]:
     sock.bind(("127.0.0.1", 0))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the bot did not start"
-        time.sleep(0.02)
+    wait_for(lambda: server.started, timeout=10, what="the bot to start")
     yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     server.should_exit = True
     thread.join(timeout=10)

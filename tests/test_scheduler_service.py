@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from apscheduler.triggers.interval import IntervalTrigger
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from devexbot.app import create_app
 from devexbot.db import Database
@@ -50,6 +51,18 @@ def leading(scheduler: Scheduler, job_id: str) -> Any:
         aps = scheduler.aps
         return aps is not None and aps.state == 1 and aps.get_job(job_id)  # 1: running
     return wait_for(stored, timeout=10, what=f"the scheduler to lead with {job_id}")
+
+
+def runs_finished(scheduler: Scheduler) -> threading.Event:
+    """Set once the scheduler's thread pool finished a job's submission, however many
+    (missed) run times it carried: whatever the pool was handed has run by then."""
+    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
+
+    finished = threading.Event()
+    assert scheduler.aps is not None
+    scheduler.aps.add_listener(lambda event: finished.set(),
+                               EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    return finished
 
 
 def cli(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -127,10 +140,10 @@ def test_missed_runs_coalesce_into_one_and_stored_jobs_keep_their_next_run(
         # hour off the interval: a whole number of hours back would make the next run fall
         # on the instant of this call, due at once against the scheduler's own clock.)
         assert scheduler.aps is not None
+        finished = runs_finished(scheduler)
         scheduler.aps.modify_job(
             "tick", next_run_time=datetime.now(UTC) - timedelta(days=3, minutes=30))
-        wait_for(lambda: runs, what="the missed run")
-        threading.Event().wait(1.0)
+        assert finished.wait(10), "the missed run"
         assert len(runs) == 1
         assert scheduler.aps.get_job("tick").next_run_time > datetime.now(UTC)
     finally:
@@ -154,13 +167,14 @@ def test_each_scheduler_runs_only_its_own_jobs(services: Services, tmp_path: Pat
     theirs = Scheduler(other.db, [tick("theirs")])
     assert ours.start() and theirs.start()
     try:
+        finished = []
         for scheduler in (ours, theirs):
             leading(scheduler, "tick")
             assert scheduler.aps is not None
+            finished.append(runs_finished(scheduler))
             scheduler.aps.modify_job("tick", next_run_time=datetime.now(UTC)
                                      - timedelta(minutes=30))
-        wait_for(lambda: runs["ours"] and runs["theirs"], what="both runs")
-        threading.Event().wait(0.5)
+        assert all(done.wait(10) for done in finished), "both runs"
         assert len(runs["ours"]) == len(runs["theirs"]) == 1
         assert last_results(services.db)["tick"].detail == "ours"
         assert last_results(other.db)["tick"].detail == "theirs"
@@ -240,10 +254,19 @@ def test_one_advisory_lock_one_leader_and_the_next_takes_over(
     second = AdvisoryLockLeader(url, poll=0.1, name="replica-b")
     first.start(changes["a"].append)
     wait_for(lambda: changes["a"] == [True], what="the first replica to lead")
-    second.start(changes["b"].append)
-    threading.Event().wait(0.5)
-    assert (first.confirm(), second.confirm(), changes["b"]) == (True, False, [])
     db = Database(url)
+    second.start(changes["b"].append)
+
+    def asked_for_the_lock() -> bool:
+        """The second replica's session has tried to take the lock (and, held, failed)."""
+        with db.engine.connect() as conn:
+            return bool(conn.execute(text(
+                "SELECT 1 FROM pg_stat_activity WHERE application_name = "
+                "'devexbot scheduler replica-b' AND query LIKE '%pg_try_advisory_lock%'"
+            )).first())
+
+    wait_for(asked_for_the_lock, what="the second replica to ask for the lock")
+    assert (first.confirm(), second.confirm(), changes["b"]) == (True, False, [])
     try:
         with db.engine.connect() as conn:
             assert lock_holder(conn) == "devexbot scheduler replica-a"
