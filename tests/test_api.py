@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.github_sender import GitHubSender, load_fixture
@@ -68,7 +69,6 @@ def test_bad_list_parameters_are_a_one_line_4xx(client: TestClient) -> None:
         assert response.json()["detail"].startswith("limit: ")
 
 
-@pytest.mark.sqlite_only
 def test_runs_of_a_command_that_cannot_be_a_runbook_are_a_400(client: TestClient) -> None:
     # A NUL made PostgreSQL refuse the query: a 500, found by tests/test_openapi_fuzz.py.
     for command in ["\x00", "Deploy Now", "deploy\n"]:
