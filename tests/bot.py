@@ -125,6 +125,10 @@ class TestBot:
         shows in Slack as it stands and no ticket update is pending."""
         settle(self.services, within=within)
 
+    def next_due(self) -> datetime | None:
+        """When the outbox or the ticket updates next have work (None: nothing pending)."""
+        return next_due(self.services)
+
     def run_job(self, job_id: str) -> str:
         """Run a scheduled job now (at the clock's time), as the leader; what it did."""
         self.scheduler.run(job_id)
