@@ -216,7 +216,7 @@ def _review(number: int, pr: Mapping[str, Any], reviews: list[Event]) -> str | N
     return None
 
 
-def _build_page(url: Any) -> str | None:
+def build_page(url: Any) -> str | None:
     """A Jenkins build's page, however a link to it is spelled."""
     if not isinstance(url, str) or not url:
         return None
@@ -229,13 +229,13 @@ def _checks(by_kind: Mapping[str, list[Event]]) -> tuple[CheckLine, ...]:
     job_check_runs = {e.data.get("check_run_id") for e in by_kind.get("job", ())} - {None}
     # Jenkins also reports its builds to GitHub as commit statuses or check runs: show the
     # build, which knows its number, duration and tests.
-    build_pages = {_build_page(e.data.get("url")) for e in by_kind.get("build", ())} - {None}
+    build_pages = {build_page(e.data.get("url")) for e in by_kind.get("build", ())} - {None}
     shown = [
         e
         for kind in CHECK_KINDS
         for e in by_kind.get(kind, ())
         if not (kind == "check" and e.data.get("check_run_id") in job_check_runs)
-        and not (kind in ("check", "status") and _build_page(e.data.get("url")) in build_pages)
+        and not (kind in ("check", "status") and build_page(e.data.get("url")) in build_pages)
     ]
     shown.sort(key=lambda e: (e.source, str(e.data.get("display_name") or e.name).lower(),
                               e.kind, e.slot))

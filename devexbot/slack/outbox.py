@@ -10,13 +10,13 @@ message metadata instead of being posted twice.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import random
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from slack_sdk import WebClient
@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from correlation.blocks import SlackMessage, card_fingerprint, render_card, render_superseded
 from correlation.card import CommitCard, DeploymentLine, iso
 from correlation.fold import build_card
+from correlation.owed_replies import FailureReply, notification_key, owed_failure_reply
 from correlation.replies import render_approval_request, render_failure_reply
 from correlation.status import Status
 from correlation.ticket_replies import TicketFailure, render_ticket_failure
@@ -365,23 +366,16 @@ class Outbox:
         card = claim.card
         if card.superseded_by or claim.ts is None or claim.channel is None:
             return
-        failures = [
-            notification_key(f"failure:{c.source}:{c.kind}:{c.name}:{iso(c.updated_at)}")
-            for c in card.checks if c.status is Status.FAILURE
-        ] + [
-            notification_key(f"failure:deploy:{d.environment}:{iso(d.updated_at)}")
-            for d in card.deployments if d.status is Status.FAILURE
-        ]
-        new_failures = [key for key in failures if key not in claim.notified]
-        if new_failures:
+        owed = owed_failure_reply(card, claim.notified)
+        if owed is not None:
             mention = self._responsible(card)
-            logs = self.logs.excerpts(card) if self.logs is not None else {}
-            self._send_once(claim, new_failures,
-                            render_failure_reply(card, mention=mention, log_excerpts=logs))
+            keys = list(owed.keys)
+            self._send_once(claim, keys, partial(self._failure_reply, card, owed, mention))
             if mention and claim.destination and claim.destination.route and \
                     claim.destination.route.dm_author_on_failure:
-                self._send_once(claim, [notification_key(f"dm:{key}") for key in new_failures],
-                                render_failure_reply(card, mention=None),
+                self._send_once(claim, [notification_key(f"dm:{key}") for key in keys],
+                                render_failure_reply(card, mention=None, checks=owed.checks,
+                                                     deployments=owed.deployments),
                                 channel=mention, in_thread=False)
         for deployment in card.deployments:
             self._notify_requester(claim, deployment)
@@ -403,6 +397,14 @@ class Outbox:
                                               mentions=mentions)
             self._send_once(claim, [key], request)
         self._notify_ticket_failures(claim)
+
+    def _failure_reply(self, card: CommitCard, owed: FailureReply,
+                       mention: str | None) -> SlackMessage:
+        """The reply telling `owed`'s failures with the end of their logs: made only when
+        it is sure to be sent, as the logs are downloaded then."""
+        logs = self.logs.excerpts(card, owed.checks) if self.logs is not None else {}
+        return render_failure_reply(card, mention=mention, log_excerpts=logs,
+                                    checks=owed.checks, deployments=owed.deployments)
 
     def _notify_ticket_failures(self, claim: Claim) -> None:
         """Once per failed ticket update; those failing together share one reply."""
@@ -436,7 +438,7 @@ class Outbox:
         self,
         claim: Claim,
         keys: list[str],
-        message: SlackMessage,
+        message: SlackMessage | Callable[[], SlackMessage],
         *,
         channel: str | None = None,
         in_thread: bool = True,
@@ -450,11 +452,13 @@ class Outbox:
 
     def reply_once(
         self, card_id: int, channel: str, thread_ts: str | None, keys: list[str],
-        message: SlackMessage,
+        message: SlackMessage | Callable[[], SlackMessage],
     ) -> bool:
         """Post `message` (in the thread of `thread_ts`, if given) unless one of the card's
         `keys` was sent already; True if this call sent it. Raises `Deferred` while Slack's
-        limits for the channel say not now."""
+        limits for the channel say not now. A `message` that is a function is called only
+        once the keys are claimed, so what making it costs is spent on a reply that goes
+        out."""
         wait = self.pacing.blocked_for(channel)
         if wait or not self.pacing.take_post(channel):
             raise Deferred(max(wait, 0.2))
@@ -465,8 +469,9 @@ class Outbox:
         except IntegrityError:
             return False  # another flusher sent it
         try:
+            made = message() if callable(message) else message
             response = self.client.chat_postMessage(
-                channel=channel, text=message.text, blocks=message.blocks,
+                channel=channel, text=made.text, blocks=made.blocks,
                 thread_ts=thread_ts, unfurl_links=False,
             )
         except Exception:
@@ -600,16 +605,3 @@ class OutboxWorker(PollingWorker):
         except Exception:  # the leases still run out: never keep the outbox from starting
             log.exception("could not look for claims left by a dead flusher")
         super().start()
-
-
-NOTIFICATION_KEY_CHARS = 255  # the notifications table's column
-
-
-def notification_key(key: str) -> str:
-    """`key` as the notifications table can hold it: one naming a check or an environment
-    with a very long name keeps its head and a digest of the whole, so it still names one
-    reply (PostgreSQL refuses a longer value)."""
-    if len(key) <= NOTIFICATION_KEY_CHARS:
-        return key
-    digest = hashlib.sha256(key.encode()).hexdigest()
-    return f"{key[:NOTIFICATION_KEY_CHARS - len(digest) - 1]}#{digest}"
