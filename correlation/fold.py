@@ -9,6 +9,7 @@ of the same events gives the same state, and so the same card.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from correlation.card import (
@@ -53,6 +54,20 @@ def fold(
     repo, sha = keys.pop()
     return build_card(repo, sha, join({}, events), environment_order=environment_order,
                       ticket_rules=ticket_rules)
+
+
+@dataclass(frozen=True)
+class FoldRules:
+    """How every reader of a card folds it: the configured order of environments and which
+    words are tickets. One value for the whole bot, so Slack, the web and the API agree."""
+
+    environment_order: tuple[str, ...] = ()
+    tickets: TicketRules = field(default_factory=TicketRules)
+
+    def card(self, repo: str, sha: str, state: Mapping[Slot, Event]) -> CommitCard:
+        """Read a card off a slot map (see `join`) by these rules."""
+        return build_card(repo, sha, state, environment_order=self.environment_order,
+                          ticket_rules=self.tickets)
 
 
 def build_card(

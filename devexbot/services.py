@@ -12,8 +12,9 @@ from fastapi import Request
 from slack_sdk import WebClient
 from sqlalchemy import func, select
 
-from correlation.tickets import TicketRules
+from correlation.fold import FoldRules
 from devexbot.approvals.teams import GitHubTeams
+from devexbot.cards import CardLoader
 from devexbot.commit_ranges import CommitRanges
 from devexbot.config import BotConfig, load_config
 from devexbot.db import Card, Database
@@ -69,6 +70,7 @@ class Services:
     metrics: Metrics
     runbooks: Runbooks
     runs: RunStore
+    card_loader: CardLoader  # how every reader turns a stored card into a CommitCard
     github: GitHubApi | None = None
     teams: GitHubTeams | None = None
     slack_client: WebClient | None = None
@@ -83,7 +85,6 @@ class Services:
     approvers: Approvers | None = None
     scheduled_runbooks: list[ScheduledRunbook] = field(default_factory=list)
     scheduled_runbook_launcher: ScheduledRunbookLauncher | None = None
-    ticket_rules: TicketRules | None = None
     ranges: CommitRanges | None = None
     jira: JiraClient | None = None
     tickets: TicketDirectory | None = None
@@ -124,20 +125,21 @@ def build_services(
                                   token=settings.slack_bot_token.get_secret_value(),
                                   base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT)
     rules = config.tickets.rules(settings.jira_url)
+    card_loader = CardLoader(FoldRules(tuple(config.environments), rules))
     services = Services(
         settings=settings,
         config=config,
         db=db,
-        ingest=Ingest(db, environment_order=config.environments, ticket_rules=rules),
+        ingest=Ingest(db, rules=card_loader.rules),
         router=CardRouter(config.routes, settings.slack_default_channel),
         authorizer=Authorizer(client),
         people=People(config.people, client),
         metrics=metrics,
         runbooks=runbooks,
         runs=RunStore(db),
+        card_loader=card_loader,
         slack_client=client,
         github=GitHubApi(settings),
-        ticket_rules=rules,
         jira=JiraClient.from_settings(settings),
     )
     services.teams = GitHubTeams(services.github)
@@ -153,11 +155,10 @@ def build_services(
         metrics.watch_outbox(lambda: oldest_dirty(db), utcnow)
         services.outbox = Outbox(db, client, services.router, services.people,
                                  policy=outbox_policy or OutboxPolicy(),
-                                 environment_order=config.environments, config=config,
+                                 card_loader=card_loader, config=config,
                                  logs=FailureLogs(settings, services.github),
                                  extras=CardExtras(services.tickets, DeployContentsNotes(
-                                     db, services.ranges, rules)),
-                                 ticket_rules=rules)
+                                     db, services.ranges, rules)))
         services.worker = OutboxWorker(services.outbox)
         services.runner = build_runner(services, client, services.outbox.pacing,
                                        channel_id=services.outbox.channels.id_now)

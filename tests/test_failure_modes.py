@@ -17,9 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from correlation.fold import build_card
 from devexbot.app import create_app
-from devexbot.cards import card_state
+from devexbot.cards import CardLoader, card_state
 from devexbot.db import Card, Database
 from devexbot.db.migrate import upgrade
 from devexbot.services import Services
@@ -62,15 +61,14 @@ def settled_cards(db: Database, shas: list[str]) -> list[Card] | None:
 
 
 def assert_one_current_message_per_card(db: Database, slack: FakeSlack, shas: list[str],
-                                        environments: list[str], config: Any) -> None:
+                                        card_loader: CardLoader, config: Any) -> None:
     cards = settled_cards(db, shas)
     assert cards is not None
     top_level = [m for k in range(CHANNELS) for m in slack.messages(f"#deploys-{k}")]
     assert len(top_level) == len(shas), f"{len(top_level)} messages for {len(shas)} commits"
     assert {(m.channel, m.ts) for m in top_level} == {(c.slack_channel, c.slack_ts) for c in cards}
     for card in cards:
-        folded = build_card(card.repo, card.sha, card_state(card),
-                            environment_order=environments)
+        folded = card_loader.load(card)
         final = slack.final_message(card.slack_channel, card.slack_ts)
         assert final.text == card_message(folded, config).text, card.sha
 
@@ -99,7 +97,7 @@ def test_cards_converge_while_slack_fails_a_third_of_calls(
                  what="every card to settle while Slack fails a third of calls")
     faults = {c.fault for c in fake_slack.calls() if c.fault}
     assert {"fail", "hang", "drop"} <= faults, faults
-    assert_one_current_message_per_card(bot.db, fake_slack, shas, bot.config.environments,
+    assert_one_current_message_per_card(bot.db, fake_slack, shas, bot.card_loader,
                                         bot.config)
     bot.db.dispose()
 
@@ -154,7 +152,7 @@ def test_sigkill_mid_burst_loses_no_acknowledged_delivery_and_posts_nothing_twic
     finally:
         proc.terminate()
         proc.wait(timeout=15)
-    assert_one_current_message_per_card(bot.db, fake_slack, reflected, bot.config.environments,
+    assert_one_current_message_per_card(bot.db, fake_slack, reflected, bot.card_loader,
                                         bot.config)
     _assert_every_acknowledged_delivery_is_on_its_card(bot, acknowledged)
     print(f"\nSIGKILL after {kill_at} of {len(deliveries)} deliveries: {len(acknowledged)} "

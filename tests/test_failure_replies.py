@@ -63,8 +63,8 @@ class SteppedBot:
         self.outbox = Outbox(
             services.db, services.slack_client, services.router, services.people,
             pacing=Pacing(clock=self.clock.monotonic), policy=OutboxPolicy(),
-            config=services.config, logs=FailureLogs(services.settings, services.github),
-            clock=self.clock.now,
+            card_loader=services.card_loader, config=services.config,
+            logs=FailureLogs(services.settings, services.github), clock=self.clock.now,
         )
 
     def deliver(self, event: str, payload: dict[str, Any]) -> None:

@@ -15,9 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from correlation.blocks import card_fingerprint, render_superseded
-from correlation.fold import build_card
 from devexbot.app import create_app
-from devexbot.cards import card_state
 from devexbot.db import Card, Notification
 from devexbot.services import Services
 from devexbot.slack.outbox import OutboxPolicy, card_message
@@ -62,9 +60,7 @@ def settled(services: Services, sha: str = HEAD) -> Card | None:
 
 
 def expected_render(services: Services, card: Card) -> Any:
-    folded = build_card(card.repo, card.sha, card_state(card),
-                        environment_order=services.config.environments)
-    return card_message(folded, services.config)
+    return card_message(services.card_loader.load(card), services.config)
 
 
 def top_level_posts(fake: FakeSlack) -> list[Any]:
@@ -345,7 +341,7 @@ def test_a_superseded_head_collapses_to_one_line_linking_the_new_message(
     assert len(message.blocks) == 1
     assert link in str(message.blocks) and new.slack_ts.replace(".", "") in link
     old_card = card_row(bot)
-    folded = build_card(old_card.repo, old_card.sha, card_state(old_card))
+    folded = bot.card_loader.load(old_card)
     assert message.text == render_superseded(folded, new_sha=NEXT, new_message_link=link).text
 
 

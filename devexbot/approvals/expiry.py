@@ -11,10 +11,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from correlation.fold import build_card
 from devexbot.approvals.card_events import mark_expired
 from devexbot.approvals.request import marked_expired, request_for
-from devexbot.cards import card_state
 from devexbot.db import Card
 
 if TYPE_CHECKING:
@@ -34,7 +32,7 @@ def expire_requests(services: Services, now: datetime) -> list[str]:
     since = now - max(spans) - LOOKBACK
     with services.db.read() as session:
         cards = [
-            build_card(row.repo, row.sha, card_state(row), environment_order=config.environments)
+            services.card_loader.load(row)
             for row in session.scalars(select(Card).where(Card.superseded_by.is_(None),
                                                           Card.updated_at >= since))
         ]

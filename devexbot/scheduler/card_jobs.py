@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 from correlation import Event
 from correlation.card import CommitCard, DeploymentLine
 from correlation.events import Slot
-from correlation.fold import build_card
 from correlation.reminders import render_approval_nudge, render_review_nudge
 from devexbot.cards import card_state
 from devexbot.db import Card, Notification
@@ -130,8 +129,7 @@ class CardJobs:
                 if not row.doc:
                     continue  # created, never folded (its first delivery rolled back)
                 state = card_state(row)
-                card = build_card(row.repo, row.sha, state,
-                                  environment_order=services.config.environments)
+                card = services.card_loader.load(row)
                 destination = services.router.destination(session, row.doc)
                 schedule = services.config.schedule.for_route(
                     destination.route if destination else None)

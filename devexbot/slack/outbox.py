@@ -27,17 +27,15 @@ from sqlalchemy.exc import IntegrityError
 
 from correlation.blocks import SlackMessage, card_fingerprint, render_card, render_superseded
 from correlation.card import CommitCard, DeploymentLine, iso
-from correlation.fold import build_card
 from correlation.owed_replies import FailureReply, notification_key, owed_failure_reply
 from correlation.replies import render_approval_request, render_failure_reply
 from correlation.status import Status
 from correlation.ticket_replies import TicketFailure, render_ticket_failure
-from correlation.tickets import TicketRules
 from devexbot.actions.buttons import card_actions
 from devexbot.approvals.product_owner import tryout_message
 from devexbot.approvals.request import request_for
 from devexbot.card_extras import CardExtras
-from devexbot.cards import card_state
+from devexbot.cards import CardLoader
 from devexbot.config import ApprovalPolicy, BotConfig
 from devexbot.db import Card, Database, Notification, TicketUpdate
 from devexbot.db.models import utcnow
@@ -119,23 +117,20 @@ class Outbox:
         pacing: Pacing | None = None,
         channels: ChannelDirectory | None = None,
         policy: OutboxPolicy = OutboxPolicy(),
-        environment_order: Sequence[str] = (),
+        card_loader: CardLoader,
         config: BotConfig | None = None,
         logs: FailureLogs | None = None,
         extras: CardExtras | None = None,
-        ticket_rules: TicketRules | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.ticket_rules = ticket_rules
         self.db, self.client, self.router, self.people = db, client, router, people
         self.logs = logs
         self.extras = extras
         self.config = config or BotConfig()
-        environment_order = environment_order or self.config.environments
         self.pacing = pacing or Pacing()
         self.channels = channels or ChannelDirectory(client)
         self.policy = policy
-        self.environment_order = tuple(environment_order)
+        self.card_loader = card_loader
         self.clock = clock
         self.owner = replica_name()
 
@@ -224,9 +219,7 @@ class Outbox:
                 version=card.version,
                 repo=card.repo,
                 sha=card.sha,
-                card=build_card(card.repo, card.sha, card_state(card),
-                                environment_order=self.environment_order,
-                                ticket_rules=self.ticket_rules),
+                card=self.card_loader.load(card),
                 doc=dict(card.doc),
                 channel=card.slack_channel,
                 ts=card.slack_ts,
