@@ -129,6 +129,8 @@ def _serve(args: argparse.Namespace) -> int:
     settings = load_settings()
     services = build_services(settings)
     prepare_schema(services.db, settings)
+    for line in services.config.deprecations():
+        log.warning("%s", line)
     port = args.port or settings.port
     log.info("devexbot %s on http://%s:%d (database %s)", __version__, args.host, port,
              _describe(settings))
@@ -272,6 +274,8 @@ def _check_config(args: argparse.Namespace) -> int:
     path = args.path or load_settings().devexbot_config
     config = load_config(path, required=True)
     runbooks = _runbooks(config, check_files=True)
+    for line in config.deprecations():
+        print(f"devexbot: warning: {line}", file=sys.stderr)
     print(
         f"{path}: OK ({len(config.routes)} routes, {len(config.people)} people, "
         f"{len(config.environments)} environments, {len(runbooks)} runbooks)"

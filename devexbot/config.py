@@ -68,6 +68,7 @@ class NudgeTimes(_Strict):
 
     review_nudge_after_hours: float | None = Field(default=None, ge=0)
     approval_nudge_after_hours: float | None = Field(default=None, ge=0)
+    # Deprecated and no longer read: expiry is the environment's (`approvals.<env>`).
     approval_expires_after_hours: float | None = Field(default=None, ge=0)
     stuck_after_minutes: float | None = Field(default=None, ge=0)
     max_nudges: int | None = Field(default=None, ge=0)
@@ -163,12 +164,15 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def _duration(value: Any) -> Any:
-    """`90s`, `30m`, `24h`, `2d`, `1w`, or combined (`1h30m`); a bare number is seconds."""
+    """`90s`, `30m`, `24h`, `2d`, `1w`, or combined (`1h30m`); a bare number is seconds;
+    `never` is 0 (what never ends)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return timedelta(seconds=value)
     if not isinstance(value, str):
         return value
     text = value.strip().lower()
+    if text == "never":
+        return timedelta(0)
     if not text or _DURATION.sub("", text).strip():
         raise ValueError(f"not a duration: {value!r} (say 30m, 24h, 2d)")
     return timedelta(seconds=sum(int(n) * _UNITS[u] for n, u in _DURATION.findall(text)))
@@ -404,6 +408,7 @@ class Schedule(_Strict):
     holidays: list[date] = Field(default_factory=list)
     review_nudge_after_hours: float = Field(default=4, ge=0)
     approval_nudge_after_hours: float = Field(default=2, ge=0)
+    # Deprecated: the expiry of environments whose policy sets no `expires_after`.
     approval_expires_after_hours: float = Field(default=24, ge=0)
     stuck_after_minutes: float = Field(default=30, ge=0)
     max_nudges: int = Field(default=3, ge=0)  # per pull request or approval request
@@ -566,6 +571,37 @@ class BotConfig(_Strict):
             if name.casefold() == environment.casefold():
                 return policy
         return None
+
+    def approval_expiry(self, environment: str, *, signoff: bool = False) -> timedelta | None:
+        """How long a request to decide on `environment` stays open; None: for ever.
+
+        `approvals.<env>.expires_after`; where that is unset, a deploy waiting for approval
+        expires after the deprecated `schedule.approval_expires_after_hours` (24 by
+        default, as the scheduler always marked it), and a sign-off never does (as before).
+        """
+        policy = self.approval_policy(environment)
+        if policy is not None and policy.expires_after is not None:
+            span = policy.expires_after
+        elif signoff:
+            return None
+        else:
+            span = timedelta(hours=self.schedule.approval_expires_after_hours)
+        return span if span > timedelta(0) else None
+
+    def deprecations(self) -> list[str]:
+        """One line per deprecated setting the file sets, with its file:line."""
+        lines = []
+        if "approval_expires_after_hours" in self.schedule.model_fields_set:
+            lines.append(self.problem(
+                ("schedule", "approval_expires_after_hours"),
+                "deprecated: set approvals.<environment>.expires_after instead (until then "
+                "it is the expiry of environments that set none)"))
+        for i, route in enumerate(self.routes):
+            if "approval_expires_after_hours" in route.schedule.model_fields_set:
+                lines.append(self.problem(
+                    ("routes", i, "schedule", "approval_expires_after_hours"),
+                    "no longer read: set approvals.<environment>.expires_after instead"))
+        return lines
 
     @property
     def scm(self) -> ScmRepos:

@@ -7,6 +7,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -394,8 +395,12 @@ def test_a_deployment_waiting_for_approval_asks_the_reviewers_once(
 ) -> None:
     github = GitHubSender(running, GITHUB_SECRET)
     github.deliver("push", load_fixture("push"))
+    review = load_fixture("deployment_review.requested")
+    # Waiting from now: a request that has expired by the time it is published asks nobody.
+    review["since"] = review["workflow_run"]["updated_at"] = datetime.now(UTC).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
     for _ in range(2):
-        github.deliver("deployment_review", load_fixture("deployment_review.requested"))
+        github.deliver("deployment_review", review)
     card = wait_for(lambda: settled(bot), what="the waiting card")
     replies = fake_slack.thread(card.slack_channel, card.slack_ts)[1:]
     assert len(replies) == 1

@@ -373,7 +373,8 @@ def test_approving_from_slack_comments_on_the_ticket(
     """A product owner's Approve click on the card reaches the ticket, once."""
     from tests.slack_signing import SlackSender, block_actions_payload
 
-    config = CONFIG + "approvals:\n  production:\n    approvers: [U0PO]\n"
+    # A fixed date: the request must not expire before the click.
+    config = CONFIG + "approvals:\n  production:\n    approvers: [U0PO]\n    expires_after: never\n"
     services = bot_services(database_url, tmp_path, fake_jira, fake_slack, config=config)
     with TestClient(create_app(services=services)) as client:
         bot = Bot(services, client)

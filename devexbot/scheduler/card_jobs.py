@@ -86,7 +86,7 @@ class CardJobs:
         tally = _Tally()
         rows = list(self._rows(now))
         for row in rows:
-            for note in expired_approvals(row.card, now, row.subject.schedule):
+            for note in expired_approvals(row.card, now, self.services.config):
                 self._stamp(row, note, now)
                 tally.add("expired approval requests")
         outbox = self.services.outbox
@@ -96,7 +96,7 @@ class CardJobs:
         for row in rows:
             if row.ts is None or row.channel is None:
                 continue  # no message to reply under
-            for nudge in due_nudges(row.subject, now, self.calendar):
+            for nudge in due_nudges(row.subject, now, self.calendar, self.services.config):
                 outcome = self._send(row, nudge, deadline)
                 if outcome == "sent":
                     tally.add(f"{nudge.kind} nudges")

@@ -25,6 +25,7 @@ from slack_sdk.web.slack_response import SlackResponse
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from correlation.approval_state import RequestState
 from correlation.blocks import SlackMessage, card_fingerprint, render_card, render_superseded
 from correlation.card import CommitCard, DeploymentLine, iso
 from correlation.owed_replies import FailureReply, notification_key, owed_failure_reply
@@ -33,10 +34,10 @@ from correlation.status import Status
 from correlation.ticket_replies import TicketFailure, render_ticket_failure
 from devexbot.actions.buttons import card_actions
 from devexbot.approvals.product_owner import tryout_message
-from devexbot.approvals.request import request_for
+from devexbot.approvals.request import standing
 from devexbot.card_extras import CardExtras
 from devexbot.cards import CardLoader
-from devexbot.config import ApprovalPolicy, BotConfig
+from devexbot.config import BotConfig
 from devexbot.db import Card, Database, Notification, TicketUpdate
 from devexbot.db.models import utcnow
 from devexbot.failure_logs import FailureLogs
@@ -375,7 +376,7 @@ class Outbox:
             if deployment.status is not Status.WAITING:
                 continue
             policy = self.config.approval_policy(deployment.environment)
-            if _expired(card, deployment, policy, self.clock()):
+            if _expired(card, deployment, self.config, self.clock()):
                 continue  # nobody can decide any more
             key = notification_key(
                 f"approval:{deployment.environment}:{iso(deployment.updated_at)}")
@@ -569,12 +570,10 @@ def _can_wait(card: CommitCard) -> bool:
     return bool(card.superseded_by) or card.overall in (Status.PENDING, Status.RUNNING)
 
 
-def _expired(card: CommitCard, deployment: DeploymentLine, policy: ApprovalPolicy | None,
+def _expired(card: CommitCard, deployment: DeploymentLine, config: BotConfig,
              now: datetime) -> bool:
-    if deployment.approval and deployment.approval.state == "expired":
-        return True
-    request = request_for(card, deployment, policy)
-    return bool(policy and request and request.expired(policy, now))
+    found = standing(card, deployment, config, now)
+    return found is not None and found.state is RequestState.EXPIRED
 
 
 def _ticket_update_name(kind: str, transition: str | None) -> str:
