@@ -14,34 +14,34 @@ from sqlalchemy import func, select
 
 from correlation.fold import FoldRules
 from devexbot.approvals.teams import GitHubTeams
-from devexbot.cards import CardLoader
-from devexbot.commit_ranges import CommitRanges
+from devexbot.clients.github import GitHubApi
 from devexbot.config import BotConfig, load_config
-from devexbot.db import Card, Database
-from devexbot.db.models import utcnow
-from devexbot.github_api import GitHubApi
-from devexbot.ingest import Ingest
-from devexbot.metrics import Metrics
+from devexbot.http.metrics import Metrics
+from devexbot.publish.routing import CardRouter
 from devexbot.runbooks.registry import Runbooks, load_runbooks
 from devexbot.runbooks.runs import RunStore
 from devexbot.settings import Settings
 from devexbot.slack.authz import Authorizer
 from devexbot.slack.metered import MeteredWebClient
 from devexbot.slack.people import People
-from devexbot.slack.routing import CardRouter
+from devexbot.store import Card, Database
+from devexbot.store.cards import CardLoader
+from devexbot.store.commit_ranges import CommitRanges
+from devexbot.store.ingest import Ingest
+from devexbot.store.models import utcnow
 
 if TYPE_CHECKING:
     from slack_bolt import App
 
     from correlation.card import CommitCard, DeploymentLine
+    from devexbot.clients.jira import JiraClient
+    from devexbot.publish.outbox import Outbox, OutboxPolicy, OutboxWorker
+    from devexbot.publish.pacing import Pacing
     from devexbot.runbooks.runner import RunbookRunner
     from devexbot.scheduler import RunbookLauncher as ScheduledRunbookLauncher
     from devexbot.scheduler import ScheduledRunbook, Scheduler
     from devexbot.scheduler.card_jobs import Approvers
-    from devexbot.slack.outbox import Outbox, OutboxPolicy, OutboxWorker
-    from devexbot.slack.pacing import Pacing
     from devexbot.tickets.directory import TicketDirectory
-    from devexbot.tickets.jira import JiraClient
     from devexbot.tickets.worker import TicketPolicy, TicketWorker
 
 log = logging.getLogger(__name__)
@@ -104,13 +104,13 @@ def build_services(
 ) -> Services:
     """Connect the parts: config, database, ingest, Slack when a bot token is set, the
     issue tracker when Jira is configured."""
-    from devexbot.card_extras import CardExtras
-    from devexbot.deploy_contents import DeployContentsNotes
-    from devexbot.environments import record_deployments
-    from devexbot.failure_logs import FailureLogs
-    from devexbot.slack.outbox import Outbox, OutboxPolicy, OutboxWorker
+    from devexbot.clients.jira import JiraClient
+    from devexbot.publish.card_extras import CardExtras
+    from devexbot.publish.deploy_contents import DeployContentsNotes
+    from devexbot.publish.failure_logs import FailureLogs
+    from devexbot.publish.outbox import Outbox, OutboxPolicy, OutboxWorker
+    from devexbot.store.environments import record_deployments
     from devexbot.tickets.directory import TicketDirectory
-    from devexbot.tickets.jira import JiraClient
     from devexbot.tickets.updates import DeployTicketUpdates
     from devexbot.tickets.worker import TicketPolicy, TicketUpdater, TicketWorker
     from handlers.slack import builtin_subcommands

@@ -46,7 +46,7 @@ class Bot:
 
     def card_message(self, sha: str = HEAD, *, having: str = "") -> Any:
         def posted() -> Any:
-            from devexbot.cards import get_card
+            from devexbot.store.cards import get_card
 
             with self.services.db.read() as session:
                 card = get_card(session, REPO, sha)

@@ -19,9 +19,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from devexbot.app import create_app
-from devexbot.db import ApprovalDecision
 from devexbot.scheduler.card_jobs import CardJobs
 from devexbot.services import Services
+from devexbot.store import ApprovalDecision
 from tests.conftest import DEPLOY_SECRET
 from tests.deploy_sender import DeploySender
 from tests.fakes.github_api import FakeGitHub
@@ -668,7 +668,7 @@ approvals:
     assert expire_requests(services, now) == []  # once
 
     def approval(sha: str, environment: str) -> Any:
-        from devexbot.cards import card_json, get_card
+        from devexbot.store.cards import card_json, get_card
 
         with services.db.read() as session:
             card = get_card(session, REPO, sha)

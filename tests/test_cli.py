@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devexbot.db.migrate import head_revision
+from devexbot.store.migrate import head_revision
 from tests.conftest import GITHUB_SECRET
 from tests.github_sender import GitHubSender, load_fixture
 

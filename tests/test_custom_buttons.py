@@ -18,8 +18,8 @@ from correlation.status import Status
 from devexbot.actions.custom_buttons import link_url
 from devexbot.app import create_app
 from devexbot.config import parse_config
+from devexbot.config.placeholders import placeholder_values
 from devexbot.errors import ConfigError
-from devexbot.placeholders import placeholder_values
 from devexbot.services import Services
 from tests.conftest import JENKINS_TOKEN
 from tests.fakes.github_api import FakeGitHub

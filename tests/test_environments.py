@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from devexbot.app import create_app
-from devexbot.cards import get_card
-from devexbot.db import CommitRange
 from devexbot.services import Services
+from devexbot.store import CommitRange
+from devexbot.store.cards import get_card
 from tests.conftest import DEPLOY_SECRET
 from tests.deploy_sender import DeploySender
 from tests.fakes.github_api import FakeGitHub
@@ -217,7 +217,7 @@ def test_a_waiting_deploy_shows_what_it_carries_over_whats_live(bot: Bot) -> Non
 def _all_published(bot: Bot) -> bool:
     from sqlalchemy import select
 
-    from devexbot.db import Card
+    from devexbot.store import Card
 
     with bot.services.db.read() as session:
         return not session.scalars(select(Card.id).where(Card.dirty.is_(True))).first()

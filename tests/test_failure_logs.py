@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from devexbot.app import create_app
-from devexbot.failure_logs import relevant_lines
+from devexbot.publish.failure_logs import relevant_lines
 from tests.conftest import JENKINS_TOKEN
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.jenkins_api import FakeJenkins

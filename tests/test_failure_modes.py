@@ -18,11 +18,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from devexbot.app import create_app
-from devexbot.cards import CardLoader, card_state
-from devexbot.db import Card, Database
-from devexbot.db.migrate import upgrade
+from devexbot.publish.outbox import card_message
 from devexbot.services import Services
-from devexbot.slack.outbox import card_message
+from devexbot.store import Card, Database
+from devexbot.store.cards import CardLoader, card_state
+from devexbot.store.migrate import upgrade
 from tests.bot_process import start_serve
 from tests.commit_mix import commit_events
 from tests.conftest import GITHUB_SECRET, make_settings

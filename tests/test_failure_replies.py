@@ -15,11 +15,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from devexbot.app import create_app
-from devexbot.db.models import utcnow
-from devexbot.failure_logs import FailureLogs
+from devexbot.publish.failure_logs import FailureLogs
+from devexbot.publish.outbox import Outbox, OutboxPolicy
+from devexbot.publish.pacing import Pacing
 from devexbot.services import Services
-from devexbot.slack.outbox import Outbox, OutboxPolicy
-from devexbot.slack.pacing import Pacing
+from devexbot.store.models import utcnow
 from tests.conftest import GITHUB_SECRET
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.slack_api import FakeSlack

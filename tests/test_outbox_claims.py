@@ -12,8 +12,8 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from devexbot.db import Card
-from devexbot.replica import died_here, replica_name
+from devexbot.store import Card
+from devexbot.store.replica import died_here, replica_name
 from tests.fakes.slack_api import FakeSlack
 from tests.github_sender import GitHubSender, load_fixture
 from tests.slack_app import slack_services, wait_for

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from devexbot.app import create_app
 from devexbot.config import Retention
-from devexbot.db import AuditEntry, Card, Delivery, EventRecord, Notification
 from devexbot.scheduler.retention import prune
 from devexbot.services import Services, build_services
+from devexbot.store import AuditEntry, Card, Delivery, EventRecord, Notification
 from tests.conftest import GITHUB_SECRET, make_settings
 from tests.db_template import migrate
 from tests.fakes.slack_api import FakeSlack

@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from devexbot.app import create_app
-from devexbot.db import Notification
 from devexbot.scheduler.card_jobs import CardJobs
 from devexbot.services import Services, build_services
+from devexbot.store import Notification
 from tests.conftest import GITHUB_SECRET, make_settings
 from tests.db_template import migrate
 from tests.fakes.slack_api import FakeSlack

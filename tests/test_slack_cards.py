@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from correlation.blocks import card_fingerprint, render_superseded
 from devexbot.app import create_app
-from devexbot.db import Card, Notification
+from devexbot.publish.outbox import OutboxPolicy, card_message
 from devexbot.services import Services
-from devexbot.slack.outbox import OutboxPolicy, card_message
+from devexbot.store import Card, Notification
 from tests.conftest import GITHUB_SECRET
 from tests.fakes.slack_api import FakeSlack
 from tests.github_sender import GitHubSender, load_fixture

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from devexbot.app import create_app
-from devexbot.slack.pacing import Limits, Pacing
+from devexbot.publish.pacing import Limits, Pacing
 from tests.conftest import GITHUB_SECRET
 from tests.fakes.slack_api import FakeSlack
 from tests.github_sender import GitHubSender, load_fixture

@@ -17,11 +17,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from devexbot.app import create_app
-from devexbot.cards import get_card
-from devexbot.db import TicketUpdate
+from devexbot.clients.jira import JiraClient, JiraError
+from devexbot.publish.outbox import OutboxPolicy
 from devexbot.services import Services, build_services
-from devexbot.slack.outbox import OutboxPolicy
-from devexbot.tickets.jira import JiraClient, JiraError
+from devexbot.store import TicketUpdate
+from devexbot.store.cards import get_card
 from devexbot.tickets.updates import ticket_comment_for_decision
 from devexbot.tickets.worker import TicketPolicy
 from tests.conftest import DEPLOY_SECRET, GITHUB_SECRET, make_settings

@@ -20,10 +20,10 @@ import httpx
 from sqlalchemy import select
 
 from correlation.fold import FoldRules
-from devexbot.cards import CardLoader
 from devexbot.config import load_config
-from devexbot.db import Card, Database
-from devexbot.slack.outbox import card_message
+from devexbot.publish.outbox import card_message
+from devexbot.store import Card, Database
+from devexbot.store.cards import CardLoader
 from tests.bot_process import start_serve
 from tests.commit_mix import commit_events
 from tests.conftest import GITHUB_SECRET

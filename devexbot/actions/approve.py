@@ -32,7 +32,7 @@ from devexbot.approvals.ledger import Decider, approvers_of, record_decision
 from devexbot.approvals.policy import check_approver, check_not_author
 from devexbot.approvals.request import ApprovalRequest, Standing, ago, marked_expired, standing
 from devexbot.config import ApprovalPolicy
-from devexbot.db.models import utcnow
+from devexbot.store.models import utcnow
 from devexbot.tickets.updates import ticket_comment_for_decision
 
 MAX_REASON = 2000

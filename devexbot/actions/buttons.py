@@ -15,7 +15,7 @@ from devexbot.actions.ids import ActionId, ButtonValue
 from devexbot.actions.pr_selects import pr_selects
 from devexbot.approvals.request import standing
 from devexbot.config import BotConfig
-from devexbot.db.models import utcnow
+from devexbot.store.models import utcnow
 
 MAX_RETRY_BUTTONS = 5
 

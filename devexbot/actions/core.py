@@ -20,10 +20,10 @@ from sqlalchemy.exc import IntegrityError
 from correlation import Event
 from correlation.card import CommitCard
 from devexbot.actions.ids import ActionId, ButtonValue
-from devexbot.cards import card_state, get_card
-from devexbot.db import ActionClaim, AuditEntry
-from devexbot.db.models import utcnow
 from devexbot.errors import DevexbotError
+from devexbot.store import ActionClaim, AuditEntry
+from devexbot.store.cards import card_state, get_card
+from devexbot.store.models import utcnow
 
 if TYPE_CHECKING:
     from devexbot.services import Services

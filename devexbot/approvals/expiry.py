@@ -16,7 +16,7 @@ from sqlalchemy import select
 from correlation.approval_state import RequestState
 from devexbot.approvals.card_events import mark_expired
 from devexbot.approvals.request import marked_expired, standing
-from devexbot.db import Card
+from devexbot.store import Card
 
 if TYPE_CHECKING:
     from devexbot.services import Services

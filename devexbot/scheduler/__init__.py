@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from devexbot.db.models import utcnow
 from devexbot.scheduler.card_jobs import CardJobs
 from devexbot.scheduler.leader import Leadership
 from devexbot.scheduler.retention import prune
 from devexbot.scheduler.runbooks import RunbookLauncher, ScheduledRunbook, runbook_jobs
 from devexbot.scheduler.service import JobSpec, Scheduler
+from devexbot.store.models import utcnow
 
 if TYPE_CHECKING:
     from devexbot.services import Services

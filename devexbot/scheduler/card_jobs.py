@@ -24,8 +24,6 @@ from correlation import Event
 from correlation.card import CommitCard, DeploymentLine
 from correlation.events import Slot
 from correlation.reminders import render_approval_nudge, render_review_nudge
-from devexbot.cards import card_state
-from devexbot.db import Card, Notification
 from devexbot.scheduler.calendar import WorkingCalendar
 from devexbot.scheduler.nudges import (
     CardNote,
@@ -36,6 +34,8 @@ from devexbot.scheduler.nudges import (
     stuck_checks,
     waits_for_review,
 )
+from devexbot.store import Card, Notification
+from devexbot.store.cards import card_state
 
 if TYPE_CHECKING:
     from devexbot.services import Services
@@ -155,7 +155,7 @@ class CardJobs:
 
     def _send(self, row: _Row, nudge: Nudge, deadline: float) -> str:
         """`sent`, `duplicate` (another replica sent it), or `deferred` past the budget."""
-        from devexbot.slack.outbox import Deferred
+        from devexbot.publish.outbox import Deferred
 
         outbox = self.services.outbox
         assert outbox is not None and row.channel is not None

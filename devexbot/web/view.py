@@ -31,7 +31,7 @@ from correlation.checklist import (
 from correlation.status import Status, overall
 from devexbot.actions.approve import MAX_REASON
 from devexbot.actions.ids import ActionId
-from devexbot.db import Card
+from devexbot.store import Card
 from devexbot.web.mrkdwn_html import mrkdwn_html
 
 

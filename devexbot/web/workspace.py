@@ -16,8 +16,8 @@ from correlation.card import CommitCard
 from correlation.checklist import STATUS_EMOJI
 from correlation.status import Status
 from devexbot.actions.buttons import card_actions
-from devexbot.db import Card
 from devexbot.services import Services
+from devexbot.store import Card
 from devexbot.web.access import LoginRequired, Sessions, Viewer, viewer_of
 from devexbot.web.live import Change, LiveCards
 from devexbot.web.view import CardView, WebAction, card_view, web_action

@@ -14,8 +14,8 @@ import requests
 from correlation.card import CheckLine, CommitCard
 from correlation.events import Slot
 from correlation.status import Status
-from devexbot.github_api import TIMEOUT, GitHubApi
-from devexbot.jenkins_api import jenkins_server
+from devexbot.clients.github import TIMEOUT, GitHubApi
+from devexbot.clients.jenkins import jenkins_server
 from devexbot.settings import Settings
 
 log = logging.getLogger(__name__)

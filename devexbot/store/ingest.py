@@ -22,14 +22,14 @@ from sqlalchemy.orm import Session
 
 from correlation import Event
 from correlation.fold import FoldRules
-from devexbot.cards import apply_events
-from devexbot.db import Card, Database, Delivery, EventRecord
-from devexbot.db.models import utcnow
-from devexbot.group_commit import GroupCommit
+from devexbot.store import Card, Database, Delivery, EventRecord
+from devexbot.store.cards import apply_events
+from devexbot.store.group_commit import GroupCommit
+from devexbot.store.models import utcnow
 
 log = logging.getLogger(__name__)
 
-# Column sizes (devexbot.db.models): PostgreSQL refuses a longer value, SQLite stores it.
+# Column sizes (devexbot.store.models): PostgreSQL refuses a longer value, SQLite stores it.
 EVENT_TYPE_CHARS = 64
 EVENT_NAME_CHARS = 255
 

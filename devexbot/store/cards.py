@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from correlation import CommitCard, Event, join
 from correlation.fold import FoldRules
-from devexbot.db.models import Card, utcnow
+from devexbot.store.models import Card, utcnow
 
 BRANCH_CHARS = 255  # the column: PostgreSQL refuses longer, and the card's JSON has it whole
 

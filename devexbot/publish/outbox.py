@@ -35,19 +35,19 @@ from correlation.ticket_replies import TicketFailure, render_ticket_failure
 from devexbot.actions.buttons import card_actions
 from devexbot.approvals.product_owner import tryout_message
 from devexbot.approvals.request import standing
-from devexbot.card_extras import CardExtras
-from devexbot.cards import CardLoader
 from devexbot.config import BotConfig
-from devexbot.db import Card, Database, Notification, TicketUpdate
-from devexbot.db.models import utcnow
-from devexbot.failure_logs import FailureLogs
 from devexbot.polling import PollingWorker
-from devexbot.replica import died_here, replica_name
-from devexbot.slack.channels import CHANNEL_ID, ChannelDirectory
+from devexbot.publish.card_extras import CardExtras
+from devexbot.publish.channels import CHANNEL_ID, ChannelDirectory
+from devexbot.publish.failure_logs import FailureLogs
+from devexbot.publish.pacing import Pacing
+from devexbot.publish.routing import CardRouter, Destination
 from devexbot.slack.errors import error_code, is_transient
-from devexbot.slack.pacing import Pacing
 from devexbot.slack.people import People
-from devexbot.slack.routing import CardRouter, Destination
+from devexbot.store import Card, Database, Notification, TicketUpdate
+from devexbot.store.cards import CardLoader
+from devexbot.store.models import utcnow
+from devexbot.store.replica import died_here, replica_name
 
 log = logging.getLogger(__name__)
 
