@@ -24,6 +24,7 @@ from correlation import Event
 from correlation.card import CommitCard, DeploymentLine
 from correlation.events import Slot
 from correlation.reminders import render_approval_nudge, render_review_nudge
+from devexbot.publish.pacing import Deferred
 from devexbot.scheduler.calendar import WorkingCalendar
 from devexbot.scheduler.nudges import (
     CardNote,
@@ -155,8 +156,6 @@ class CardJobs:
 
     def _send(self, row: _Row, nudge: Nudge, deadline: float) -> str:
         """`sent`, `duplicate` (another replica sent it), or `deferred` past the budget."""
-        from devexbot.publish.outbox import Deferred
-
         outbox = self.services.outbox
         assert outbox is not None and row.channel is not None
         message = self._message(row, nudge)
