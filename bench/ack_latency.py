@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.ingest_floor import database_for
 from devexbot.app import create_app
-from devexbot.cards import get_card
-from devexbot.serving import ServerThread, settle_memory
+from devexbot.http.serving import ServerThread, settle_memory
+from devexbot.store.cards import get_card
 from tests.conftest import GITHUB_SECRET
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.slack_api import FakeSlack

@@ -30,15 +30,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import select
 
 from bench.ingest_floor import database_for
-from correlation.fold import build_card
 from devexbot.app import create_app
-from devexbot.cards import card_state
-from devexbot.db import Card
-from devexbot.db.migrate import upgrade
+from devexbot.http.serving import ServerThread
+from devexbot.publish.outbox import OutboxPolicy, card_message
 from devexbot.services import build_services
-from devexbot.serving import ServerThread
 from devexbot.settings import load_settings
-from devexbot.slack.outbox import OutboxPolicy, card_message
+from devexbot.store import Card
+from devexbot.store.migrate import upgrade
 from tests.commit_mix import commit_events, schedule
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlack
 from tests.github_sender import github_headers
@@ -112,8 +110,7 @@ def _report(services: object, slack: FakeSlack, shas: list[str], last_at: dict[i
         for i, sha in enumerate(shas):
             card = session.scalar(select(Card).where(Card.sha == sha))
             final = slack.final_message(card.slack_channel, card.slack_ts)
-            folded = build_card(card.repo, card.sha, card_state(card),
-                                environment_order=services.config.environments)  # type: ignore[attr-defined]
+            folded = services.card_loader.load(card)  # type: ignore[attr-defined]
             if final.text != card_message(folded, services.config).text:  # type: ignore[attr-defined]
                 wrong += 1
             final_at = final.history[-1].at if final.history else 0.0

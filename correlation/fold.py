@@ -9,6 +9,7 @@ of the same events gives the same state, and so the same card.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from correlation.card import (
@@ -53,6 +54,20 @@ def fold(
     repo, sha = keys.pop()
     return build_card(repo, sha, join({}, events), environment_order=environment_order,
                       ticket_rules=ticket_rules)
+
+
+@dataclass(frozen=True)
+class FoldRules:
+    """How every reader of a card folds it: the configured order of environments and which
+    words are tickets. One value for the whole bot, so Slack, the web and the API agree."""
+
+    environment_order: tuple[str, ...] = ()
+    tickets: TicketRules = field(default_factory=TicketRules)
+
+    def card(self, repo: str, sha: str, state: Mapping[Slot, Event]) -> CommitCard:
+        """Read a card off a slot map (see `join`) by these rules."""
+        return build_card(repo, sha, state, environment_order=self.environment_order,
+                          ticket_rules=self.tickets)
 
 
 def build_card(
@@ -216,7 +231,7 @@ def _review(number: int, pr: Mapping[str, Any], reviews: list[Event]) -> str | N
     return None
 
 
-def _build_page(url: Any) -> str | None:
+def build_page(url: Any) -> str | None:
     """A Jenkins build's page, however a link to it is spelled."""
     if not isinstance(url, str) or not url:
         return None
@@ -229,13 +244,13 @@ def _checks(by_kind: Mapping[str, list[Event]]) -> tuple[CheckLine, ...]:
     job_check_runs = {e.data.get("check_run_id") for e in by_kind.get("job", ())} - {None}
     # Jenkins also reports its builds to GitHub as commit statuses or check runs: show the
     # build, which knows its number, duration and tests.
-    build_pages = {_build_page(e.data.get("url")) for e in by_kind.get("build", ())} - {None}
+    build_pages = {build_page(e.data.get("url")) for e in by_kind.get("build", ())} - {None}
     shown = [
         e
         for kind in CHECK_KINDS
         for e in by_kind.get(kind, ())
         if not (kind == "check" and e.data.get("check_run_id") in job_check_runs)
-        and not (kind in ("check", "status") and _build_page(e.data.get("url")) in build_pages)
+        and not (kind in ("check", "status") and build_page(e.data.get("url")) in build_pages)
     ]
     shown.sort(key=lambda e: (e.source, str(e.data.get("display_name") or e.name).lower(),
                               e.kind, e.slot))

@@ -11,13 +11,16 @@ from correlation.card import CommitCard
 from correlation.mrkdwn import MAX_TEXT, clip, code, context, escape, link, mention, one_line, pack
 
 __all__ = [
+    "APPROVAL_EXPIRED",
     "approval_expired_note",
+    "approval_expiry_noted",
     "duration",
     "render_approval_nudge",
     "render_review_nudge",
     "stuck_note",
 ]
 
+APPROVAL_EXPIRED = "approval_expired"  # the action of the expiry note's stamp
 MAX_MENTIONS = 20
 MAX_REPLY_TEXT = 280
 
@@ -40,9 +43,20 @@ def stuck_note(check_name: str, silent_for: timedelta) -> str:
 
 def approval_expired_note(environment: str, waited: timedelta) -> str:
     """The card's note on an approval request nobody decided in time."""
+    return f"{_expired_prefix(environment)}{duration(waited)} without a decision"
+
+
+def approval_expiry_noted(card: CommitCard, environment: str) -> bool:
+    """Whether the card carries the expiry note on `environment`'s request. The note goes
+    as soon as the deployment has news, so it is about the request waiting now."""
+    prefix = _expired_prefix(environment)
+    return any(stamp.action == APPROVAL_EXPIRED and stamp.text.startswith(prefix)
+               for stamp in card.stamps)
+
+
+def _expired_prefix(environment: str) -> str:
     env = escape(one_line(environment), 60) or "(unnamed)"
-    return (f"⌛ The approval request for *{env}* expired after {duration(waited)} "
-            "without a decision")
+    return f"⌛ The approval request for *{env}* expired after "
 
 
 def render_review_nudge(

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from correlation.blocks import SlackMessage, first_line
-from correlation.card import CheckLine, CommitCard
+from correlation.card import CheckLine, CommitCard, DeploymentLine
 from correlation.checklist import STATUS_EMOJI, check_line, failures, leaves
 from correlation.mrkdwn import (
     MAX_MESSAGE_TEXT,
@@ -62,13 +62,20 @@ _NO_LOGS: Mapping[str, str] = MappingProxyType({})
 
 
 def render_failure_reply(
-    card: CommitCard, *, mention: str | None, log_excerpts: Mapping[str, str] = _NO_LOGS
+    card: CommitCard,
+    *,
+    mention: str | None,
+    log_excerpts: Mapping[str, str] = _NO_LOGS,
+    checks: Sequence[CheckLine] | None = None,
+    deployments: Sequence[DeploymentLine] | None = None,
 ) -> SlackMessage:
     """A reply naming who should look, each failed check with what its payload said, and
-    the end of its log when one is given (`log_excerpts` is keyed by check name)."""
+    the end of its log when one is given (`log_excerpts` is keyed by check name). It tells
+    the failed `checks` and `deployments` given, by default every failure on the card."""
     who = _who([mention] if mention else [])
-    failed = failures(card.checks)
-    failed_deploys = [d for d in card.deployments if d.status is Status.FAILURE]
+    failed = list(checks) if checks is not None else failures(card.checks)
+    failed_deploys = (list(deployments) if deployments is not None
+                      else [d for d in card.deployments if d.status is Status.FAILURE])
     what = _what_failed(failed, len(leaves(card.checks)), [d.environment for d in failed_deploys])
     head = f"{who}❌ {what} on *{escape(card.repo, 100)}* {_where(card)}"
     if subject := first_line(card.message):

@@ -13,9 +13,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
-from devexbot import __version__, api
-from devexbot.answers import ErrorAnswer
+from devexbot import __version__
 from devexbot.errors import DevexbotError
+from devexbot.http import api
+from devexbot.http.answers import ErrorAnswer
 from devexbot.services import Services, build_services
 from devexbot.settings import Settings, get_settings
 from devexbot.web import install_workspace

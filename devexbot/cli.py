@@ -12,11 +12,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from devexbot import __version__
 from devexbot.config import BotConfig, load_config
-from devexbot.db import Database
-from devexbot.db.migrate import current_revision, head_revision, upgrade
 from devexbot.errors import ConfigError, DatabaseError, DevexbotError
 from devexbot.runbooks.registry import Runbooks, load_runbooks
 from devexbot.settings import Settings, load_settings
+from devexbot.store import Database
+from devexbot.store.migrate import current_revision, head_revision, upgrade
 
 log = logging.getLogger("devexbot")
 
@@ -122,13 +122,15 @@ def _reason(exc: SQLAlchemyError) -> str:
 
 def _serve(args: argparse.Namespace) -> int:
     from devexbot.app import create_app
+    from devexbot.http.serving import serve
     from devexbot.services import build_services
-    from devexbot.serving import serve
 
     _configure_logging(args.log_level)
     settings = load_settings()
     services = build_services(settings)
     prepare_schema(services.db, settings)
+    for line in services.config.deprecations():
+        log.warning("%s", line)
     port = args.port or settings.port
     log.info("devexbot %s on http://%s:%d (database %s)", __version__, args.host, port,
              _describe(settings))
@@ -154,8 +156,8 @@ def _demo(args: argparse.Namespace) -> int:
     from devexbot.config import BotConfig
     from devexbot.demo import DemoSecrets, play
     from devexbot.demo.scenario import ENVIRONMENTS
+    from devexbot.http.serving import BotServer, server_config
     from devexbot.services import build_services
-    from devexbot.serving import BotServer, server_config
 
     if args.speed <= 0:
         raise DevexbotError(f"--speed must be above 0 (got {args.speed})")
@@ -272,6 +274,8 @@ def _check_config(args: argparse.Namespace) -> int:
     path = args.path or load_settings().devexbot_config
     config = load_config(path, required=True)
     runbooks = _runbooks(config, check_files=True)
+    for line in config.deprecations():
+        print(f"devexbot: warning: {line}", file=sys.stderr)
     print(
         f"{path}: OK ({len(config.routes)} routes, {len(config.people)} people, "
         f"{len(config.environments)} environments, {len(runbooks)} runbooks)"

@@ -7,7 +7,7 @@ import time
 from datetime import datetime
 from typing import Protocol
 
-from devexbot.db.models import utcnow
+from devexbot.store.models import utcnow
 
 
 class Clock(Protocol):

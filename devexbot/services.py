@@ -12,35 +12,36 @@ from fastapi import Request
 from slack_sdk import WebClient
 from sqlalchemy import func, select
 
-from correlation.tickets import TicketRules
+from correlation.fold import FoldRules
 from devexbot.approvals.teams import GitHubTeams
+from devexbot.clients.github import GitHubApi
 from devexbot.clock import SYSTEM_CLOCK, Clock
-from devexbot.commit_ranges import CommitRanges
 from devexbot.config import BotConfig, load_config
-from devexbot.db import Card, Database
-from devexbot.github_api import GitHubApi
-from devexbot.ingest import Ingest
-from devexbot.metrics import Metrics
+from devexbot.http.metrics import Metrics
+from devexbot.publish.routing import CardRouter
 from devexbot.runbooks.registry import Runbooks, load_runbooks
 from devexbot.runbooks.runs import RunStore
 from devexbot.settings import Settings
 from devexbot.slack.authz import Authorizer
 from devexbot.slack.metered import MeteredWebClient
 from devexbot.slack.people import People
-from devexbot.slack.routing import CardRouter
+from devexbot.store import Card, Database
+from devexbot.store.cards import CardLoader
+from devexbot.store.commit_ranges import CommitRanges
+from devexbot.store.ingest import Ingest
 
 if TYPE_CHECKING:
     from slack_bolt import App
 
     from correlation.card import CommitCard, DeploymentLine
+    from devexbot.clients.jira import JiraClient
+    from devexbot.publish.outbox import Outbox, OutboxPolicy, OutboxWorker
+    from devexbot.publish.pacing import Pacing
     from devexbot.runbooks.runner import RunbookRunner
     from devexbot.scheduler import RunbookLauncher as ScheduledRunbookLauncher
     from devexbot.scheduler import ScheduledRunbook, Scheduler
     from devexbot.scheduler.card_jobs import Approvers
-    from devexbot.slack.outbox import Outbox, OutboxPolicy, OutboxWorker
-    from devexbot.slack.pacing import Pacing
     from devexbot.tickets.directory import TicketDirectory
-    from devexbot.tickets.jira import JiraClient
     from devexbot.tickets.worker import TicketPolicy, TicketWorker
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class Services:
     metrics: Metrics
     runbooks: Runbooks
     runs: RunStore
+    card_loader: CardLoader  # how every reader turns a stored card into a CommitCard
     github: GitHubApi | None = None
     teams: GitHubTeams | None = None
     slack_client: WebClient | None = None
@@ -83,7 +85,6 @@ class Services:
     approvers: Approvers | None = None
     scheduled_runbooks: list[ScheduledRunbook] = field(default_factory=list)
     scheduled_runbook_launcher: ScheduledRunbookLauncher | None = None
-    ticket_rules: TicketRules | None = None
     ranges: CommitRanges | None = None
     jira: JiraClient | None = None
     tickets: TicketDirectory | None = None
@@ -106,14 +107,14 @@ def build_services(
     """Connect the parts: config, database, ingest, Slack when a bot token is set, the
     issue tracker when Jira is configured. `clock` is the time the parts that wait or
     retry go by (a test steps it)."""
-    from devexbot.card_extras import CardExtras
-    from devexbot.deploy_contents import DeployContentsNotes
-    from devexbot.environments import record_deployments
-    from devexbot.failure_logs import FailureLogs
-    from devexbot.slack.outbox import Outbox, OutboxPolicy, OutboxWorker
-    from devexbot.slack.pacing import Pacing
+    from devexbot.clients.jira import JiraClient
+    from devexbot.publish.card_extras import CardExtras
+    from devexbot.publish.deploy_contents import DeployContentsNotes
+    from devexbot.publish.failure_logs import FailureLogs
+    from devexbot.publish.outbox import Outbox, OutboxPolicy, OutboxWorker
+    from devexbot.publish.pacing import Pacing
+    from devexbot.store.environments import record_deployments
     from devexbot.tickets.directory import TicketDirectory
-    from devexbot.tickets.jira import JiraClient
     from devexbot.tickets.updates import DeployTicketUpdates
     from devexbot.tickets.worker import TicketPolicy, TicketUpdater, TicketWorker
     from handlers.slack import builtin_subcommands
@@ -128,21 +129,21 @@ def build_services(
                                   token=settings.slack_bot_token.get_secret_value(),
                                   base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT)
     rules = config.tickets.rules(settings.jira_url)
+    card_loader = CardLoader(FoldRules(tuple(config.environments), rules))
     services = Services(
         settings=settings,
         config=config,
         db=db,
-        ingest=Ingest(db, environment_order=config.environments, ticket_rules=rules,
-                      clock=clock.now),
+        ingest=Ingest(db, rules=card_loader.rules, clock=clock.now),
         router=CardRouter(config.routes, settings.slack_default_channel),
         authorizer=Authorizer(client),
         people=People(config.people, client),
         metrics=metrics,
         runbooks=runbooks,
         runs=RunStore(db),
+        card_loader=card_loader,
         slack_client=client,
         github=GitHubApi(settings),
-        ticket_rules=rules,
         jira=JiraClient.from_settings(settings),
         clock=clock,
     )
@@ -161,11 +162,10 @@ def build_services(
         services.outbox = Outbox(db, client, services.router, services.people,
                                  policy=outbox_policy or OutboxPolicy(),
                                  pacing=Pacing(clock=clock.monotonic), clock=clock.now,
-                                 environment_order=config.environments, config=config,
+                                 card_loader=card_loader, config=config,
                                  logs=FailureLogs(settings, services.github),
                                  extras=CardExtras(services.tickets, DeployContentsNotes(
-                                     db, services.ranges, rules)),
-                                 ticket_rules=rules)
+                                     db, services.ranges, rules)))
         services.worker = OutboxWorker(services.outbox)
         services.runner = build_runner(services, client, services.outbox.pacing,
                                        channel_id=services.outbox.channels.id_now)

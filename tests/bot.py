@@ -27,13 +27,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from devexbot.app import create_app
-from devexbot.cards import get_card
-from devexbot.db import Card, TicketUpdate
+from devexbot.publish.outbox import OutboxPolicy
 from devexbot.scheduler import Scheduler, build_scheduler
 from devexbot.scheduler.leader import SoleLeader
 from devexbot.scheduler.service import last_results
 from devexbot.services import Services, build_services
-from devexbot.slack.outbox import OutboxPolicy
+from devexbot.store import Card, TicketUpdate
+from devexbot.store.cards import get_card
 from devexbot.tickets.worker import TicketPolicy
 from tests.conftest import DEPLOY_SECRET, GITHUB_SECRET, JENKINS_TOKEN, make_settings
 from tests.db_template import migrate
@@ -210,7 +210,7 @@ def next_due(services: Services) -> datetime | None:
     moments: list[datetime] = []
     with services.db.read() as session:
         if services.outbox is not None:
-            policy = services.outbox.policy
+            policy = services.outbox.claims.policy
             for changed, since, retry_at, claimed in session.execute(
                     select(Card.changed_at, Card.dirty_since, Card.next_flush_at,
                            Card.claimed_until).where(Card.dirty.is_(True))):

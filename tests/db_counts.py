@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from devexbot.db import Card, Database, Delivery, EventRecord
+from devexbot.store import Card, Database, Delivery, EventRecord
 
 
 def row_counts(db: Database) -> dict[str, int]:

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, inspect, make_url, text
 
-from devexbot.db import Database
-from devexbot.db.migrate import upgrade
+from devexbot.store import Database
+from devexbot.store.migrate import upgrade
 
 _lock = threading.Lock()
 _sqlite_template: Path | None = None

@@ -8,10 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from correlation.fold import build_card
-from devexbot.cards import card_state
-from devexbot.db import Card, Database
-from devexbot.slack.outbox import card_message
+from devexbot.publish.outbox import card_message
+from devexbot.store import Card, Database
+from devexbot.store.cards import CardLoader
 from tests.commit_mix import commit_events
 from tests.fakes.slack_api import FakeSlack
 
@@ -44,14 +43,13 @@ def settled_cards(db: Database, shas: list[str]) -> list[Card] | None:
 
 
 def assert_one_current_message_per_card(db: Database, slack: FakeSlack, shas: list[str],
-                                        environments: list[str], config: Any) -> None:
+                                        card_loader: CardLoader, config: Any) -> None:
     cards = settled_cards(db, shas)
     assert cards is not None
     top_level = [m for k in range(CHANNELS) for m in slack.messages(f"#deploys-{k}")]
     assert len(top_level) == len(shas), f"{len(top_level)} messages for {len(shas)} commits"
     assert {(m.channel, m.ts) for m in top_level} == {(c.slack_channel, c.slack_ts) for c in cards}
     for card in cards:
-        folded = build_card(card.repo, card.sha, card_state(card),
-                            environment_order=environments)
+        folded = card_loader.load(card)
         final = slack.final_message(card.slack_channel, card.slack_ts)
         assert final.text == card_message(folded, config).text, card.sha

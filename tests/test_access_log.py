@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from devexbot.access_log import RedactQuerySecrets, redact
+from devexbot.http.access_log import RedactQuerySecrets, redact
 
 
 def test_a_token_in_the_query_is_redacted_and_the_rest_kept() -> None:

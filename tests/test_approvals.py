@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from devexbot.db import ApprovalDecision
+from devexbot.scheduler.card_jobs import CardJobs
+from devexbot.store import ApprovalDecision
 from tests.bot import BotFactory, TestBot
 from tests.conftest import DEPLOY_SECRET
 from tests.fakes.github_api import FakeGitHub
@@ -254,6 +255,91 @@ def test_an_expired_request_refuses_clicks_and_the_card_says_so(
     assert fake_github.deployment_reviews(REPO) == []
 
 
+# --- the scheduler's expiry and the buttons agree ----------------------------------------
+
+# Only the scheduler's old key sets the expiry: the buttons must follow it as the card does.
+EXPIRES_BY_SCHEDULE = PEOPLE + """
+schedule: {approval_expires_after_hours: 2}
+approvals:
+  production:
+    approvers: [U0BEN]
+    on_approve: github
+"""
+
+
+def click_approve_on(bot: Approvals, message: Any, user: str) -> str:
+    """Click Approve production on `message` (a rendering that may no longer show it, as a
+    Slack client can still hold); returns the response_url the reply goes to."""
+    value = json.dumps({"r": REPO, "s": HEAD, "t": "production"})
+    url = bot.slack.new_response_url(message.channel, user=user, message_ts=message.ts)
+    payload = block_actions_payload("card.approve:production", value, message=None,
+                                    channel_id=message.channel, message_ts=message.ts,
+                                    user_id=user, response_url=url)
+    assert bot.clicker.interaction(payload).status_code == 200
+    return url
+
+
+def web_card_page(bot: Approvals) -> str:
+    """The card's page on the web workspace as an approver sees it, with its buttons."""
+    from tests.web_client import OUTSIDE, sign_in_with_slack
+
+    with bot.bot.web(client=OUTSIDE) as web:
+        sign_in_with_slack(web, "U0BEN", "Ben")
+        page = web.get(f"/cards/{REPO}/{HEAD}")
+    assert page.status_code == 200, page.text
+    return page.text
+
+
+@pytest.mark.sqlite_only
+def test_a_deploy_the_scheduler_calls_expired_has_no_buttons_and_refuses_approval(
+    make_bot: BotFactory, fake_github: FakeGitHub
+) -> None:
+    bot = start(make_bot, fake_github, EXPIRES_BY_SCHEDULE)
+    bot.waiting_on_github(fake_github, since=bot.bot.clock.now() - timedelta(hours=3))
+    assert "expired approval requests: 1" in bot.bot.run_job("nudges")
+    message = bot.card_message(having="expired after 2 h without a decision")
+    assert "card.approve" not in str(message.blocks)
+    assert "card.reject" not in str(message.blocks)
+    assert "card.approve" not in web_card_page(bot)
+
+    url = click_approve_on(bot, message, "U0BEN")
+    assert bot.reply(url) == (
+        "Not done: this request expired: production waited 3h and requests to "
+        "production stay open 2h (`approvals.production.expires_after`). Deploy again "
+        "to ask anew")
+    assert fake_github.deployment_reviews(REPO) == []
+    assert bot.deployment("production")["approval"]["state"] == "expired"
+    assert [(e["action"], e["result"]) for e in bot.audit()] == [
+        ("card.approve", "refused")]
+
+
+@pytest.mark.sqlite_only
+def test_once_the_card_says_expired_the_buttons_go_and_clicks_are_refused(
+    make_bot: BotFactory, fake_github: FakeGitHub
+) -> None:
+    bot = start(make_bot, fake_github, EXPIRES_BY_SCHEDULE)
+    since = bot.bot.clock.now().replace(microsecond=0)
+    bot.waiting_on_github(fake_github, since=since)
+    before = bot.card_message(having="card.approve")
+    assert "card.approve" in web_card_page(bot)
+
+    # The scheduler's clock says three hours later: the card says the request expired,
+    # and from then on every rendering and every click agrees with it.
+    summary = CardJobs(bot.services).nudge(since + timedelta(hours=3))
+    assert "expired approval requests: 1" in summary
+    after = bot.card_message(having="expired after 2 h without a decision")
+    assert "card.approve" not in str(after.blocks)
+    assert "card.reject" not in str(after.blocks)
+    assert "card.approve" not in web_card_page(bot)
+
+    url = click_approve_on(bot, before, "U0BEN")
+    assert bot.reply(url) == (
+        "Not done: this request expired: the card says so; requests to production stay "
+        "open 2h (`approvals.production.expires_after`). Deploy again to ask anew")
+    assert fake_github.deployment_reviews(REPO) == []
+    assert bot.deployment("production")["approval"]["state"] == "expired"
+
+
 # --- generic deploys: a promotion job, or a callback -------------------------------------
 
 
@@ -485,7 +571,10 @@ def test_github_is_not_asked_before_it_says_which_run_waits(
 ) -> None:
     config = PEOPLE + "approvals:\n  production:\n    approvers: [U0BEN]\n"
     bot = start(make_bot, fake_github, config)
-    bot.github.deliver("workflow_job", load_fixture("workflow_job.waiting"))
+    job = load_fixture("workflow_job.waiting")
+    job["workflow_job"]["created_at"] = job["workflow_job"]["started_at"] = iso(
+        bot.bot.clock.now())  # waiting now, not since the fixture's day
+    bot.github.deliver("workflow_job", job)
     _, url = bot.click("card.approve", user="U0BEN")
     assert bot.reply(url) == (
         "Not done: your approval counts (1 of 1), but GitHub has not said yet which "
@@ -519,6 +608,9 @@ approvals:
     expires_after: 2d
   staging:
     approvers: ["*"]
+    expires_after: never
+  qa:
+    approvers: ["*"]
 """)
     services = build_services(make_settings(database_url, tmp_path))
     migrate(services.db.engine)
@@ -533,16 +625,18 @@ approvals:
 
     deploy(old, "production", Status.WAITING, now - timedelta(hours=2))
     deploy(old, "staging", Status.WAITING, now - timedelta(days=3))  # no expiry
+    deploy(old, "qa", Status.WAITING, now - timedelta(hours=25))  # the default: 24 h
     deploy(old, "test", Status.SUCCESS, now - timedelta(days=3))  # nobody tried it
     deploy(fresh, "production", Status.WAITING, now - timedelta(minutes=10))
 
     expired = expire_requests(services, now)
     assert sorted(expired) == [f"{REPO}@{old}:production:deployment-production-a",
+                               f"{REPO}@{old}:qa:deployment-qa-a",
                                f"{REPO}@{old}:test:deployment-test-a:signoff"]
     assert expire_requests(services, now) == []  # once
 
     def approval(sha: str, environment: str) -> Any:
-        from devexbot.cards import card_json, get_card
+        from devexbot.store.cards import card_json, get_card
 
         with services.db.read() as session:
             card = get_card(session, REPO, sha)
@@ -554,6 +648,7 @@ approvals:
     assert approval(old, "production") == ("waiting", "expired")
     assert approval(old, "test") == ("success", "expired")
     assert approval(old, "staging") == ("waiting", None)
+    assert approval(old, "qa") == ("waiting", "expired")
     assert approval(fresh, "production") == ("waiting", None)
     assert expire_requests(services, now + timedelta(hours=1)) == [
         f"{REPO}@{fresh}:production:deployment-production-b"]

@@ -55,5 +55,5 @@ def test_importing_correlation_loads_none_of_them() -> None:
 
 def test_the_rule_itself_catches_an_offender(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
-    bad.write_text("from sqlalchemy.orm import Session\nimport devexbot.db\n")
-    assert {n for n in _imports(bad) if _forbidden(n)} == {"sqlalchemy.orm", "devexbot.db"}
+    bad.write_text("from sqlalchemy.orm import Session\nimport devexbot.store\n")
+    assert {n for n in _imports(bad) if _forbidden(n)} == {"sqlalchemy.orm", "devexbot.store"}

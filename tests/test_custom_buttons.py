@@ -16,8 +16,8 @@ from correlation.card import CheckLine, CommitCard, PullRequest
 from correlation.status import Status
 from devexbot.actions.custom_buttons import link_url
 from devexbot.config import parse_config
+from devexbot.config.placeholders import placeholder_values
 from devexbot.errors import ConfigError
-from devexbot.placeholders import placeholder_values
 from devexbot.services import Services
 from tests.bot import BotFactory
 from tests.fakes.github_api import FakeGitHub

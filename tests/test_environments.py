@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from devexbot.cards import get_card
-from devexbot.db import CommitRange
+from devexbot.store import CommitRange
+from devexbot.store.cards import get_card
 from tests.bot import BotFactory, TestBot
 from tests.fakes.github_api import FakeGitHub
 

@@ -48,7 +48,7 @@ def test_cards_converge_while_slack_fails_a_third_of_calls(
     faults = {c.fault for c in slack.calls() if c.fault}
     assert {"fail", "hang", "drop"} <= faults, faults
     assert_one_current_message_per_card(bot.services.db, slack, shas,
-                                         bot.services.config.environments, bot.services.config)
+                                         bot.services.card_loader, bot.services.config)
 
 
 # ---- forged Slack requests ---------------------------------------------------------------

@@ -17,10 +17,10 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from correlation import Event, Status
-from devexbot.db import Delivery
-from devexbot.group_commit import GroupCommit
-from devexbot.ingest import IngestResult
 from devexbot.services import Services
+from devexbot.store import Delivery
+from devexbot.store.group_commit import GroupCommit
+from devexbot.store.ingest import IngestResult
 from tests.conftest import GITHUB_SECRET
 from tests.db_counts import row_counts
 from tests.github_sender import github_headers

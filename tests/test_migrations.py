@@ -11,9 +11,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
-from devexbot.db import Database
-from devexbot.db.migrate import alembic_config, current_revision, head_revision, upgrade
-from devexbot.db.models import Base
+from devexbot.store import Database
+from devexbot.store.migrate import alembic_config, current_revision, head_revision, upgrade
+from devexbot.store.models import Base
 
 
 def test_migrations_match_the_models(database_url: str) -> None:

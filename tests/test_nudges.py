@@ -11,7 +11,7 @@ import pytest
 from correlation.card import Approval, CommitCard, PullRequest
 from correlation.reminders import duration
 from correlation.status import Status
-from devexbot.config import Retention, Schedule, parse_config
+from devexbot.config import BotConfig, Retention, Schedule, parse_config
 from devexbot.errors import ConfigError
 from devexbot.scheduler.calendar import WorkingCalendar
 from devexbot.scheduler.nudges import (
@@ -26,6 +26,7 @@ from tests.cards import SHA, card, check, deployment
 BERLIN = ZoneInfo("Europe/Berlin")
 SCHEDULE = Schedule(timezone="Europe/Berlin")  # 09:00-18:00 Mon-Fri; review 4 h, approval 2 h
 CALENDAR = WorkingCalendar.of(SCHEDULE)
+CONFIG = BotConfig(schedule=SCHEDULE)  # no approval policies: requests expire after 24 h
 
 
 def berlin(day: int, hour: int, minute: int = 0) -> datetime:
@@ -53,7 +54,8 @@ class Clock:
         subject = NudgeSubject(card=self.card, schedule=self.schedule,
                                sent=frozenset(n.key for n in self.sent),
                                review_since=self.review_since, requested_reviewers=("ben",))
-        due = due_nudges(subject, moment, WorkingCalendar.of(self.schedule))
+        due = due_nudges(subject, moment, WorkingCalendar.of(self.schedule),
+                         BotConfig(schedule=self.schedule))
         self.sent += due
         return due
 
@@ -198,10 +200,10 @@ def test_an_approval_nudge_counts_clock_hours_and_names_the_reviewers() -> None:
 def test_an_approval_request_expires_instead_of_nudging_on() -> None:
     waited = waiting_card(berlin(19, 10))
     clock = Clock(waited)
-    assert expired_approvals(waited, berlin(20, 9, 59), SCHEDULE) == []
+    assert expired_approvals(waited, berlin(20, 9, 59), CONFIG) == []
     clock.every(berlin(19, 10), berlin(20, 9, 55))
     assert clock.at(berlin(20, 10)) == []
-    (note,) = expired_approvals(waited, berlin(20, 10), SCHEDULE)
+    (note,) = expired_approvals(waited, berlin(20, 10), CONFIG)
     assert note.environment == "production"
     assert note.text == ("⌛ The approval request for *production* expired after 24 h "
                          "without a decision")

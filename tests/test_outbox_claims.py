@@ -11,8 +11,8 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from devexbot.db import Card
-from devexbot.replica import died_here, replica_name
+from devexbot.store import Card
+from devexbot.store.replica import died_here, replica_name
 from tests.bot import TestBot
 from tests.fakes.slack_api import FakeSlack
 from tests.github_sender import load_fixture

@@ -83,6 +83,18 @@ def test_a_failed_workflow_is_told_by_its_failed_job() -> None:
     assert len(message.blocks) == 2
 
 
+def test_a_reply_tells_only_the_failures_it_is_given() -> None:
+    # The thread already told `CI / test`; the reply owed now is about `CI / lint` alone.
+    told, new = check("CI / test", F, kind="job"), check("CI / lint", F, kind="job")
+    c = card(checks=(told, new, check("CI / build", S, kind="job")),
+             deployments=(deployment("prod", F),))
+    message = render_failure_reply(c, mention=None, checks=[new], deployments=[],
+                                   log_excerpts={"CI / lint": "E lint"})
+    assert section_texts(message)[0].startswith("❌ *CI / lint* failed on")
+    assert "CI / test" not in all_text(message) and "prod" not in all_text(message)
+    assert "E lint" in all_text(message)
+
+
 def test_many_failures_are_detailed_up_to_ten_then_counted() -> None:
     c = card(checks=tuple(check(f"t{i:02}", F) for i in range(25)))
     message = render_failure_reply(c, mention="U024BE7LH",

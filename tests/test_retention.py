@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from devexbot.config import Retention
-from devexbot.db import AuditEntry, Card, Delivery, EventRecord, Notification
 from devexbot.scheduler.retention import prune
 from devexbot.services import Services
+from devexbot.store import AuditEntry, Card, Delivery, EventRecord, Notification
 from tests.bot import BotFactory, SteppedClock, TestBot
 from tests.github_sender import load_fixture
 from tests.scenario import HEAD, REPO, commit_stream

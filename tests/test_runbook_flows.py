@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from devexbot.db import Database
 from devexbot.runbooks.actions import RunbookAction
 from devexbot.runbooks.model import LocalRun, RunbookCommand
 from devexbot.runbooks.runs import Busy, Requester, RunStore
+from devexbot.store import Database
 from tests.db_template import migrate
 from tests.fakes.jenkins_runbook import FakeJenkins
 from tests.fakes.slack_api import FakeSlack

@@ -19,11 +19,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from devexbot.app import create_app
-from devexbot.db import Database
 from devexbot.scheduler import ScheduledRunbook, build_scheduler
 from devexbot.scheduler.leader import AdvisoryLockLeader, Leadership, lock_holder
 from devexbot.scheduler.service import JobSpec, Scheduler, last_results
 from devexbot.services import Services, build_services
+from devexbot.store import Database
 from tests.conftest import make_settings
 from tests.db_template import migrate
 from tests.slack_app import wait_for

@@ -7,7 +7,7 @@ import logging
 import pytest
 from slack_sdk.errors import SlackApiError
 
-from devexbot.slack.channels import RELOOK_AFTER, ChannelDirectory
+from devexbot.publish.channels import RELOOK_AFTER, ChannelDirectory
 from tests.fakes.slack_api import FakeSlack
 
 
@@ -69,7 +69,7 @@ def test_a_refused_listing_falls_back_to_the_name_with_one_warning(
     fake_slack.fail_next("conversations.list", times=2, status=200, error="missing_scope")
     clock = Clock()
     channels = ChannelDirectory(fake_slack.client(), clock=clock)
-    with caplog.at_level(logging.WARNING, logger="devexbot.slack.channels"):
+    with caplog.at_level(logging.WARNING, logger="devexbot.publish.channels"):
         assert channels.id_of("#deploys") == "#deploys"
         assert channels.id_of("#deploys") == "#deploys"
         clock.now += RELOOK_AFTER

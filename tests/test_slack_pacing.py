@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from devexbot.slack.pacing import Limits, Pacing
+from devexbot.publish.pacing import Limits, Pacing
 from tests.bot import TestBot
 from tests.fakes.slack_api import FakeSlack
 from tests.github_sender import load_fixture

@@ -22,9 +22,9 @@ from correlation.github import parse_github
 from correlation.jenkins import parse_jenkins
 from correlation.scm import ScmRepos
 from devexbot.config import parse_config
+from devexbot.publish.outbox import card_message
 from devexbot.services import Services
 from devexbot.settings import Settings
-from devexbot.slack.outbox import card_message
 from tests.conftest import make_settings
 from tests.db_counts import row_counts
 from tests.deploy_sender import DeploySender
@@ -197,7 +197,8 @@ def test_no_card_for_the_pr_head_is_touched_by_ci_of_the_merge(
 
 # --- the same card as Slack shows it ----------------------------------------------------
 
-POLICY = "\napprovals:\n  production:\n    approvers: [U0BEN]\n"  # no expiry: fixed dates
+# Fixed dates: the request must not expire (24 h unless the policy says otherwise).
+POLICY = "\napprovals:\n  production:\n    approvers: [U0BEN]\n    expires_after: never\n"
 
 
 def _rendered(events: list[Event]) -> tuple[str, SlackMessage]:

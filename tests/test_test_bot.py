@@ -26,7 +26,7 @@ def clock() -> SteppedClock:
 
 def test_a_card_waits_for_its_quiet_window_then_goes_out_once(bot: TestBot,
                                                               slack: FakeSlack) -> None:
-    quiet = timedelta(seconds=bot.services.outbox.policy.quiet)  # type: ignore[union-attr]
+    quiet = timedelta(seconds=bot.services.outbox.claims.policy.quiet)  # type: ignore[union-attr]
     bot.deliver("check_run", load_fixture("check_run.in_progress"))
     assert bot.flush() == 0 and slack.calls() == []  # news just in: more may follow
     bot.clock.advance(quiet)

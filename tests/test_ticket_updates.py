@@ -14,8 +14,8 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from devexbot.db import TicketUpdate
-from devexbot.tickets.jira import JiraClient, JiraError
+from devexbot.clients.jira import JiraClient, JiraError
+from devexbot.store import TicketUpdate
 from devexbot.tickets.updates import ticket_comment_for_decision
 from tests.bot import BotFactory, TestBot
 from tests.deploy_sender import load_deploy
@@ -354,7 +354,8 @@ def test_approving_from_slack_comments_on_the_ticket(
     make_bot: BotFactory, fake_jira: FakeJira, slack: FakeSlack
 ) -> None:
     """A product owner's Approve click on the card reaches the ticket, once."""
-    config = CONFIG + "approvals:\n  production:\n    approvers: [U0PO]\n"
+    # A fixed date: the request must not expire before the click.
+    config = CONFIG + "approvals:\n  production:\n    approvers: [U0PO]\n    expires_after: never\n"
     bot = start(make_bot, fake_jira, slack_on=True, config=config)
     bot.push()
     bot.deploy("production", status="waiting", timestamp="2026-11-20T10:15:00Z")

@@ -12,9 +12,9 @@ import pytest
 from correlation import Event, fold
 from correlation.deploy_contents import deploy_contents, render_deploy_contents
 from correlation.tickets import TicketRules, ticket_refs
-from devexbot.commit_ranges import pull_of_message
 from devexbot.config import parse_config
 from devexbot.errors import ConfigError
+from devexbot.store.commit_ranges import pull_of_message
 
 REPO = "octo-org/octo-app"
 SHA = "6dcb09b5b57875f334f61aebed695e2e4193db5e"

@@ -16,8 +16,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from devexbot.app import create_app
+from devexbot.http.serving import ServerThread
 from devexbot.services import Services, build_services
-from devexbot.serving import ServerThread
 from tests.conftest import GITHUB_SECRET
 from tests.github_sender import GitHubSender, load_fixture
 from tests.scenario import HEAD, REPO

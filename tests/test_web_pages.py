@@ -11,11 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from correlation.blocks import render_card
-from correlation.fold import build_card
-from devexbot.cards import card_state, get_card
 from devexbot.services import Services, build_services
+from devexbot.store.cards import get_card
 from tests.conftest import GITHUB_SECRET, make_settings
 from tests.db_template import migrate
+from tests.fakes.jira_api import FakeJira
 from tests.github_sender import GitHubSender, load_fixture
 from tests.scenario import HEAD, REPO, commit_stream
 from tests.web_client import OUTSIDE, web_client
@@ -47,7 +47,7 @@ def test_the_workspace_shows_each_card_as_its_slack_message_reads(local: TestCli
     shown = texts(page.text)
     with services.db.read() as session:
         row = get_card(session, REPO, HEAD)
-        card = build_card(row.repo, row.sha, card_state(row))
+        card = services.card_loader.load(row)
     # Every line of the Slack message, in the same words and emoji.
     message = render_card(card)
     header = message.blocks[0]["text"]["text"]
@@ -209,3 +209,34 @@ def test_a_filter_with_a_nul_in_it_matches_nothing_not_a_500(local: TestClient) 
     page = local.get("/", params={"repo": "\x00", "branch": "main\x00"})
     assert page.status_code == 200
     assert HEAD[:7] in page.text  # the filters were dropped, as filters nothing can match are
+
+
+def test_the_workspace_shows_tickets_by_the_configured_rules_as_the_api_does(
+        tmp_path: Path, database_url: str) -> None:
+    # The web folded cards without the config's ticket rules: ABC-12 unlinked, OPS-3 shown.
+    (tmp_path / "devexbot.yaml").write_text("tickets:\n  projects: [ABC]\n")
+    with FakeJira() as jira:
+        jira.add_issue("ABC-12", "Login page")
+        services = _services(tmp_path, database_url, jira_url=jira.base_url,
+                             jira_user=jira.user, jira_api_token=jira.token)
+        with web_client(services) as web:
+            sender = GitHubSender(web, GITHUB_SECRET)
+            push = copy.deepcopy(load_fixture("push"))
+            push["head_commit"]["message"] = "ABC-12 Add login page\n\nRolled out with OPS-3."
+            assert sender.deliver("push", push).status_code == 202
+            pull = copy.deepcopy(load_fixture("pull_request.opened"))
+            pull["pull_request"]["body"] = "Adds the login form. Part of ABC-12; see OPS-3."
+            assert sender.deliver("pull_request", pull).status_code == 202
+
+            link = f'<a href="{jira.base_url}/browse/ABC-12"'
+            listed = web.get("/").text
+            card_page = web.get(f"/cards/{REPO}/{HEAD}").text
+            for page in (listed, card_page):
+                tickets = page.split('<p class="tickets">', 1)[1].split("</p>", 1)[0]
+                assert link in tickets and ">ABC-12</a>" in tickets, tickets
+                assert "OPS-3" not in tickets, tickets
+            assert "OPS-3" not in listed
+            api = web.get(f"/api/cards/{REPO}/{HEAD}").json()
+            assert [(t["key"], t["url"]) for t in api["tickets"]] == [
+                ("ABC-12", f"{jira.base_url}/browse/ABC-12")]
+        services.db.dispose()

@@ -10,8 +10,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from devexbot.app import create_app
+from devexbot.http.serving import ServerThread
 from devexbot.services import Services
-from devexbot.serving import ServerThread
 from devexbot.web.access import SESSION_COOKIE
 
 LOCAL = ("127.0.0.1", 50123)

@@ -9,7 +9,9 @@ whoever clicks last and however often: the request's decision claim sees to that
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from correlation.approval_state import RequestState
 from correlation.card import DeploymentLine
 from correlation.mrkdwn import escape, one_line, people
 from devexbot.actions.core import (
@@ -28,9 +30,9 @@ from devexbot.approvals.card_events import mark_expired, record_decision_on_card
 from devexbot.approvals.effect import Decision, carry_out
 from devexbot.approvals.ledger import Decider, approvers_of, record_decision
 from devexbot.approvals.policy import check_approver, check_not_author
-from devexbot.approvals.request import ApprovalRequest, ago, marked_expired, request_for
+from devexbot.approvals.request import ApprovalRequest, Standing, ago, marked_expired, standing
 from devexbot.config import ApprovalPolicy
-from devexbot.db.models import utcnow
+from devexbot.store.models import utcnow
 from devexbot.tickets.updates import ticket_comment_for_decision
 
 MAX_REASON = 2000
@@ -114,22 +116,32 @@ def _open_request(ctx: ActionContext) -> Open:
                        if d.environment.casefold() == env.casefold()), None)
     if deployment is None:
         raise Refused(f"this commit has no deployment to {env}")
-    request = request_for(ctx.card, deployment, policy)
-    if request is None:
+    now = utcnow()
+    found = standing(ctx.card, deployment, ctx.services.config, now)
+    if found is None or found.state is RequestState.DECIDED:
         approval = deployment.approval
         if approval and approval.state in ("approved", "rejected") and approval.by:
             raise Refused(f"{env} was already {approval.state} by "
                           f"{people(approval.by, shown=5)}")
         raise Refused(f"{env} is not waiting for a decision (it is {deployment.status.value})")
-    now = utcnow()
-    if marked_expired(deployment, request) or request.expired(policy, now):
-        mark_expired(ctx.services, request)
-        waited = ago(now - request.since)
-        raise Refused(f"this request expired: {env} waited {waited} and "
-                      f"`approvals.{env}.expires_after` allows "
-                      f"{ago(policy.expires_after or now - request.since)}. "
-                      "Deploy again to ask anew")
-    return Open(policy, deployment, request)
+    if found.state is RequestState.EXPIRED:
+        mark_expired(ctx.services, found.request)
+        raise Refused(_expired(found, deployment, now))
+    return Open(policy, deployment, found.request)
+
+
+def _expired(found: Standing, deployment: DeploymentLine, now: datetime) -> str:
+    """Why a click on an expired request is refused: how long it waited, and the limit."""
+    env, facts = found.request.environment, found.facts
+    span, waited = facts.expires_after, facts.waited(now)
+    limit = f"requests to {env} stay open {ago(span)} (`approvals.{env}.expires_after`)" \
+        if span else ""
+    # A refused click marked it on the card: the line's time is the mark's since then.
+    if span and waited >= span and not marked_expired(deployment, found.request):
+        why = f"{env} waited {ago(waited)} and {limit}"
+    else:
+        why = "the card says so" + (f"; {limit}" if limit else "")
+    return f"this request expired: {why}. Deploy again to ask anew"
 
 
 def _check_undecided(ctx: ActionContext, request: ApprovalRequest) -> None:

@@ -6,15 +6,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from correlation.approval_state import RequestState
 from correlation.card import CommitCard
 from correlation.mrkdwn import escape, one_line
 from correlation.status import Status
 from devexbot.actions.custom_buttons import custom_buttons
 from devexbot.actions.ids import ActionId, ButtonValue
 from devexbot.actions.pr_selects import pr_selects
-from devexbot.approvals.request import marked_expired, request_for
+from devexbot.approvals.request import standing
 from devexbot.config import BotConfig
-from devexbot.db.models import utcnow
+from devexbot.store.models import utcnow
 
 MAX_RETRY_BUTTONS = 5
 
@@ -114,13 +115,12 @@ def _approvals(card: CommitCard, config: BotConfig, out: CardActions, now: datet
             out.notes.append(f"{shown}: decide where it waits (the bot has no approval "
                              "policy for it)")
             continue
-        request = request_for(card, deployment, policy)
-        if request is None:
+        found = standing(card, deployment, config, now)
+        if found is None or found.state is RequestState.DECIDED:
             continue
-        if marked_expired(deployment, request):
-            continue  # the deployment line says so
-        if request.expired(policy, now):
-            out.notes.append(f"⌛ {shown}: the approval request expired")
+        if found.state is RequestState.EXPIRED:
+            if not found.facts.marked_expired:  # else the card says so already
+                out.notes.append(f"⌛ {shown}: the approval request expired")
             continue
         value = ButtonValue(r=card.repo, s=card.sha, t=env)
         out.elements.append(_button(f"Approve {env}", ActionId.APPROVE, value,

@@ -19,12 +19,11 @@ from sqlalchemy.exc import IntegrityError
 
 from correlation import Event
 from correlation.card import CommitCard
-from correlation.fold import build_card
 from devexbot.actions.ids import ActionId, ButtonValue
-from devexbot.cards import card_state, get_card
-from devexbot.db import ActionClaim, AuditEntry
-from devexbot.db.models import utcnow
 from devexbot.errors import DevexbotError
+from devexbot.store import ActionClaim, AuditEntry
+from devexbot.store.cards import card_state, get_card
+from devexbot.store.models import utcnow
 
 if TYPE_CHECKING:
     from devexbot.services import Services
@@ -161,9 +160,7 @@ def _load_card(services: Services, repo: str, sha: str) -> CommitCard:
         row = get_card(session, repo, sha)
         if row is None:
             raise Refused(f"there is no card for {repo}@{sha[:7]} any more")
-        return build_card(row.repo, row.sha, card_state(row),
-                          environment_order=services.config.environments,
-                          ticket_rules=services.ticket_rules)
+        return services.card_loader.load(row)
 
 
 def claim(services: Services, key: str, user: str) -> bool:

@@ -16,10 +16,10 @@ from correlation.mrkdwn import escape
 from devexbot.actions.core import ActionContext, Outcome, Refused, actions, slack_time
 from devexbot.actions.custom_buttons import button_subjects
 from devexbot.actions.ids import ActionId
-from devexbot.config_buttons import CustomButton
-from devexbot.db.models import utcnow
-from devexbot.jenkins_api import jenkins_server
-from devexbot.placeholders import fill, placeholder_values
+from devexbot.clients.jenkins import jenkins_server
+from devexbot.config.buttons import CustomButton
+from devexbot.config.placeholders import fill, placeholder_values
+from devexbot.store.models import utcnow
 
 MAX_KEY = 400  # action_claims.key
 MAX_TARGET = 150  # the audit's target, and part of the stamp's event name

@@ -16,8 +16,8 @@ from correlation.card import CheckLine, CommitCard
 from correlation.mrkdwn import clip
 from devexbot.actions.ids import ActionId, ButtonValue
 from devexbot.config import BotConfig
-from devexbot.config_buttons import CustomButton
-from devexbot.placeholders import fill, placeholder_values
+from devexbot.config.buttons import CustomButton
+from devexbot.config.placeholders import fill, placeholder_values
 
 MAX_PER_BUTTON = 5  # checks one button shows for; more would crowd out the card
 MAX_URL = 3000  # Slack's limits for a button's url and value

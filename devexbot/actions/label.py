@@ -11,7 +11,7 @@ from correlation.mrkdwn import code
 from devexbot.actions.core import ActionContext, Outcome, Refused, actions, slack_time
 from devexbot.actions.ids import ActionId
 from devexbot.actions.request_review import github_refusal, open_pull
-from devexbot.db.models import utcnow
+from devexbot.store.models import utcnow
 
 
 @actions.register(ActionId.LABEL, permission="label", claim_key=lambda ctx: None,

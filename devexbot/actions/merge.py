@@ -10,8 +10,8 @@ from github.Repository import Repository
 
 from devexbot.actions.core import ActionContext, Outcome, Refused, actions, slack_time
 from devexbot.actions.ids import ActionId
-from devexbot.db.models import utcnow
-from devexbot.github_api import GitHubNotConfigured
+from devexbot.clients.github import GitHubNotConfigured
+from devexbot.store.models import utcnow
 
 GREEN = {"success", "neutral", "skipped"}
 

@@ -22,7 +22,7 @@ from github import GithubException
 
 from correlation.mrkdwn import clip
 from devexbot.actions.pr_selects import MAX_OPTION_VALUE, Reviewer
-from devexbot.github_api import GitHubApi, GitHubNotConfigured
+from devexbot.clients.github import GitHubApi, GitHubNotConfigured
 
 log = logging.getLogger(__name__)
 

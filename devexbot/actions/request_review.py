@@ -14,9 +14,9 @@ from github.Repository import Repository
 from devexbot.actions.core import ActionContext, Outcome, Refused, actions, slack_time
 from devexbot.actions.ids import ActionId
 from devexbot.actions.pr_selects import Reviewer
-from devexbot.db.models import utcnow
+from devexbot.clients.github import GitHubNotConfigured
 from devexbot.errors import DevexbotError
-from devexbot.github_api import GitHubNotConfigured
+from devexbot.store.models import utcnow
 
 
 def open_pull(ctx: ActionContext) -> tuple[Repository, PullRequest]:

@@ -9,9 +9,9 @@ from github import GithubException
 
 from devexbot.actions.core import ActionContext, Outcome, Refused, actions, slack_time
 from devexbot.actions.ids import ActionId
-from devexbot.db.models import utcnow
-from devexbot.github_api import GitHubNotConfigured
-from devexbot.jenkins_api import jenkins_server
+from devexbot.clients.github import GitHubNotConfigured
+from devexbot.clients.jenkins import jenkins_server
+from devexbot.store.models import utcnow
 
 RETRYABLE = {"failure", "cancelled"}
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from correlation import Event
 from correlation.status import Status
 from devexbot.approvals.request import ApprovalRequest
-from devexbot.db.models import utcnow
+from devexbot.store.models import utcnow
 
 if TYPE_CHECKING:
     from devexbot.services import Services

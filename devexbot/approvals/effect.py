@@ -21,11 +21,11 @@ from correlation.card import CommitCard
 from devexbot.actions.core import Refused
 from devexbot.approvals.ledger import Decider
 from devexbot.approvals.request import ApprovalRequest, substitute, template_values
+from devexbot.clients.github import GitHubNotConfigured
+from devexbot.clients.jenkins import jenkins_server
 from devexbot.config import ApprovalPolicy, OnCallback, OnJenkins
-from devexbot.db.models import utcnow
 from devexbot.errors import DevexbotError
-from devexbot.github_api import GitHubNotConfigured
-from devexbot.jenkins_api import jenkins_server
+from devexbot.store.models import utcnow
 
 if TYPE_CHECKING:
     from devexbot.services import Services

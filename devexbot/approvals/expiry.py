@@ -1,7 +1,9 @@
 """Expiring approval requests nobody decided in time (`expires_after`).
 
-A click on an expired request is refused and marks it expired on the card; the scheduler
-calls `expire_requests` so that cards nobody clicks say so too.
+A click on an expired request is refused and marks it expired on the deployment line;
+`expire_requests` marks those nobody clicks, so that the line (and the card's JSON) says so
+too. Nothing schedules it yet: the scheduler notes expired requests on the card itself
+(`scheduler.card_jobs`). Whether a request has expired is `request.standing`'s decision.
 """
 
 from __future__ import annotations
@@ -11,11 +13,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from correlation.fold import build_card
+from correlation.approval_state import RequestState
 from devexbot.approvals.card_events import mark_expired
-from devexbot.approvals.request import marked_expired, request_for
-from devexbot.cards import card_state
-from devexbot.db import Card
+from devexbot.approvals.request import marked_expired, standing
+from devexbot.store import Card
 
 if TYPE_CHECKING:
     from devexbot.services import Services
@@ -25,26 +26,29 @@ LOOKBACK = timedelta(days=7)
 
 
 def expire_requests(services: Services, now: datetime) -> list[str]:
-    """Mark every open request older than its policy's `expires_after` as expired on its
-    card; returns their keys. Safe to call as often as you like, on any replica."""
+    """Mark every open request that has expired as expired on its card's deployment line;
+    returns their keys. Safe to call as often as you like, on any replica."""
     config = services.config
-    spans = [p.expires_after for p in config.approvals.values() if p.expires_after]
+    spans = [span for env in config.approvals for signoff in (False, True)
+             if (span := config.approval_expiry(env, signoff=signoff)) is not None]
     if not spans:
         return []
     since = now - max(spans) - LOOKBACK
     with services.db.read() as session:
         cards = [
-            build_card(row.repo, row.sha, card_state(row), environment_order=config.environments)
+            services.card_loader.load(row)
             for row in session.scalars(select(Card).where(Card.superseded_by.is_(None),
                                                           Card.updated_at >= since))
         ]
     expired = []
     for card in cards:
         for deployment in card.deployments:
-            policy = config.approval_policy(deployment.environment)
-            request = request_for(card, deployment, policy)
-            if policy is None or request is None or marked_expired(deployment, request):
+            if config.approval_policy(deployment.environment) is None:
+                continue  # nobody decides it from here: nothing to mark
+            found = standing(card, deployment, config, now)
+            if found is None or found.state is not RequestState.EXPIRED \
+                    or marked_expired(deployment, found.request):
                 continue
-            if request.expired(policy, now) and mark_expired(services, request):
-                expired.append(request.key)
+            if mark_expired(services, found.request):
+                expired.append(found.request.key)
     return expired

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from devexbot.approvals.request import ApprovalRequest
-from devexbot.db import ApprovalDecision
-from devexbot.db.models import utcnow
+from devexbot.store import ApprovalDecision
+from devexbot.store.models import utcnow
 
 if TYPE_CHECKING:
     from devexbot.services import Services

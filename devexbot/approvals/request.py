@@ -1,9 +1,10 @@
 """An approval request: a deployment line on a card that waits for people to decide.
 
-Read off the card alone (no IO), so the buttons, the clicks and the expiry sweep all agree
-on which request a deployment stands for, and on its key: one per waiting deployment (a
-GitHub Actions run attempt, a deploy tool's deployment id, else the commit) and
-environment, stable while it waits.
+Read off the card alone (no IO), so the buttons, the clicks, the scheduler and the expiry
+sweep all agree on which request a deployment stands for, on its key: one per waiting
+deployment (a GitHub Actions run attempt, a deploy tool's deployment id, else the commit)
+and environment, stable while it waits; and on where it stands (`standing`, which gathers
+the facts for `correlation.approval_state.request_state` to decide).
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from string import Formatter
 
+from correlation.approval_state import RequestFacts, RequestState, request_state
 from correlation.card import CommitCard, DeploymentLine
+from correlation.reminders import approval_expiry_noted
 from correlation.status import Status
-from devexbot.config import ApprovalPolicy
+from devexbot.config import ApprovalPolicy, BotConfig
 
 MAX_KEY = 380  # the key is stored as a claim ("approval:" + key) in 400 characters
 
@@ -46,18 +49,44 @@ class ApprovalRequest:
         """The claim that makes the decision happen once, whoever clicks and how often."""
         return f"approval:{self.key}"
 
-    def expires_at(self, policy: ApprovalPolicy) -> datetime | None:
-        return self.since + policy.expires_after if policy.expires_after else None
 
-    def expired(self, policy: ApprovalPolicy, now: datetime) -> bool:
-        end = self.expires_at(policy)
-        return end is not None and now >= end
+@dataclass(frozen=True)
+class Standing:
+    """An approval request, the facts about it, and the state they give it now."""
+
+    request: ApprovalRequest
+    facts: RequestFacts
+    state: RequestState
+
+
+def standing(card: CommitCard, deployment: DeploymentLine, config: BotConfig,
+             now: datetime) -> Standing | None:
+    """Where the request the deployment line stands for is at `now`: waiting, expired or
+    decided; None when the line asks nobody to decide."""
+    request = _request_of(card, deployment, config.approval_policy(deployment.environment))
+    if request is None:
+        return None
+    facts = RequestFacts(
+        since=request.since,
+        expires_after=config.approval_expiry(request.environment, signoff=request.signoff),
+        marked_expired=(marked_expired(deployment, request)
+                        or approval_expiry_noted(card, deployment.environment)),
+        decided=_decided(deployment, request),
+    )
+    return Standing(request, facts, request_state(facts, now))
 
 
 def request_for(card: CommitCard, deployment: DeploymentLine,
                 policy: ApprovalPolicy | None) -> ApprovalRequest | None:
     """The open request the deployment line stands for; None when nothing waits for a
     decision (not waiting, or decided from here already)."""
+    request = _request_of(card, deployment, policy)
+    return None if request is None or _decided(deployment, request) else request
+
+
+def _request_of(card: CommitCard, deployment: DeploymentLine,
+                policy: ApprovalPolicy | None) -> ApprovalRequest | None:
+    """The request the deployment line stands for, decided or not."""
     if deployment.status is Status.WAITING:
         signoff = False
     elif deployment.status is Status.SUCCESS and policy is not None and policy.notify:
@@ -67,8 +96,6 @@ def request_for(card: CommitCard, deployment: DeploymentLine,
     approval = deployment.approval
     run_id = approval.run_id if approval and not signoff else None
     key = _key(card, deployment, run_id, signoff)
-    if approval and approval.request == key and approval.state in ("approved", "rejected"):
-        return None
     return ApprovalRequest(
         repo=card.repo, sha=card.sha, environment=deployment.environment, key=key,
         since=deployment.updated_at, signoff=signoff, source=deployment.source,
@@ -78,9 +105,16 @@ def request_for(card: CommitCard, deployment: DeploymentLine,
 
 
 def marked_expired(deployment: DeploymentLine, request: ApprovalRequest) -> bool:
-    """The card already says this request expired."""
+    """The deployment line already says this request expired (a refused click, or the
+    expiry sweep, recorded it)."""
     approval = deployment.approval
     return bool(approval and approval.state == "expired" and approval.request == request.key)
+
+
+def _decided(deployment: DeploymentLine, request: ApprovalRequest) -> bool:
+    approval = deployment.approval
+    return bool(approval and approval.request == request.key
+                and approval.state in ("approved", "rejected"))
 
 
 def _key(card: CommitCard, deployment: DeploymentLine, run_id: int | None,

@@ -7,8 +7,8 @@ import time
 
 from github import GithubException
 
+from devexbot.clients.github import GitHubApi, GitHubNotConfigured
 from devexbot.errors import DevexbotError
-from devexbot.github_api import GitHubApi, GitHubNotConfigured
 
 TEAM_TTL = 300.0  # membership may change; five minutes stale at most
 

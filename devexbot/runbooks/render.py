@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from correlation.mrkdwn import code, escape, link, mention, section, slack_len
-from devexbot.db import RunbookRun
 from devexbot.runbooks.actions import (
     PARAM_ACTION,
     PARAM_BLOCK,
@@ -21,6 +20,7 @@ from devexbot.runbooks.actions import (
 )
 from devexbot.runbooks.model import Param, ParamType, RunbookCommand, RunStatus, render_value
 from devexbot.runbooks.redact import REDACTED, Redactor
+from devexbot.store import RunbookRun
 
 Block = dict[str, Any]
 OUTPUT_CHARS = 2600  # of output shown in the thread reply (a section holds 3000)

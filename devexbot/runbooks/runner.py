@@ -17,7 +17,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from devexbot.config import RunbookSettings
-from devexbot.db.models import utcnow
+from devexbot.publish.pacing import Pacing
 from devexbot.runbooks.actions import RunButton
 from devexbot.runbooks.executors import Executor, Job, Outcome
 from devexbot.runbooks.model import RunbookCommand, RunStatus
@@ -37,7 +37,7 @@ from devexbot.runbooks.render import (
 from devexbot.runbooks.runs import Busy, Requester, RunStore, Taken
 from devexbot.runbooks.stream import RunThread
 from devexbot.slack.authz import Authorizer
-from devexbot.slack.pacing import Pacing
+from devexbot.store.models import utcnow
 
 log = logging.getLogger(__name__)
 

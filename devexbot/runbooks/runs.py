@@ -17,9 +17,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from correlation.card import iso
-from devexbot.db import Database, RunbookRun, RunbookSlot
-from devexbot.db.models import utcnow
 from devexbot.runbooks.model import RunbookCommand, RunStatus
+from devexbot.store import Database, RunbookRun, RunbookSlot
+from devexbot.store.models import utcnow
 
 SLOT_SLACK = 120.0  # seconds a slot outlives its command's timeout before it counts as dead
 CONFIRM_TTL = timedelta(minutes=10)

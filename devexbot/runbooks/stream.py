@@ -13,8 +13,8 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from devexbot.publish.pacing import Pacing
 from devexbot.slack.errors import error_code, is_transient
-from devexbot.slack.pacing import Pacing
 
 log = logging.getLogger(__name__)
 

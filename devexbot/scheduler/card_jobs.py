@@ -22,10 +22,8 @@ from sqlalchemy.orm import Session
 from correlation import Event
 from correlation.card import CommitCard, DeploymentLine
 from correlation.events import Slot
-from correlation.fold import build_card
 from correlation.reminders import render_approval_nudge, render_review_nudge
-from devexbot.cards import card_state
-from devexbot.db import Card, Notification
+from devexbot.publish.pacing import Deferred
 from devexbot.scheduler.calendar import WorkingCalendar
 from devexbot.scheduler.nudges import (
     CardNote,
@@ -36,6 +34,8 @@ from devexbot.scheduler.nudges import (
     stuck_checks,
     waits_for_review,
 )
+from devexbot.store import Card, Notification
+from devexbot.store.cards import card_state
 
 if TYPE_CHECKING:
     from devexbot.services import Services
@@ -85,7 +85,7 @@ class CardJobs:
         tally = _Tally()
         rows = list(self._rows(now))
         for row in rows:
-            for note in expired_approvals(row.card, now, row.subject.schedule):
+            for note in expired_approvals(row.card, now, self.services.config):
                 self._stamp(row, note, now)
                 tally.add("expired approval requests")
         outbox = self.services.outbox
@@ -95,7 +95,7 @@ class CardJobs:
         for row in rows:
             if row.ts is None or row.channel is None:
                 continue  # no message to reply under
-            for nudge in due_nudges(row.subject, now, self.calendar):
+            for nudge in due_nudges(row.subject, now, self.calendar, self.services.config):
                 outcome = self._send(row, nudge, deadline)
                 if outcome == "sent":
                     tally.add(f"{nudge.kind} nudges")
@@ -128,8 +128,7 @@ class CardJobs:
                 if not row.doc:
                     continue  # created, never folded (its first delivery rolled back)
                 state = card_state(row)
-                card = build_card(row.repo, row.sha, state,
-                                  environment_order=services.config.environments)
+                card = services.card_loader.load(row)
                 destination = services.router.destination(session, row.doc)
                 schedule = services.config.schedule.for_route(
                     destination.route if destination else None)
@@ -155,8 +154,6 @@ class CardJobs:
 
     def _send(self, row: _Row, nudge: Nudge, deadline: float) -> str:
         """`sent`, `duplicate` (another replica sent it), or `deferred` past the budget."""
-        from devexbot.slack.outbox import Deferred
-
         outbox = self.services.outbox
         assert outbox is not None and row.channel is not None
         message = self._message(row, nudge)

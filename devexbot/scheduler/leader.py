@@ -29,7 +29,7 @@ from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from devexbot.replica import replica_name
+from devexbot.store.replica import replica_name
 
 log = logging.getLogger(__name__)
 

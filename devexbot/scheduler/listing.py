@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import inspect, select
 
-from devexbot.db import Database, SchedulerJob
 from devexbot.errors import DatabaseError
 from devexbot.scheduler.leader import lock_holder
 from devexbot.scheduler.service import JOBS_TABLE, last_results
+from devexbot.store import Database, SchedulerJob
 
 
 def job_lines(db: Database) -> list[str]:

@@ -15,15 +15,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from correlation.approval_state import RequestState
 from correlation.card import CommitCard, DeploymentLine, iso
 from correlation.events import Slot
-from correlation.reminders import approval_expired_note, stuck_note
+from correlation.reminders import (
+    APPROVAL_EXPIRED,
+    approval_expired_note,
+    approval_expiry_noted,
+    stuck_note,
+)
 from correlation.status import Status
-from devexbot.config import Schedule
+from devexbot.approvals.request import standing
+from devexbot.config import BotConfig, Schedule
 from devexbot.scheduler.calendar import WorkingCalendar
 
 STUCK_ACTION = "stuck"
-EXPIRED_ACTION = "approval_expired"
+EXPIRED_ACTION = APPROVAL_EXPIRED
 MAX_KEY_PART = 80  # a notification key holds 255 characters
 
 
@@ -62,12 +69,14 @@ class CardNote:
     environment: str | None = None  # the deployment it is about
 
 
-def due_nudges(subject: NudgeSubject, now: datetime, calendar: WorkingCalendar) -> list[Nudge]:
-    """The nudges to send about this card now (none in quiet time)."""
+def due_nudges(subject: NudgeSubject, now: datetime, calendar: WorkingCalendar,
+               config: BotConfig) -> list[Nudge]:
+    """The nudges to send about this card now (none in quiet time); `config` says when
+    approval requests expire."""
     if subject.card.superseded_by or not calendar.is_working_time(now):
         return []
     review = _review_nudge(subject, now, calendar)
-    return ([review] if review else []) + _approval_nudges(subject, now)
+    return ([review] if review else []) + _approval_nudges(subject, now, config)
 
 
 def waits_for_review(card: CommitCard) -> bool:
@@ -91,21 +100,21 @@ def _review_nudge(subject: NudgeSubject, now: datetime,
                   logins=subject.requested_reviewers)
 
 
-def _approval_nudges(subject: NudgeSubject, now: datetime) -> list[Nudge]:
+def _approval_nudges(subject: NudgeSubject, now: datetime, config: BotConfig) -> list[Nudge]:
     nudges = []
     schedule = subject.schedule
     limit = timedelta(hours=schedule.approval_nudge_after_hours)
     for deployment in waiting_deployments(subject.card):
+        found = standing(subject.card, deployment, config, now)
+        if found is None or found.state is not RequestState.WAITING:
+            continue  # expired (the card says so) or decided: nobody is nudged any more
         waited = now - deployment.updated_at
-        expires = _expiry(schedule)
-        if expires is not None and waited >= expires:
-            continue  # expired: the card says so, nobody is nudged any more
         prefix = f"nudge:approval:{_key_part(deployment.environment)}:{iso(deployment.updated_at)}:"
         nudge = _nudge(
             subject, "approval", prefix, waited, limit,
             environment=deployment.environment,
             logins=deployment.approval.reviewers if deployment.approval else (),
-            expires_in=expires - waited if expires is not None else None,
+            expires_in=found.facts.expires_in(now),
         )
         if nudge:
             nudges.append(nudge)
@@ -133,21 +142,22 @@ def waiting_deployments(card: CommitCard) -> list[DeploymentLine]:
     return [d for d in card.deployments if d.status is Status.WAITING]
 
 
-def expired_approvals(card: CommitCard, now: datetime, schedule: Schedule) -> list[CardNote]:
-    """Notes for approval requests older than the expiry, not yet on the card."""
-    expires = _expiry(schedule)
-    if expires is None or card.superseded_by:
+def expired_approvals(card: CommitCard, now: datetime, config: BotConfig) -> list[CardNote]:
+    """Notes for expired approval requests (`approvals.<env>.expires_after`), not yet on
+    the card."""
+    if card.superseded_by:
         return []
-    shown = {stamp.text for stamp in card.stamps if stamp.action == EXPIRED_ACTION}
     notes = []
     for deployment in waiting_deployments(card):
-        if now - deployment.updated_at < expires:
-            continue
-        text = approval_expired_note(deployment.environment, expires)
-        if text not in shown:
-            name = f"{EXPIRED_ACTION}:{_key_part(deployment.environment)}"
-            notes.append(CardNote(EXPIRED_ACTION, name, text,
-                                  environment=deployment.environment))
+        environment = deployment.environment
+        found = standing(card, deployment, config, now)
+        expires = found.facts.expires_after if found else None
+        if found is None or found.state is not RequestState.EXPIRED or expires is None \
+                or approval_expiry_noted(card, environment):
+            continue  # waiting, decided, noted already, or expired under a span since removed
+        name = f"{EXPIRED_ACTION}:{_key_part(environment)}"
+        notes.append(CardNote(EXPIRED_ACTION, name, approval_expired_note(environment, expires),
+                              environment=environment))
     return notes
 
 
@@ -168,11 +178,6 @@ def stuck_checks(card: CommitCard, now: datetime, schedule: Schedule) -> list[Ca
             name = f"{STUCK_ACTION}:{_key_part(':'.join(check.slot))}"
             notes.append(CardNote(STUCK_ACTION, name, text, check=check.slot))
     return notes
-
-
-def _expiry(schedule: Schedule) -> timedelta | None:
-    hours = schedule.approval_expires_after_hours
-    return timedelta(hours=hours) if hours > 0 else None
 
 
 def _key_part(text: str) -> str:

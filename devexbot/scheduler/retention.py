@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, exists, select
 
 from devexbot.config import Retention
-from devexbot.db import AuditEntry, Card, Database, Delivery, EventRecord
+from devexbot.store import AuditEntry, Card, Database, Delivery, EventRecord
 
 PAUSE = 0.05  # seconds between batches: room for ingest's writes
 

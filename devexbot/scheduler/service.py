@@ -27,11 +27,11 @@ from sqlalchemy import inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from devexbot.db import Database, SchedulerResult
-from devexbot.db.engine import WRITE, make_engine
-from devexbot.db.models import utcnow
-from devexbot.replica import replica_name
 from devexbot.scheduler.leader import AdvisoryLockLeader, Leadership, SoleLeader
+from devexbot.store import Database, SchedulerResult
+from devexbot.store.engine import WRITE, make_engine
+from devexbot.store.models import utcnow
+from devexbot.store.replica import replica_name
 
 log = logging.getLogger(__name__)
 

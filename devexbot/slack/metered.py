@@ -8,7 +8,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.slack_response import SlackResponse
 
-from devexbot.metrics import Metrics
+from devexbot.http.metrics import Metrics
 from devexbot.slack.errors import error_code
 
 

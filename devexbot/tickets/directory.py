@@ -17,10 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from correlation.tickets import is_jira_key
-from devexbot.db import Database, TicketInfo
-from devexbot.db.models import utcnow
-from devexbot.db.upsert import insert_for
-from devexbot.tickets.jira import JiraClient, JiraError
+from devexbot.clients.jira import JiraClient, JiraError
+from devexbot.store import Database, TicketInfo
+from devexbot.store.models import utcnow
+from devexbot.store.upsert import insert_for
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from correlation import Event, Status
 from correlation.tickets import is_jira_key
-from devexbot.cards import get_card
 from devexbot.config import Tickets
-from devexbot.db import Card, TicketUpdate
-from devexbot.db.upsert import insert_for
+from devexbot.store import Card, TicketUpdate
+from devexbot.store.cards import get_card
+from devexbot.store.upsert import insert_for
 
 if TYPE_CHECKING:
     from devexbot.services import Services

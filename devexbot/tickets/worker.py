@@ -17,12 +17,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
-from devexbot.cards import mark_dirty
-from devexbot.db import Database, TicketUpdate
-from devexbot.db.models import utcnow
+from devexbot.clients.jira import JiraClient, JiraError
 from devexbot.polling import PollingWorker
+from devexbot.store import Database, TicketUpdate
+from devexbot.store.cards import mark_dirty
+from devexbot.store.models import utcnow
 from devexbot.tickets.directory import TicketDirectory
-from devexbot.tickets.jira import JiraClient, JiraError
 
 log = logging.getLogger(__name__)
 

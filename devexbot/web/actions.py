@@ -12,9 +12,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from devexbot.actions.core import Click, actions
 from devexbot.actions.ids import ActionId, ButtonValue
-from devexbot.answers import refusals
-from devexbot.bodies import read_body
 from devexbot.errors import DevexbotError, RequestError
+from devexbot.http.answers import refusals
+from devexbot.http.bodies import read_body
 from devexbot.web.workspace import workspace_of
 
 router = APIRouter(tags=["workspace"])

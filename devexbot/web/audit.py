@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from devexbot.db import AuditEntry as AuditRow
-from devexbot.db import Card
+from devexbot.store import AuditEntry as AuditRow
+from devexbot.store import Card
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, or_
 
 from correlation.status import Status
-from devexbot.db import Card
+from devexbot.store import Card
 from devexbot.web.view import CardView
 
 _HEX = re.compile(r"^[0-9a-f]{4,40}$")

@@ -20,9 +20,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from devexbot.db import Card, Database
-from devexbot.db.models import utcnow
-from devexbot.metrics import Metrics
+from devexbot.http.metrics import Metrics
+from devexbot.store import Card, Database
+from devexbot.store.models import utcnow
 from devexbot.web.filters import CardFilter
 from devexbot.web.view import CardView
 

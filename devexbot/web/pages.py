@@ -11,9 +11,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy import select
 
-from devexbot.cards import find_cards, get_card
-from devexbot.db import Card
-from devexbot.db.models import utcnow
+from devexbot.store import Card
+from devexbot.store.cards import find_cards, get_card
+from devexbot.store.models import utcnow
 from devexbot.web.audit import audit_entries
 from devexbot.web.filters import CardFilter
 from devexbot.web.live import TooManyStreams

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from correlation.checklist import STATUS_EMOJI
 from correlation.mrkdwn import safe_url
 from correlation.status import Status
-from devexbot.db import EventRecord
+from devexbot.store import EventRecord
 
 MAX_EVENTS = 500
 # Links an event's data may hold, and what the timeline calls them, in this order.

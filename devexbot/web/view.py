@@ -28,12 +28,10 @@ from correlation.checklist import (
     check_units,
     leaves,
 )
-from correlation.fold import build_card
 from correlation.status import Status, overall
 from devexbot.actions.approve import MAX_REASON
 from devexbot.actions.ids import ActionId
-from devexbot.cards import card_state
-from devexbot.db import Card
+from devexbot.store import Card
 from devexbot.web.mrkdwn_html import mrkdwn_html
 
 
@@ -94,13 +92,13 @@ def card_page_url(repo: str, sha: str) -> str:
 
 def card_view(
     row: Card,
+    card: CommitCard,
     *,
-    environment_order: Sequence[str] = (),
     actions: Sequence[WebAction] = (),
     slack_on: bool = False,
 ) -> CardView:
-    """The view of a stored card; `actions` are the buttons its actions area shows."""
-    card = build_card(row.repo, row.sha, card_state(row), environment_order=environment_order)
+    """The view of a stored card (`card`, as the card loader folds it); `actions` are the
+    buttons its actions area shows."""
     return view_of(card, version=row.version, actions=actions, slack=_slack_state(row, slack_on),
                    slack_url=row.slack_permalink)
 

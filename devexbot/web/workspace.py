@@ -12,13 +12,12 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.responses import Response
 
+from correlation.card import CommitCard
 from correlation.checklist import STATUS_EMOJI
-from correlation.fold import build_card
 from correlation.status import Status
 from devexbot.actions.buttons import card_actions
-from devexbot.cards import card_state
-from devexbot.db import Card
 from devexbot.services import Services
+from devexbot.store import Card
 from devexbot.web.access import LoginRequired, Sessions, Viewer, viewer_of
 from devexbot.web.live import Change, LiveCards
 from devexbot.web.view import CardView, WebAction, card_view, web_action
@@ -55,19 +54,18 @@ class Workspace:
 
     # --- cards --------------------------------------------------------------------------
 
-    def actions_for(self, row: Card) -> list[WebAction]:
+    def actions_for(self, row: Card, card: CommitCard) -> list[WebAction]:
         """The card's buttons, the same the Slack message has; clicking one acts as the
         signed-in Slack user, with the same permissions and audit."""
-        card = build_card(row.repo, row.sha, card_state(row),
-                          environment_order=self.services.config.environments)
         elements = card_actions(card, self.services.config).elements
         # Buttons that act; menus (Request review, Label) and links stay Slack's for now.
         return [web_action(row, element) for element in elements
                 if element.get("type") == "button" and "url" not in element]
 
     def view(self, row: Card) -> CardView:
-        return card_view(row, environment_order=self.services.config.environments,
-                         actions=self.actions_for(row), slack_on=self.services.slack_on)
+        card = self.services.card_loader.load(row)
+        return card_view(row, card, actions=self.actions_for(row, card),
+                         slack_on=self.services.slack_on)
 
     def card_html(self, view: CardView) -> Markup:
         return Markup(self._card_template.render(card=view))  # noqa: S704 - autoescaped

@@ -20,8 +20,8 @@ from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 from starlette.datastructures import Headers
 
-from devexbot.answers import ErrorAnswer, refusals
 from devexbot.errors import RequestError
+from devexbot.http.answers import ErrorAnswer, refusals
 from devexbot.services import services_of
 from handlers.webhooks.openapi import header
 from handlers.webhooks.verify import read_body

@@ -20,9 +20,9 @@ from devexbot.actions.core import Click, actions
 from devexbot.actions.ids import ActionId, ButtonValue
 from devexbot.actions.pr_selects import Reviewer, card_ref_of
 from devexbot.actions.repo_choices import RepoChoices, matching
-from devexbot.cards import get_card
 from devexbot.errors import DevexbotError
 from devexbot.services import Services
+from devexbot.store.cards import get_card
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,6 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from devexbot.db.models import utcnow
 from devexbot.runbooks.actions import (
     PARAM_BLOCK,
     ModalState,
@@ -40,6 +39,7 @@ from devexbot.runbooks.runner import (
 )
 from devexbot.runbooks.runs import Requester
 from devexbot.services import Services
+from devexbot.store.models import utcnow
 from handlers.slack.commands import Handler, Invocation, Reply, answer, devex
 
 log = logging.getLogger(__name__)

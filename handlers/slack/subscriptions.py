@@ -8,9 +8,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from devexbot.config import Route
-from devexbot.db import Subscription
+from devexbot.publish.routing import matches_any
 from devexbot.services import Services
-from devexbot.slack.routing import matches_any
+from devexbot.store import Subscription
 from handlers.slack.commands import Invocation, Reply, devex
 
 REPO = re.compile(r"^[A-Za-z0-9_.-]+/(\*|[A-Za-z0-9_.*-]+)$")

@@ -9,9 +9,9 @@ from typing import Any
 
 from correlation.mrkdwn import escape, link, one_line
 from devexbot.actions.core import slack_time
-from devexbot.cards import find_cards
-from devexbot.environments import Live, live_environments
 from devexbot.services import Services
+from devexbot.store.cards import find_cards
+from devexbot.store.environments import Live, live_environments
 from handlers.slack.commands import Invocation, Reply, devex
 
 REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")

@@ -15,8 +15,8 @@ from fastapi.responses import JSONResponse
 from correlation.deploy import MAX_ENVIRONMENT, deploy_delivery_id, parse_deploy
 from correlation.events import REPO_NAME, ParseError
 from correlation.status import DEPLOY_WEBHOOK_STATES
-from devexbot.answers import webhook_answers
 from devexbot.errors import RequestError
+from devexbot.http.answers import webhook_answers
 from devexbot.services import services_of
 from handlers.webhooks.metered import MeteredRoute
 from handlers.webhooks.openapi import HMAC_SHA256, header, json_body, timestamp

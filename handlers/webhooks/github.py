@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse
 
 from correlation.events import ParseError
 from correlation.github import parse_github
-from devexbot.answers import webhook_answers
 from devexbot.errors import RequestError
+from devexbot.http.answers import webhook_answers
 from devexbot.services import services_of
 from handlers.webhooks.metered import MeteredRoute
 from handlers.webhooks.openapi import HMAC_SHA256, header, json_body

@@ -14,8 +14,8 @@ from fastapi.responses import JSONResponse
 from correlation.events import ParseError
 from correlation.jenkins import parse_jenkins
 from correlation.status import JENKINS_PHASES
-from devexbot.answers import webhook_answers
 from devexbot.errors import RequestError
+from devexbot.http.answers import webhook_answers
 from devexbot.services import services_of
 from handlers.webhooks.metered import MeteredRoute
 from handlers.webhooks.openapi import header, json_body, query, timestamp

@@ -11,7 +11,7 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
 from devexbot.errors import DevexbotError
-from devexbot.metrics import Metrics
+from devexbot.http.metrics import Metrics
 from devexbot.services import services_of
 
 # What a refusal is counted as; answered deliveries count as their ingest outcome.

@@ -12,8 +12,8 @@ from urllib.parse import parse_qs
 from fastapi import Request
 from pydantic import SecretStr
 
-from devexbot import bodies
 from devexbot.errors import RequestError
+from devexbot.http import bodies
 
 MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
 

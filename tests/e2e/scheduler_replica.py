@@ -19,9 +19,9 @@ from datetime import UTC, datetime
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
 
-from devexbot.db import Database
 from devexbot.scheduler.leader import AdvisoryLockLeader
 from devexbot.scheduler.service import JobSpec, Scheduler
+from devexbot.store import Database
 
 POLL = 0.5  # seconds between election rounds (5 in production)
 

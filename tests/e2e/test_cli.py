@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devexbot.db.migrate import head_revision
+from devexbot.store.migrate import head_revision
 from tests.conftest import GITHUB_SECRET
 from tests.e2e.serve_process import REPO_ROOT, process_env, start_serve
 from tests.github_sender import GitHubSender, load_fixture
@@ -38,6 +38,19 @@ def test_check_config_accepts_the_example(tmp_path: Path) -> None:
     result = run("check-config", str(EXAMPLE_CONFIG), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "OK (2 routes, 2 people, 3 environments, 1 runbooks)" in result.stdout
+    assert result.stderr == ""  # the example uses no deprecated key
+
+
+def test_check_config_warns_in_one_line_about_the_old_expiry_key(tmp_path: Path) -> None:
+    config = tmp_path / "devexbot.yaml"
+    config.write_text("schedule:\n  timezone: UTC\n  approval_expires_after_hours: 2\n")
+    result = run("check-config", str(config), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"{config}: OK" in result.stdout
+    (warning,) = result.stderr.splitlines()
+    assert warning.startswith(f"devexbot: warning: {config}:3: "
+                              "schedule.approval_expires_after_hours: deprecated: set "
+                              "approvals.<environment>.expires_after instead"), warning
 
 
 def test_check_config_names_file_and_line_of_each_mistake(tmp_path: Path) -> None:

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from devexbot.db import Database
 from devexbot.settings import normalise_database_url
+from devexbot.store import Database
 from tests.db_template import migrate
 from tests.e2e.serve_process import REPO_ROOT, process_env
 from tests.slack_app import wait_for

@@ -14,10 +14,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from devexbot.cards import card_state
-from devexbot.db import Card, Database
-from devexbot.db.migrate import upgrade
 from devexbot.services import Services
+from devexbot.store import Card, Database
+from devexbot.store.cards import card_state
+from devexbot.store.migrate import upgrade
 from tests.conftest import GITHUB_SECRET, make_settings
 from tests.e2e.serve_process import start_serve
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlack
@@ -80,7 +80,7 @@ def test_sigkill_mid_burst_loses_no_acknowledged_delivery_and_posts_nothing_twic
     finally:
         proc.terminate()
         proc.wait(timeout=15)
-    assert_one_current_message_per_card(bot.db, fake_slack, reflected, bot.config.environments,
+    assert_one_current_message_per_card(bot.db, fake_slack, reflected, bot.card_loader,
                                         bot.config)
     _assert_every_acknowledged_delivery_is_on_its_card(bot, acknowledged)
     print(f"\nSIGKILL after {kill_at} of {len(deliveries)} deliveries: {len(acknowledged)} "

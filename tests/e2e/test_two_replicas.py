@@ -18,11 +18,11 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from correlation.fold import build_card
-from devexbot.cards import card_state
+from correlation.fold import FoldRules
 from devexbot.config import load_config
-from devexbot.db import Card, Database
-from devexbot.slack.outbox import card_message
+from devexbot.publish.outbox import card_message
+from devexbot.store import Card, Database
+from devexbot.store.cards import CardLoader
 from tests.commit_mix import commit_events
 from tests.conftest import GITHUB_SECRET
 from tests.e2e.serve_process import process_env, start_serve
@@ -109,10 +109,9 @@ def test_two_replicas_post_each_commit_once_and_every_card_ends_current(
     assert len(top_level) == COMMITS
     assert {(m.channel, m.ts) for m in top_level} == {(c.slack_channel, c.slack_ts) for c in cards}
     config = load_config(tmp_path / "devexbot.yaml")
+    loader = CardLoader(FoldRules(tuple(config.environments), config.tickets.rules()))
     for card in cards:
-        folded = build_card(card.repo, card.sha, card_state(card),
-                            environment_order=config.environments)
-        expected: Any = card_message(folded, config)
+        expected: Any = card_message(loader.load(card), config)
         assert fake_slack.final_message(card.slack_channel, card.slack_ts).text == expected.text
     db.dispose()
     print(f"\ntwo replicas: {len(plan)} deliveries for {COMMITS} commits, {len(top_level)} "

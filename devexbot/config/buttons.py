@@ -3,7 +3,7 @@
 A button shows on a card of `when.repos` whose overall status is one of `when.status` or,
 with `when.checks`, once for each check of those names in one of those statuses. It starts
 a Jenkins job, runs a runbook command, or opens a link; placeholders
-(`devexbot.placeholders`) fill in the commit's and the check's details.
+(`devexbot.config.placeholders`) fill in the commit's and the check's details.
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from correlation.status import Status
-from devexbot.placeholders import CHECK_PLACEHOLDERS, placeholders_in
+from devexbot.config.base import Strict
+from devexbot.config.placeholders import CHECK_PLACEHOLDERS, placeholders_in
 
 ButtonKind = Literal["jenkins", "runbook", "link"]
 
@@ -45,11 +46,7 @@ def _scalars_as_text(value: Any) -> Any:
     return out
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ButtonWhen(_Strict):
+class ButtonWhen(Strict):
     """When a button shows: statuses, repo globs, and check-name globs (one button each)."""
 
     status: list[Status] = Field(default_factory=lambda: list(Status), min_length=1)
@@ -59,7 +56,7 @@ class ButtonWhen(_Strict):
     _lists = field_validator("status", "repos", "checks", mode="before")(_as_list)
 
 
-class JenkinsJob(_Strict):
+class JenkinsJob(Strict):
     """Start a Jenkins job: `{job}` is the failed build's own job."""
 
     job: Template = Field(min_length=1)
@@ -69,7 +66,7 @@ class JenkinsJob(_Strict):
     _text = field_validator("parameters", mode="before")(_scalars_as_text)
 
 
-class RunbookCall(_Strict):
+class RunbookCall(Strict):
     """Run one of the bot's runbook commands with these arguments."""
 
     command: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
@@ -78,7 +75,7 @@ class RunbookCall(_Strict):
     _text = field_validator("args", mode="before")(_scalars_as_text)
 
 
-class CustomButton(_Strict):
+class CustomButton(Strict):
     """One of the team's own buttons: a label, when it shows, and what it does."""
 
     label: str = Field(min_length=1, max_length=75)  # Slack's limit for a button's text

@@ -19,10 +19,10 @@ from github import GithubException
 from github.Repository import Repository
 from sqlalchemy import select, update
 
-from devexbot.db import CommitRange, Database
-from devexbot.db.models import utcnow
-from devexbot.db.upsert import insert_for
-from devexbot.github_api import GitHubApi
+from devexbot.clients.github import GitHubApi
+from devexbot.store import CommitRange, Database
+from devexbot.store.models import utcnow
+from devexbot.store.upsert import insert_for
 
 log = logging.getLogger(__name__)
 

@@ -67,3 +67,11 @@ class Pacing:
                 return False
             self._tokens -= 1
             return True
+
+
+class Deferred(Exception):
+    """Slack's limits say not now: the card stays dirty and is tried again after `seconds`."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"deferred {seconds:.1f}s")
+        self.seconds = seconds

@@ -15,7 +15,7 @@ from types import FrameType
 import uvicorn
 from fastapi import FastAPI
 
-from devexbot.access_log import RedactQuerySecrets
+from devexbot.http.access_log import RedactQuerySecrets
 
 GRACEFUL_SHUTDOWN = 5  # seconds for requests in flight before uvicorn cancels them
 

@@ -13,16 +13,16 @@ from sqlalchemy.orm import Session
 
 from correlation.events import GITHUB_NAME, REPO_NAME
 from devexbot.actions.core import audit_entries
-from devexbot.answers import refusals
-from devexbot.api_models import AuditList, CardDoc, CardList, EnvironmentList, Health, RunList
-from devexbot.cards import card_json, find_cards, get_card
-from devexbot.db import Card
-from devexbot.environments import live_environments
 from devexbot.errors import RequestError
-from devexbot.metrics import CONTENT_TYPE
+from devexbot.http.answers import refusals
+from devexbot.http.metrics import CONTENT_TYPE
+from devexbot.http.models import AuditList, CardDoc, CardList, EnvironmentList, Health, RunList
 from devexbot.runbooks.model import NAME as RUNBOOK_NAME
 from devexbot.runbooks.runs import run_json
 from devexbot.services import services_of
+from devexbot.store import Card
+from devexbot.store.cards import card_json, find_cards, get_card
+from devexbot.store.environments import live_environments
 from devexbot.tickets.directory import cached_info, with_info
 from devexbot.web.access import bearer_viewer
 from devexbot.web.workspace import workspace_of

@@ -9,9 +9,9 @@ from correlation.card import CommitCard
 from correlation.deploy_contents import deploy_contents, render_deploy_contents
 from correlation.status import Status
 from correlation.tickets import TicketRules, github_web_of
-from devexbot.commit_ranges import CommitRanges
-from devexbot.db import Database
-from devexbot.environments import live_in
+from devexbot.store import Database
+from devexbot.store.commit_ranges import CommitRanges
+from devexbot.store.environments import live_in
 
 log = logging.getLogger(__name__)
 

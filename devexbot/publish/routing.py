@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from devexbot.config import Route
-from devexbot.db import Subscription
+from devexbot.store import Subscription
 
 
 @dataclass(frozen=True)

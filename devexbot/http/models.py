@@ -1,6 +1,6 @@
 """The read API's answers as models, for the OpenAPI schema (DESIGN.md's card model).
 
-Like devexbot.answers, they document and do not validate: the routes serve the JSON the
+Like devexbot.http.answers, they document and do not validate: the routes serve the JSON the
 rest of the bot builds, and the schema fuzz test holds the two together. A card is open
 to keys added after these (`extra="allow"`); the ones listed are the ones API users rely on.
 """

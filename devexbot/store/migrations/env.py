@@ -1,15 +1,15 @@
-"""Alembic environment: the engine comes from devexbot (see devexbot.db.migrate)."""
+"""Alembic environment: the engine comes from devexbot (see devexbot.store.migrate)."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from devexbot.db.models import Base
+from devexbot.store.models import Base
 
 engine = context.config.attributes.get("engine")
 if engine is None:  # `alembic` run by hand: use the settings' database
-    from devexbot.db.engine import make_engine
     from devexbot.settings import get_settings
+    from devexbot.store.engine import make_engine
 
     engine = make_engine(get_settings().database_url)
 

@@ -21,15 +21,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from correlation import Event
-from correlation.tickets import TicketRules
-from devexbot.cards import apply_events
-from devexbot.db import Card, Database, Delivery, EventRecord
-from devexbot.db.models import utcnow
-from devexbot.group_commit import GroupCommit
+from correlation.fold import FoldRules
+from devexbot.store import Card, Database, Delivery, EventRecord
+from devexbot.store.cards import apply_events
+from devexbot.store.group_commit import GroupCommit
+from devexbot.store.models import utcnow
 
 log = logging.getLogger(__name__)
 
-# Column sizes (devexbot.db.models): PostgreSQL refuses a longer value, SQLite stores it.
+# Column sizes (devexbot.store.models): PostgreSQL refuses a longer value, SQLite stores it.
 EVENT_TYPE_CHARS = 64
 EVENT_NAME_CHARS = 255
 
@@ -80,13 +80,11 @@ class Ingest:
         self,
         db: Database,
         *,
-        environment_order: Sequence[str] = (),
-        ticket_rules: TicketRules | None = None,
+        rules: FoldRules,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
-        self.environment_order = tuple(environment_order)
-        self.ticket_rules = ticket_rules
+        self.rules = rules  # how the cards it refreshes fold
         self.clock = clock
         self.on_change: Callable[[], None] | None = None  # e.g. wake the outbox
         self.hooks: list[IngestHook] = []
@@ -185,8 +183,7 @@ class Ingest:
         changed = set()
         for key in sorted(by_card):
             card, events = cards[key], [e for _, e in by_card[key]]
-            if apply_events(card, events, environment_order=self.environment_order,
-                            ticket_rules=self.ticket_rules, now=now):
+            if apply_events(card, events, rules=self.rules, now=now):
                 changed.add(key)
             for hook in self.hooks:
                 hook(session, card, events, now)

@@ -1,7 +1,7 @@
 """Persistence: SQLAlchemy 2 models, engines and Alembic migrations."""
 
-from devexbot.db.engine import Database
-from devexbot.db.models import (
+from devexbot.store.engine import Database
+from devexbot.store.models import (
     ActionClaim,
     ApprovalDecision,
     AuditEntry,

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from correlation import Event, Status
 from correlation.card import iso
-from devexbot.db import Card, EnvironmentState
-from devexbot.db.upsert import insert_for
+from devexbot.store import Card, EnvironmentState
+from devexbot.store.upsert import insert_for
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass, field
 
 from correlation.card import CommitCard
-from devexbot.deploy_contents import DeployContentsNotes
+from devexbot.publish.deploy_contents import DeployContentsNotes
 from devexbot.tickets.directory import TicketDirectory, with_info
 
 log = logging.getLogger(__name__)

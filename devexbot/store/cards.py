@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from correlation import Event, join
-from correlation.fold import build_card
-from correlation.tickets import TicketRules
-from devexbot.db.models import Card, utcnow
+from correlation import CommitCard, Event, join
+from correlation.fold import FoldRules
+from devexbot.store.models import Card, utcnow
 
 BRANCH_CHARS = 255  # the column: PostgreSQL refuses longer, and the card's JSON has it whole
 
@@ -22,12 +22,24 @@ def card_state(card: Card) -> dict[tuple[str, str, str], Event]:
     return {e.slot: e for e in events}
 
 
+@dataclass(frozen=True)
+class CardLoader:
+    """Stored cards as CommitCards, all folded by the bot's one `FoldRules`: every reader
+    (Slack, the web workspace, the scheduler, approvals, actions) shows the same card, and
+    the same one `apply_events` stores for the API."""
+
+    rules: FoldRules
+
+    def load(self, row: Card) -> CommitCard:
+        """The card of a stored row, refolded from its slots."""
+        return self.rules.card(row.repo, row.sha, card_state(row))
+
+
 def apply_events(
     card: Card,
     events: Iterable[Event],
     *,
-    environment_order: Sequence[str] = (),
-    ticket_rules: TicketRules | None = None,
+    rules: FoldRules,
     now: datetime | None = None,
 ) -> bool:
     """Join events into the card's state and refresh its JSON; True if the card changed.
@@ -39,8 +51,7 @@ def apply_events(
     state = join(before, events)
     if all(before.get(slot) is event for slot, event in state.items()):
         return False  # nothing new (a redelivery, or older news than the card has)
-    folded = build_card(card.repo, card.sha, state, environment_order=environment_order,
-                        ticket_rules=ticket_rules)
+    folded = rules.card(card.repo, card.sha, state)
     doc = folded.to_json()
     card.state = [raw[slot] if before.get(slot) is state[slot] else state[slot].to_dict()
                   for slot in sorted(state)]

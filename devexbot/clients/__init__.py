@@ -1,0 +1,1 @@
+"""The outside systems the bot calls: GitHub, Jenkins, Jira."""

@@ -1,0 +1,31 @@
+"""`routes:`: which channel a repo's cards go to."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from devexbot.config.base import Strict
+
+
+class NudgeTimes(Strict):
+    """The nudge and stuck-build limits a route may override (unset: the global ones)."""
+
+    review_nudge_after_hours: float | None = Field(default=None, ge=0)
+    approval_nudge_after_hours: float | None = Field(default=None, ge=0)
+    # Deprecated and no longer read: expiry is the environment's (`approvals.<env>`).
+    approval_expires_after_hours: float | None = Field(default=None, ge=0)
+    stuck_after_minutes: float | None = Field(default=None, ge=0)
+    max_nudges: int | None = Field(default=None, ge=0)
+
+
+class Route(Strict):
+    """Which channel a repo's cards go to, for which branches."""
+
+    repos: list[str] = Field(min_length=1)
+    channel: str = Field(min_length=1)
+    branches: list[str] = Field(default_factory=lambda: ["*"])
+    exclude_branches: list[str] = Field(default_factory=list)
+    pull_requests: bool = False  # also take the head commits of open PRs, whatever the branch
+    labels: list[str] = Field(default_factory=list)  # only PRs with one of these labels
+    dm_author_on_failure: bool = False
+    schedule: NudgeTimes = Field(default_factory=NudgeTimes)  # this route's nudge limits

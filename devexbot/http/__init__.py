@@ -1,0 +1,2 @@
+"""The HTTP surface: the JSON API, its models and answers, body reading, access log,
+metrics, serving."""

@@ -1,0 +1,1 @@
+"""Bringing Slack up to date: the outbox (claim, plan, send, finish), pacing, channels, routing."""

@@ -1,0 +1,224 @@
+"""Claiming a dirty card for one flusher, and handing it back: the outbox's bookkeeping.
+
+A flusher claims one due card at a time (`FOR UPDATE SKIP LOCKED` plus a lease, so replicas
+and threads never work the same card). Everything the plan needs is read in the claim's
+transaction; what was sent is written back as soon as Slack has it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+
+from correlation.card import CommitCard
+from correlation.ticket_replies import TicketFailure
+from devexbot.publish.routing import CardRouter, Destination
+from devexbot.store import Card, Database, Notification, TicketUpdate
+from devexbot.store.cards import CardLoader
+from devexbot.store.models import utcnow
+from devexbot.store.replica import died_here, replica_name
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OutboxPolicy:
+    quiet: float = 0.4  # seconds without news before a dirty card is flushed...
+    max_delay: float = 1.5  # ...or at most this long after it first became dirty
+    lease: float = 60.0  # how long a claim keeps other flushers off a card
+    retry_base: float = 1.0
+    retry_max: float = 300.0
+    recover_window: float = 3600.0  # how far back a crashed post is looked for
+
+
+@dataclass
+class Claim:
+    """What a flusher took from the database for one card."""
+
+    card_id: int
+    token: str
+    claimed_at: datetime
+    version: int
+    repo: str
+    sha: str
+    card: CommitCard
+    doc: dict[str, Any]
+    channel: str | None
+    ts: str | None
+    render_hash: str | None
+    post_started_at: datetime | None
+    destination: Destination | None
+    successor_link: str | None = None
+    successor: tuple[int, str, str] | None = None  # id, channel, ts of the newer head's card
+    notified: set[str] = field(default_factory=set)
+    # Ticket updates that failed for good, by notification key, to be said once.
+    ticket_failures: dict[str, TicketFailure] = field(default_factory=dict)
+
+
+class CardClaims:
+    """The claims on dirty cards, held by this process (`host:pid`) for a lease."""
+
+    def __init__(self, db: Database, router: CardRouter, card_loader: CardLoader, *,
+                 policy: OutboxPolicy, clock: Callable[[], datetime] = utcnow) -> None:
+        self.db, self.router, self.card_loader = db, router, card_loader
+        self.policy, self.clock = policy, clock
+        self.owner = replica_name()
+
+    def release_abandoned(self) -> int:
+        """Free the claims of flushers on this host that died holding them (or of this
+        process's earlier run): their cards go out now, not when the lease runs out.
+        A claim of a live process, or of another host, waits for its lease as before."""
+        with self.db.write() as session:
+            held = session.execute(
+                select(Card.id, Card.claim_owner).where(Card.claim_token.is_not(None),
+                                                        Card.claim_owner.is_not(None))
+            ).all()
+            dead = [card_id for card_id, owner in held if owner and died_here(owner)]
+            if dead:
+                session.execute(update(Card).where(Card.id.in_(dead)).values(
+                    claimed_until=None, claim_token=None, claim_owner=None))
+        if dead:
+            log.info("released %d card claim(s) left by a flusher that died", len(dead))
+        return len(dead)
+
+    def next(self) -> Claim | None:
+        """The next due card, claimed; None when no card is due."""
+        now = self.clock()
+        policy = self.policy
+        with self.db.write() as session:
+            card = session.scalar(
+                select(Card)
+                .where(
+                    Card.dirty.is_(True),
+                    or_(Card.claimed_until.is_(None), Card.claimed_until < now),
+                    or_(Card.next_flush_at.is_(None), Card.next_flush_at <= now),
+                    or_(
+                        Card.changed_at <= now - timedelta(seconds=policy.quiet),
+                        Card.dirty_since <= now - timedelta(seconds=policy.max_delay),
+                    ),
+                )
+                .order_by(Card.dirty_since, Card.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            if card is None:
+                return None
+            token = uuid.uuid4().hex
+            card.claimed_until = now + timedelta(seconds=policy.lease)
+            card.claim_token, card.claim_owner = token, self.owner
+            claim = Claim(
+                card_id=card.id,
+                token=token,
+                claimed_at=now,
+                version=card.version,
+                repo=card.repo,
+                sha=card.sha,
+                card=self.card_loader.load(card),
+                doc=dict(card.doc),
+                channel=card.slack_channel,
+                ts=card.slack_ts,
+                render_hash=card.render_hash,
+                post_started_at=card.post_started_at,
+                destination=None,
+            )
+            # Once posted, a message stays where it is; the route still decides on DMs.
+            claim.destination = self.router.destination(session, claim.doc)
+            if card.superseded_by:
+                successor = session.scalar(
+                    select(Card).where(Card.repo == card.repo, Card.sha == card.superseded_by)
+                )
+                if successor and successor.slack_ts and successor.slack_channel:
+                    claim.successor = (successor.id, successor.slack_channel, successor.slack_ts)
+                    claim.successor_link = successor.slack_permalink
+            claim.notified = set(
+                session.scalars(select(Notification.key).where(Notification.card_id == card.id))
+            )
+            claim.ticket_failures = {
+                f"ticket:{row.id}": TicketFailure(
+                    ticket=row.ticket, environment=row.environment,
+                    what=_ticket_update_name(row.kind, row.transition),
+                    error=row.last_error or "refused")
+                for row in session.scalars(select(TicketUpdate).where(
+                    TicketUpdate.card_id == card.id, TicketUpdate.state == "failed_permanent"))
+            }
+            return claim
+
+    def mark_post_started(self, claim: Claim, channel: str) -> None:
+        """A post is about to go out: after a crash, look for it before posting again."""
+        with self.db.write() as session:
+            session.execute(update(Card).where(Card.id == claim.card_id,
+                                               Card.claim_token == claim.token)
+                            .values(post_started_at=self.clock(), slack_channel=channel))
+
+    def store_ts(self, claim: Claim) -> None:
+        """Record the new message at once: everything after this is an update."""
+        now = self.clock()
+        with self.db.write() as session:
+            session.execute(update(Card).where(Card.id == claim.card_id)
+                            .values(slack_channel=claim.channel, slack_ts=claim.ts,
+                                    post_started_at=None))
+            # Cards this one supersedes can now link to it.
+            session.execute(
+                update(Card)
+                .where(Card.repo == claim.repo, Card.superseded_by == claim.sha,
+                       Card.slack_ts.is_not(None))
+                .values(dirty=True, dirty_since=now, changed_at=now)
+            )
+
+    def store_permalink(self, card_id: int, link: str) -> None:
+        with self.db.write() as session:
+            session.execute(update(Card).where(Card.id == card_id).values(slack_permalink=link))
+
+    def forget_message(self, claim: Claim) -> None:
+        """Slack lost the card's message: the next flush posts it anew."""
+        with self.db.write() as session:
+            session.execute(update(Card).where(Card.id == claim.card_id)
+                            .values(slack_ts=None, slack_channel=None))
+        claim.render_hash = None
+
+    def finish(self, claim: Claim, *, render_hash: str | None) -> None:
+        """Slack shows the claimed version: the card is clean unless news came meanwhile."""
+        with self.db.write() as session:
+            card = session.get(Card, claim.card_id, with_for_update=True)
+            if card is None or card.claim_token != claim.token:
+                log.warning("lost the claim on %s@%s", claim.repo, claim.sha[:7])
+                return
+            card.render_hash = render_hash
+            card.flush_attempts, card.next_flush_at = 0, None
+            card.claimed_until, card.claim_token, card.claim_owner = None, None, None
+            if card.version == claim.version:  # nothing new arrived meanwhile
+                card.dirty, card.dirty_since = False, None
+            else:  # what arrived meanwhile is news since the claim, not since before it
+                card.dirty_since = claim.claimed_at
+
+    def release(self, claim: Claim, *, retry_in: float | None, failed: bool) -> None:
+        """Hand the card back, still dirty: tried again after `retry_in`, or after a
+        back-off that grows with each failure."""
+        now = self.clock()
+        with self.db.write() as session:
+            card = session.get(Card, claim.card_id, with_for_update=True)
+            if card is None or card.claim_token != claim.token:
+                return
+            card.render_hash = claim.render_hash
+            if failed:
+                card.flush_attempts += 1
+                backoff = min(self.policy.retry_max,
+                              self.policy.retry_base * 2 ** (card.flush_attempts - 1))
+                retry_in = backoff * random.uniform(0.8, 1.2)  # noqa: S311 - jitter
+            card.next_flush_at = now + timedelta(seconds=retry_in or 0)
+            card.claimed_until, card.claim_token, card.claim_owner = None, None, None
+
+
+def _ticket_update_name(kind: str, transition: str | None) -> str:
+    if kind == "transition":
+        return f"move to “{transition}”"
+    if kind.startswith("decision:"):
+        return "comment on the decision"
+    return "deploy comment"

@@ -1,0 +1,286 @@
+"""The outbox: dirty cards become Slack messages that keep themselves current.
+
+Each card goes claim → plan → send → finish: `claims` takes a due card for this flusher,
+the card's message and the replies it owes are planned from what the claim read, Slack
+gets them (the first post, or an update of the same `ts`), and the claim is handed back,
+all outside any database transaction. The dirty mark lives in the database, so a crash at
+any point leaves the card dirty and it converges after a restart; a post that may have
+reached Slack before a crash is looked up in the channel by its message metadata instead
+of being posted twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.slack_response import SlackResponse
+
+from correlation.blocks import SlackMessage, card_fingerprint, render_card, render_superseded
+from correlation.card import CommitCard
+from correlation.status import Status
+from devexbot.actions.buttons import card_actions
+from devexbot.config import BotConfig
+from devexbot.polling import PollingWorker
+from devexbot.publish.card_extras import CardExtras
+from devexbot.publish.channels import CHANNEL_ID, ChannelDirectory
+from devexbot.publish.claims import CardClaims, Claim, OutboxPolicy
+from devexbot.publish.failure_logs import FailureLogs
+from devexbot.publish.pacing import Deferred, Pacing
+from devexbot.publish.replies import ReplyPlanner, ReplySender
+from devexbot.publish.routing import CardRouter
+from devexbot.slack.errors import error_code, is_transient
+from devexbot.slack.people import People
+from devexbot.store import Database
+from devexbot.store.cards import CardLoader
+from devexbot.store.models import utcnow
+
+__all__ = ["Deferred", "Outbox", "OutboxPolicy", "OutboxWorker", "card_message"]
+
+log = logging.getLogger(__name__)
+
+METADATA_EVENT = "devexbot_card"
+_GONE = {"message_not_found", "cant_update_message", "edit_window_closed"}
+
+
+def card_message(card: CommitCard, config: BotConfig,
+                 extra_notes: Sequence[str] = ()) -> SlackMessage:
+    """A card's Slack message: its render, its stamps and the buttons it offers now;
+    `extra_notes` (what a waiting deploy carries) come last, so they never crowd out a
+    stamp or a button's reason in the notes' share of the message."""
+    buttons = card_actions(card, config)
+    notes = [*(stamp.text for stamp in card.stamps), *buttons.notes, *extra_notes]
+    return render_card(card, actions=buttons.elements, notes=notes)
+
+
+class Outbox:
+    def __init__(
+        self,
+        db: Database,
+        client: WebClient,
+        router: CardRouter,
+        people: People,
+        *,
+        pacing: Pacing | None = None,
+        channels: ChannelDirectory | None = None,
+        policy: OutboxPolicy | None = None,
+        card_loader: CardLoader,
+        config: BotConfig | None = None,
+        logs: FailureLogs | None = None,
+        extras: CardExtras | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.client = client
+        self.extras = extras
+        self.config = config or BotConfig()
+        self.pacing = pacing or Pacing()
+        self.channels = channels or ChannelDirectory(client)
+        self.clock = clock
+        self.claims = CardClaims(db, router, card_loader, policy=policy or OutboxPolicy(),
+                                 clock=clock)
+        self.planner = ReplyPlanner(self.config, people, logs)
+        self.sender = ReplySender(db, client, self.pacing)
+
+    def release_abandoned_claims(self) -> int:
+        """Free the claims of flushers on this host that died holding them."""
+        return self.claims.release_abandoned()
+
+    def reply_once(
+        self, card_id: int, channel: str, thread_ts: str | None, keys: list[str],
+        message: SlackMessage | Callable[[], SlackMessage],
+    ) -> bool:
+        """Post `message` once per card and keys, within the channel's pace (see
+        `ReplySender.reply_once`)."""
+        return self.sender.reply_once(card_id, channel, thread_ts, keys, message)
+
+    # --- the loop -----------------------------------------------------------------------
+
+    def flush(self, *, limit: int = 500) -> int:
+        """Work every due card once; returns how many were claimed."""
+        done = 0
+        while done < limit:
+            claim = self.claims.next()
+            if claim is None:
+                break
+            done += 1
+            self._work(claim)
+        return done
+
+    def _work(self, claim: Claim) -> None:
+        try:
+            if claim.destination is None and claim.ts is None:
+                self.claims.finish(claim, render_hash=claim.render_hash)  # no route takes it
+                return
+            message = self._render(claim)
+            fingerprint = card_fingerprint(message)
+            if claim.ts is None:
+                self._post(claim, message)
+            elif fingerprint != claim.render_hash:
+                self._update(claim, message)
+            claim.render_hash = fingerprint  # Slack shows this render now
+            for reply in self.planner.owed(claim, self.clock()):
+                self.sender.send(claim, reply)
+            self.claims.finish(claim, render_hash=fingerprint)
+        except Deferred as wait:
+            self.claims.release(claim, retry_in=wait.seconds, failed=False)
+        except SlackApiError as exc:
+            self._on_slack_error(claim, exc)
+        except Exception:
+            log.exception("flushing card %s@%s failed", claim.repo, claim.sha[:7])
+            self.claims.release(claim, retry_in=None, failed=True)
+
+    # --- rendering and sending ----------------------------------------------------------
+
+    def _render(self, claim: Claim) -> SlackMessage:
+        card = claim.card
+        if card.superseded_by:
+            if claim.successor and not claim.successor_link:
+                claim.successor_link = self._permalink(*claim.successor)
+            return render_superseded(card, new_sha=card.superseded_by,
+                                     new_message_link=claim.successor_link)
+        if self.extras is None:
+            return card_message(card, self.config)
+        decorated = self.extras.decorate(card)
+        return card_message(decorated.card, self.config, decorated.notes)
+
+    def _permalink(self, card_id: int, channel: str, ts: str) -> str | None:
+        try:
+            link: str = self.client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"]
+        except SlackApiError as exc:
+            log.warning("chat.getPermalink failed: %s", exc.response.get("error"))
+            return None
+        self.claims.store_permalink(card_id, link)
+        return link
+
+    def _post(self, claim: Claim, message: SlackMessage) -> None:
+        assert claim.destination is not None
+        # The ID from the start: a lost post is looked for by channel ID (Slack reads no
+        # names there), and pacing knows the channel by the ID Slack's answers carry.
+        channel = self.channels.id_of(claim.channel or claim.destination.channel)
+        if claim.post_started_at is not None:
+            found = self._find_posted(channel, claim)
+            if found:
+                claim.channel, claim.ts = found
+                self.claims.store_ts(claim)
+                # What it shows may be stale: bring it up to date now.
+                self._update(claim, message)
+                return
+        wait = self.pacing.blocked_for(channel)
+        if wait or not self.pacing.take_post(channel):
+            raise Deferred(max(wait, 0.2))
+        self.claims.mark_post_started(claim, channel)
+        response = self.client.chat_postMessage(
+            channel=channel,
+            text=message.text,
+            blocks=message.blocks,
+            unfurl_links=False,
+            unfurl_media=False,
+            metadata={"event_type": METADATA_EVENT,
+                      "event_payload": {"repo": claim.repo, "sha": claim.sha}},
+        )
+        claim.channel, claim.ts = response["channel"], response["ts"]
+        self.claims.store_ts(claim)
+
+    def _update(self, claim: Claim, message: SlackMessage) -> None:
+        assert claim.channel and claim.ts
+        wait = self.pacing.blocked_for(claim.channel)
+        if wait or not self.pacing.take_update(claim.channel, can_wait=_can_wait(claim.card)):
+            raise Deferred(max(wait, 0.5))
+        self.client.chat_update(channel=claim.channel, ts=claim.ts, text=message.text,
+                                blocks=message.blocks)
+
+    def _find_posted(self, channel: str, claim: Claim) -> tuple[str, str] | None:
+        """After a crash mid-post: the message, if Slack got it, found by its metadata.
+        Raises `SlackApiError` if Slack cannot say now (429, 5xx): posting without
+        knowing could post twice, so the card waits and looks again."""
+        assert claim.post_started_at is not None
+        oldest = claim.post_started_at - timedelta(seconds=60)
+        try:
+            history = self._history(channel, oldest)
+        except SlackApiError as exc:
+            if is_transient(exc):
+                raise
+            # Looking can never succeed here (no scope, no such channel): post.
+            log.warning("cannot look for %s@%s's message in %s (%s): posting it",
+                        claim.repo, claim.sha[:7], channel, error_code(exc))
+            return None
+        messages: list[dict[str, Any]] = history.get("messages", [])
+        for msg in messages:
+            meta = msg.get("metadata") or {}
+            payload = meta.get("event_payload") or {}
+            if meta.get("event_type") == METADATA_EVENT and payload == {
+                "repo": claim.repo, "sha": claim.sha
+            }:
+                log.info("found %s@%s's message after a restart", claim.repo, claim.sha[:7])
+                return history.get("channel") or channel, msg["ts"]
+        return None
+
+    def _history(self, channel: str, oldest: datetime) -> SlackResponse:
+        def read() -> SlackResponse:
+            return self.client.conversations_history(
+                channel=channel, oldest=f"{oldest.timestamp():.6f}", limit=200,
+                include_all_metadata=True,
+            )
+
+        try:
+            return read()
+        except SlackApiError as exc:
+            # chat:write.public posts to a public channel without joining it, but only a
+            # member may read the channel: join, then look.
+            if error_code(exc) != "not_in_channel" or not CHANNEL_ID.match(channel):
+                raise
+            self.client.conversations_join(channel=channel)
+            return read()
+
+    def _on_slack_error(self, claim: Claim, exc: SlackApiError) -> None:
+        response = exc.response
+        error = error_code(exc)
+        if response.status_code == 429:
+            retry_after = float(response.headers.get("Retry-After", 1))
+            channel = claim.channel or (claim.destination.channel if claim.destination else "")
+            self.pacing.block(channel, retry_after)
+            log.info("Slack rate-limited %s: retrying in %.0fs", channel, retry_after)
+            self.claims.release(claim, retry_in=retry_after, failed=False)
+            return
+        if error in _GONE and claim.ts:
+            log.warning("message of %s@%s is gone (%s): posting it again",
+                        claim.repo, claim.sha[:7], error)
+            self.claims.forget_message(claim)
+            self.claims.release(claim, retry_in=0, failed=False)
+            return
+        if error == "not_in_channel" and claim.destination:
+            try:
+                channel = self.channels.id_of(claim.channel or claim.destination.channel)
+                self.client.conversations_join(channel=channel)
+                self.claims.release(claim, retry_in=0, failed=False)
+                return
+            except SlackApiError as join_error:
+                error = f"not_in_channel, and cannot join: {join_error.response.get('error')}"
+        log.warning("Slack refused %s@%s: %s (HTTP %s)", claim.repo, claim.sha[:7],
+                    error or "no error code", response.status_code)
+        self.claims.release(claim, retry_in=None, failed=True)
+
+
+def _can_wait(card: CommitCard) -> bool:
+    """Whether a later update will overtake this one: a card replaced by a newer commit, or
+    one with parts still queued or running and nothing failed or waiting for a human."""
+    return bool(card.superseded_by) or card.overall in (Status.PENDING, Status.RUNNING)
+
+
+class OutboxWorker(PollingWorker):
+    """Runs `Outbox.flush` in a thread: woken by ingest, and polling for other replicas."""
+
+    def __init__(self, outbox: Outbox, *, poll: float = 0.25) -> None:
+        super().__init__(outbox.flush, name="outbox", poll=poll)
+        self.outbox = outbox
+
+    def start(self) -> None:
+        try:
+            self.outbox.release_abandoned_claims()
+        except Exception:  # the leases still run out: never keep the outbox from starting
+            log.exception("could not look for claims left by a dead flusher")
+        super().start()

@@ -1,0 +1,180 @@
+"""The replies in a card's thread (and the direct messages) a flush owes: planned from the
+claimed card and what was sent before, then each sent once per key.
+
+Which failures are owed a reply is `correlation.owed_replies`' decision; whether an
+approval request is still open is `approvals.request.standing`'s. A reply whose making costs
+a download (a failure's log) is made only once its keys are claimed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+
+from slack_sdk import WebClient
+from sqlalchemy.exc import IntegrityError
+
+from correlation.approval_state import RequestState
+from correlation.blocks import SlackMessage
+from correlation.card import CommitCard, DeploymentLine, iso
+from correlation.owed_replies import FailureReply, notification_key, owed_failure_reply
+from correlation.replies import render_approval_request, render_failure_reply
+from correlation.status import Status
+from correlation.ticket_replies import TicketFailure, render_ticket_failure
+from devexbot.approvals.product_owner import tryout_message
+from devexbot.approvals.request import standing
+from devexbot.config import BotConfig
+from devexbot.publish.claims import Claim
+from devexbot.publish.failure_logs import FailureLogs
+from devexbot.publish.pacing import Deferred, Pacing
+from devexbot.slack.people import People
+from devexbot.store import Database, Notification
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One reply to send once: `keys` say it was sent; no `channel` means the card's."""
+
+    keys: tuple[str, ...]
+    message: SlackMessage | Callable[[], SlackMessage]
+    channel: str | None = None
+    in_thread: bool = True
+
+
+class ReplyPlanner:
+    """What a claimed card owes: failure replies, approval requests, the product owner's
+    try-out message and failed ticket updates, in that order."""
+
+    def __init__(self, config: BotConfig, people: People, logs: FailureLogs | None) -> None:
+        self.config, self.people, self.logs = config, people, logs
+
+    def owed(self, claim: Claim, now: datetime) -> list[Reply]:
+        card = claim.card
+        if card.superseded_by or claim.ts is None or claim.channel is None:
+            return []
+        replies: list[Reply] = []
+        owed = owed_failure_reply(card, claim.notified)
+        if owed is not None:
+            mention = self._responsible(card)
+            keys = tuple(owed.keys)
+            replies.append(Reply(keys, partial(self._failure_reply, card, owed, mention)))
+            if mention and claim.destination and claim.destination.route and \
+                    claim.destination.route.dm_author_on_failure:
+                replies.append(Reply(
+                    tuple(notification_key(f"dm:{key}") for key in keys),
+                    render_failure_reply(card, mention=None, checks=owed.checks,
+                                         deployments=owed.deployments),
+                    channel=mention, in_thread=False))
+        for deployment in card.deployments:
+            replies += self._tryout(claim, deployment)
+            if deployment.status is Status.WAITING:
+                replies += self._approval_request(claim, deployment, now)
+        replies += self._ticket_failures(claim)
+        return replies
+
+    def _failure_reply(self, card: CommitCard, owed: FailureReply,
+                       mention: str | None) -> SlackMessage:
+        """The reply telling `owed`'s failures with the end of their logs: made only when
+        it is sure to be sent, as the logs are downloaded then."""
+        logs = self.logs.excerpts(card, owed.checks) if self.logs is not None else {}
+        return render_failure_reply(card, mention=mention, log_excerpts=logs,
+                                    checks=owed.checks, deployments=owed.deployments)
+
+    def _approval_request(self, claim: Claim, deployment: DeploymentLine,
+                          now: datetime) -> list[Reply]:
+        card = claim.card
+        found = standing(card, deployment, self.config, now)
+        if found is not None and found.state is RequestState.EXPIRED:
+            return []  # nobody can decide any more
+        key = notification_key(f"approval:{deployment.environment}:{iso(deployment.updated_at)}")
+        if key in claim.notified:
+            return []
+        policy = self.config.approval_policy(deployment.environment)
+        reviewers = deployment.approval.reviewers if deployment.approval else ()
+        mentions = [m for m in (self.people.slack_id(login=r) for r in reviewers) if m]
+        for principal in policy.approvers if policy else ():
+            if principal[:1] in ("U", "W", "S") and principal not in mentions:
+                mentions.append(principal)
+        return [Reply((key,), render_approval_request(card, environment=deployment.environment,
+                                                      mentions=mentions))]
+
+    def _tryout(self, claim: Claim, deployment: DeploymentLine) -> list[Reply]:
+        """The product-owner flow: once per card and environment, a direct message."""
+        key = notification_key(f"tryout:{deployment.environment.casefold()}")
+        policy = self.config.approval_policy(deployment.environment)
+        if policy is None or policy.notify is None or key in claim.notified:
+            return []
+        found = tryout_message(claim.card, deployment, policy, self.people)
+        if found is None:
+            return []
+        user, message = found
+        return [Reply((key,), message, channel=user, in_thread=False)]
+
+    def _ticket_failures(self, claim: Claim) -> list[Reply]:
+        """Once per failed ticket update; those failing together share one reply."""
+        new = {k: f for k, f in claim.ticket_failures.items() if k not in claim.notified}
+        if not new:
+            return []
+        links = {str(t.get("key")): t.get("url") for t in claim.card.tickets}
+        failures = [
+            TicketFailure(f.ticket, f.environment, f.what, f.error, links.get(f.ticket))
+            for _, f in sorted(new.items())
+        ]
+        return [Reply(tuple(sorted(new)), render_ticket_failure(claim.card, failures))]
+
+    def _responsible(self, card: CommitCard) -> str | None:
+        pr, author = card.pull_request, card.author
+        login = (pr.author if pr else None) or (author.login if author else None)
+        return self.people.slack_id(login=login, email=author.email if author else None)
+
+
+class ReplySender:
+    """Posts a reply once per key, within Slack's pace for its channel."""
+
+    def __init__(self, db: Database, client: WebClient, pacing: Pacing) -> None:
+        self.db, self.client, self.pacing = db, client, pacing
+
+    def send(self, claim: Claim, reply: Reply) -> None:
+        target = reply.channel or claim.channel
+        assert target is not None
+        if self.reply_once(claim.card_id, target, claim.ts if reply.in_thread else None,
+                           list(reply.keys), reply.message):
+            claim.notified.update(reply.keys)
+
+    def reply_once(
+        self, card_id: int, channel: str, thread_ts: str | None, keys: list[str],
+        message: SlackMessage | Callable[[], SlackMessage],
+    ) -> bool:
+        """Post `message` (in the thread of `thread_ts`, if given) unless one of the card's
+        `keys` was sent already; True if this call sent it. Raises `Deferred` while Slack's
+        limits for the channel say not now. A `message` that is a function is called only
+        once the keys are claimed, so what making it costs is spent on a reply that goes
+        out."""
+        wait = self.pacing.blocked_for(channel)
+        if wait or not self.pacing.take_post(channel):
+            raise Deferred(max(wait, 0.2))
+        try:
+            with self.db.write() as session:
+                session.add_all([Notification(card_id=card_id, key=k, channel=channel,
+                                              state="sending") for k in keys])
+        except IntegrityError:
+            return False  # another flusher sent it
+        try:
+            made = message() if callable(message) else message
+            response = self.client.chat_postMessage(
+                channel=channel, text=made.text, blocks=made.blocks,
+                thread_ts=thread_ts, unfurl_links=False,
+            )
+        except Exception:
+            with self.db.write() as session:  # not sent: let the next flush try again
+                session.query(Notification).filter(
+                    Notification.card_id == card_id, Notification.key.in_(keys)
+                ).delete(synchronize_session=False)
+            raise
+        with self.db.write() as session:
+            session.query(Notification).filter(
+                Notification.card_id == card_id, Notification.key.in_(keys)
+            ).update({"state": "sent", "ts": response["ts"]}, synchronize_session=False)
+        return True
