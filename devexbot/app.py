@@ -62,10 +62,6 @@ def _lifespan(services: Services, background: bool
             if services.worker is not None:
                 services.worker.start()
             scheduler = services.scheduler
-            if scheduler is None:
-                from devexbot.scheduler import build_scheduler
-
-                scheduler = services.scheduler = build_scheduler(services)
             scheduler.start()
             if services.ticket_worker is not None:
                 services.ticket_worker.start()

@@ -4,23 +4,42 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from fastapi import Request
+from pydantic import SecretStr
+from slack_bolt import App
 from slack_sdk import WebClient
 from sqlalchemy import func, select
 
+from correlation.card import CommitCard, DeploymentLine
 from correlation.fold import FoldRules
 from devexbot.approvals.teams import GitHubTeams
 from devexbot.clients.github import GitHubApi
+from devexbot.clients.jira import JiraClient
 from devexbot.clock import SYSTEM_CLOCK, Clock
-from devexbot.config import BotConfig, load_config
+from devexbot.config import ApprovalPolicy, BotConfig, RunbookSettings, load_config
 from devexbot.http.metrics import Metrics
+from devexbot.publish.card_extras import CardExtras
+from devexbot.publish.deploy_contents import DeployContentsNotes
+from devexbot.publish.failure_logs import FailureLogs
+from devexbot.publish.outbox import Outbox, OutboxPolicy, OutboxWorker
+from devexbot.publish.pacing import Pacing
 from devexbot.publish.routing import CardRouter
+from devexbot.runbooks.executors.jenkins import JenkinsAccess, JenkinsExecutor
+from devexbot.runbooks.executors.local import LocalExecutor
+from devexbot.runbooks.executors.python import PythonExecutor
+from devexbot.runbooks.launcher import RunnerLauncher, ScheduledLauncher
 from devexbot.runbooks.registry import Runbooks, load_runbooks
+from devexbot.runbooks.runner import RunbookRunner
 from devexbot.runbooks.runs import RunStore
+from devexbot.scheduler import Scheduler, build_scheduler
+from devexbot.scheduler.card_jobs import Approvers, CardJobs, RecentCards, ThreadNudges
+from devexbot.scheduler.leader import Leadership
+from devexbot.scheduler.runbooks import runbook_jobs, scheduled_runbooks
+from devexbot.scheduler.service import JobSpec
 from devexbot.settings import Settings
 from devexbot.slack.authz import Authorizer
 from devexbot.slack.metered import MeteredWebClient
@@ -28,21 +47,16 @@ from devexbot.slack.people import People
 from devexbot.store import Card, Database
 from devexbot.store.cards import CardLoader
 from devexbot.store.commit_ranges import CommitRanges
+from devexbot.store.environments import record_deployments
 from devexbot.store.ingest import Ingest
-
-if TYPE_CHECKING:
-    from slack_bolt import App
-
-    from correlation.card import CommitCard, DeploymentLine
-    from devexbot.clients.jira import JiraClient
-    from devexbot.publish.outbox import Outbox, OutboxPolicy, OutboxWorker
-    from devexbot.publish.pacing import Pacing
-    from devexbot.runbooks.runner import RunbookRunner
-    from devexbot.scheduler import RunbookLauncher as ScheduledRunbookLauncher
-    from devexbot.scheduler import ScheduledRunbook, Scheduler
-    from devexbot.scheduler.card_jobs import Approvers
-    from devexbot.tickets.directory import TicketDirectory
-    from devexbot.tickets.worker import TicketPolicy, TicketWorker
+from devexbot.tickets.directory import TicketDirectory
+from devexbot.tickets.updates import DecisionComments, DeployTicketUpdates, NoDecisionComments
+from devexbot.tickets.worker import TicketPolicy, TicketUpdater, TicketWorker
+from handlers.slack import build_bolt_app, commands
+from handlers.slack.commands import CommandRouter
+from handlers.slack.runbooks import RunbookCommands
+from handlers.slack.subscriptions import Subscriptions
+from handlers.slack.where import Where
 
 log = logging.getLogger(__name__)
 
@@ -71,20 +85,18 @@ class Services:
     runbooks: Runbooks
     runs: RunStore
     card_loader: CardLoader  # how every reader turns a stored card into a CommitCard
+    scheduler: Scheduler  # started by the app's lifespan (a test bot runs its jobs itself)
+    # Comments on the commit's tickets when someone decides on a deploy in Slack.
+    decision_comments: DecisionComments | NoDecisionComments
     github: GitHubApi | None = None
     teams: GitHubTeams | None = None
     slack_client: WebClient | None = None
     outbox: Outbox | None = None
     worker: OutboxWorker | None = None
     bolt: App | None = None
+    commands: CommandRouter | None = None  # `/devex`, with Slack on
     runbook_launcher: RunbookLauncher | None = None  # runbook buttons start runs here
     runner: RunbookRunner | None = None
-    scheduler: Scheduler | None = None  # built and started by the app's lifespan
-    # Wired by the runbook and approval features: who may approve (for reminders), and the
-    # commands with a `schedule:` and what starts them.
-    approvers: Approvers | None = None
-    scheduled_runbooks: list[ScheduledRunbook] = field(default_factory=list)
-    scheduled_runbook_launcher: ScheduledRunbookLauncher | None = None
     ranges: CommitRanges | None = None
     jira: JiraClient | None = None
     tickets: TicketDirectory | None = None
@@ -103,24 +115,14 @@ def build_services(
     outbox_policy: OutboxPolicy | None = None,
     ticket_policy: TicketPolicy | None = None,
     clock: Clock = SYSTEM_CLOCK,
+    leadership: Leadership | None = None,
 ) -> Services:
     """Connect the parts: config, database, ingest, Slack when a bot token is set, the
     issue tracker when Jira is configured. `clock` is the time the parts that wait or
-    retry go by (a test steps it)."""
-    from devexbot.clients.jira import JiraClient
-    from devexbot.publish.card_extras import CardExtras
-    from devexbot.publish.deploy_contents import DeployContentsNotes
-    from devexbot.publish.failure_logs import FailureLogs
-    from devexbot.publish.outbox import Outbox, OutboxPolicy, OutboxWorker
-    from devexbot.publish.pacing import Pacing
-    from devexbot.store.environments import record_deployments
-    from devexbot.tickets.directory import TicketDirectory
-    from devexbot.tickets.updates import DeployTicketUpdates
-    from devexbot.tickets.worker import TicketPolicy, TicketUpdater, TicketWorker
-    from handlers.slack import builtin_subcommands
-
+    retry go by (a test steps it); `leadership` says whether this process runs the
+    scheduled jobs (by default: elected among the replicas on PostgreSQL)."""
     config = config if config is not None else load_config(settings.devexbot_config)
-    runbooks = load_runbooks(config, reserved=builtin_subcommands())
+    runbooks = load_runbooks(config, reserved=commands.BUILTIN_SUBCOMMANDS)
     db = Database(settings.database_url)
     metrics = Metrics()
     client = None
@@ -130,73 +132,113 @@ def build_services(
                                   base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT)
     rules = config.tickets.rules(settings.jira_url)
     card_loader = CardLoader(FoldRules(tuple(config.environments), rules))
+    ingest = Ingest(db, rules=card_loader.rules, clock=clock.now)
+    router = CardRouter(config.routes, settings.slack_default_channel)
+    authorizer = Authorizer(client)
+    people = People(config.people, client)
+    runs = RunStore(db)
+    github = GitHubApi(settings)
+    jira = JiraClient.from_settings(settings)
+    ingest.hooks.append(record_deployments)
+    ranges = CommitRanges(db, github, clock=clock.now)
+    tickets = ticket_worker = None
+    decision_comments: DecisionComments | NoDecisionComments = NoDecisionComments()
+    if jira is not None:
+        tickets = TicketDirectory(db, jira, ttl=config.tickets.cache_ttl, clock=clock.now)
+        ingest.hooks.append(DeployTicketUpdates(config.tickets))
+        ticket_worker = TicketWorker(TicketUpdater(
+            db, jira, directory=tickets, policy=ticket_policy or TicketPolicy(),
+            clock=clock.now))
+        if config.tickets.on_decision:
+            decision_comments = DecisionComments(db, people, ticket_worker.wake,
+                                                 clock=clock.now)
+    outbox: Outbox | None = None
+    worker: OutboxWorker | None = None
+    runner: RunbookRunner | None = None
+    runbook_launcher: RunnerLauncher | None = None
+    devex: CommandRouter | None = None
+    bolt: App | None = None
+    nudges: ThreadNudges | None = None  # Slack is off: notes on cards, no nudges
+    scheduled: list[JobSpec] = []
+    if client is not None:
+        metrics.watch_outbox(lambda: oldest_dirty(db), clock.now)
+        outbox = Outbox(db, client, router, people,
+                        policy=outbox_policy or OutboxPolicy(),
+                        pacing=Pacing(clock=clock.monotonic), clock=clock.now,
+                        card_loader=card_loader, config=config,
+                        logs=FailureLogs(settings, github),
+                        extras=CardExtras(tickets, DeployContentsNotes(db, ranges, rules)))
+        worker = OutboxWorker(outbox)
+        runner = build_runner(config.runbooks, runs, authorizer, client, outbox.pacing,
+                              jenkins=jenkins_access(settings),
+                              channel_id=outbox.channels.id_now)
+        runbook_launcher = RunnerLauncher(runbooks, runner)
+        scheduled = runbook_jobs(scheduled_runbooks(config.commands),
+                                 ScheduledLauncher(runbooks, runner),
+                                 timezone=config.schedule.timezone)
+        nudges = ThreadNudges(outbox.reply_once, people, clock,
+                              approvers=policy_approvers(config.approvals, people))
+        runbook_commands = RunbookCommands(runbooks, runner, runs, authorizer, client)
+        devex = slash = CommandRouter(
+            Subscriptions(db, authorizer, allowed=config.permissions.subscribe,
+                          routes=config.routes),
+            Where(db, config.environments, ranges),
+            runbook_commands)
+        bolt = build_bolt_app(client, [
+            lambda app: commands.register(app, slash),
+            runbook_commands.register,
+        ], signing_secret=settings.slack_signing_secret)
+    cards = CardJobs(RecentCards(db, card_loader, router, config.schedule), config, ingest,
+                     nudges)
     services = Services(
         settings=settings,
         config=config,
         db=db,
-        ingest=Ingest(db, rules=card_loader.rules, clock=clock.now),
-        router=CardRouter(config.routes, settings.slack_default_channel),
-        authorizer=Authorizer(client),
-        people=People(config.people, client),
+        ingest=ingest,
+        router=router,
+        authorizer=authorizer,
+        people=people,
         metrics=metrics,
         runbooks=runbooks,
-        runs=RunStore(db),
+        runs=runs,
         card_loader=card_loader,
+        scheduler=build_scheduler(db, cards, schedule=config.schedule,
+                                  retention=config.retention, clock=clock,
+                                  runbooks=scheduled, leadership=leadership),
+        decision_comments=decision_comments,
+        github=github,
+        teams=GitHubTeams(github),
         slack_client=client,
-        github=GitHubApi(settings),
-        jira=JiraClient.from_settings(settings),
+        outbox=outbox,
+        worker=worker,
+        bolt=bolt,
+        commands=devex,
+        runbook_launcher=runbook_launcher,
+        runner=runner,
+        ranges=ranges,
+        jira=jira,
+        tickets=tickets,
+        ticket_worker=ticket_worker,
         clock=clock,
     )
-    services.teams = GitHubTeams(services.github)
-    services.ingest.hooks.append(record_deployments)
-    services.ranges = CommitRanges(db, services.github, clock=clock.now)
-    if services.jira is not None:
-        services.tickets = TicketDirectory(db, services.jira, ttl=config.tickets.cache_ttl,
-                                           clock=clock.now)
-        services.ingest.hooks.append(DeployTicketUpdates(config.tickets))
-        services.ticket_worker = TicketWorker(TicketUpdater(
-            db, services.jira, directory=services.tickets,
-            policy=ticket_policy or TicketPolicy(), clock=clock.now))
-    if client is not None:
-        metrics.watch_outbox(lambda: oldest_dirty(db), clock.now)
-        services.outbox = Outbox(db, client, services.router, services.people,
-                                 policy=outbox_policy or OutboxPolicy(),
-                                 pacing=Pacing(clock=clock.monotonic), clock=clock.now,
-                                 card_loader=card_loader, config=config,
-                                 logs=FailureLogs(settings, services.github),
-                                 extras=CardExtras(services.tickets, DeployContentsNotes(
-                                     db, services.ranges, rules)))
-        services.worker = OutboxWorker(services.outbox)
-        services.runner = build_runner(services, client, services.outbox.pacing,
-                                       channel_id=services.outbox.channels.id_now)
-        from devexbot.runbooks.launcher import RunnerLauncher, ScheduledLauncher
+    if bolt is not None:
+        # The card's click listeners still take the services whole; they join the list of
+        # registrars above once they take what they use.
+        from handlers.slack import card_actions, custom_buttons, pr_selects, reject_form
 
-        services.runbook_launcher = RunnerLauncher(services.runbooks, services.runner)
-        services.scheduled_runbook_launcher = ScheduledLauncher(services.runbooks,
-                                                                services.runner)
-        services.scheduled_runbooks = scheduled_runbooks(config)
-        services.approvers = policy_approvers(services)
-        from handlers.slack import build_bolt_app
-
-        services.bolt = build_bolt_app(services)
-    services.ingest.on_change = _waker(services)
+        for register in (card_actions.register, custom_buttons.register,
+                         pr_selects.register, reject_form.register):
+            register(bolt, services)
+    ingest.on_change = _waker(worker, ticket_worker)
     return services
 
 
-def scheduled_runbooks(config: BotConfig) -> list[ScheduledRunbook]:
-    """The commands with a `schedule:`, for the scheduler."""
-    from devexbot.scheduler import ScheduledRunbook
-
-    return [ScheduledRunbook(command=name, cron=spec.schedule, channel=spec.channels[0])
-            for name, spec in config.commands.items() if spec.schedule and spec.channels]
-
-
-def policy_approvers(services: Services) -> Approvers:
+def policy_approvers(approvals: Mapping[str, ApprovalPolicy], people: People) -> Approvers:
     """Who the approval nudges mention: the policy's Slack users and groups, and its
     `github:` logins through the people map."""
 
     def approvers(card: CommitCard, deployment: DeploymentLine) -> list[str]:
-        policy = services.config.approvals.get(deployment.environment)
+        policy = approvals.get(deployment.environment)
         if policy is None:
             return []
         found = []
@@ -204,7 +246,7 @@ def policy_approvers(services: Services) -> Approvers:
             if principal[:1] in ("U", "W", "S"):
                 found.append(principal)
             elif principal.startswith("github:"):
-                slack = services.people.slack_id(login=principal.removeprefix("github:"))
+                slack = people.slack_id(login=principal.removeprefix("github:"))
                 if slack:
                     found.append(slack)
         return found
@@ -212,26 +254,24 @@ def policy_approvers(services: Services) -> Approvers:
     return approvers
 
 
-def build_runner(services: Services, client: WebClient, pacing: Pacing, *,
+def jenkins_access(settings: Settings) -> JenkinsAccess | None:
+    """How the Jenkins runbooks reach Jenkins (None: no `JENKINS_URL`)."""
+    if not settings.jenkins_url:
+        return None
+    token: SecretStr | None = settings.jenkins_api_token
+    return JenkinsAccess(settings.jenkins_url, settings.jenkins_user,
+                         token.get_secret_value() if token else None)
+
+
+def build_runner(options: RunbookSettings, runs: RunStore, authorizer: Authorizer,
+                 client: WebClient, pacing: Pacing, *, jenkins: JenkinsAccess | None,
                  channel_id: Callable[[str], str] | None = None) -> RunbookRunner:
     """The runbook runner with its three executors."""
-    from devexbot.runbooks.executors.jenkins import JenkinsAccess, JenkinsExecutor
-    from devexbot.runbooks.executors.local import LocalExecutor
-    from devexbot.runbooks.executors.python import PythonExecutor
-    from devexbot.runbooks.runner import RunbookRunner
-
-    settings, options = services.settings, services.config.runbooks
-    access = None
-    if settings.jenkins_url:
-        token = settings.jenkins_api_token
-        access = JenkinsAccess(settings.jenkins_url, settings.jenkins_user,
-                               token.get_secret_value() if token else None)
     return RunbookRunner(
-        store=services.runs, authorizer=services.authorizer, client=client, pacing=pacing,
-        settings=options,
+        store=runs, authorizer=authorizer, client=client, pacing=pacing, settings=options,
         executors={
             "local": LocalExecutor(kill_grace=options.kill_grace),
-            "jenkins": JenkinsExecutor(access, poll=options.jenkins_poll,
+            "jenkins": JenkinsExecutor(jenkins, poll=options.jenkins_poll,
                                        kill_grace=options.kill_grace),
             "python": PythonExecutor(kill_grace=options.kill_grace),
         },
@@ -246,9 +286,9 @@ def oldest_dirty(db: Database) -> datetime | None:
         return since
 
 
-def _waker(services: Services) -> Callable[[], None] | None:
+def _waker(*maybe: OutboxWorker | TicketWorker | None) -> Callable[[], None] | None:
     """Ingest's news wakes the outbox and the ticket updates."""
-    workers = [w for w in (services.worker, services.ticket_worker) if w is not None]
+    workers = [w for w in maybe if w is not None]
     if not workers:
         return None
 

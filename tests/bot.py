@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from devexbot.app import create_app
 from devexbot.publish.outbox import OutboxPolicy
-from devexbot.scheduler import Scheduler, build_scheduler
+from devexbot.scheduler import Scheduler
 from devexbot.scheduler.leader import SoleLeader
 from devexbot.scheduler.service import last_results
 from devexbot.services import Services, build_services
@@ -99,7 +99,7 @@ class TestBot:
         self.jenkins = JenkinsSender(self.client, JENKINS_TOKEN)
         self.deploy = DeploySender(self.client, DEPLOY_SECRET)
         self.slack_sender = SlackSender(self.client, SIGNING_SECRET)
-        self.scheduler: Scheduler = build_scheduler(services, leadership=SoleLeader())
+        self.scheduler: Scheduler = services.scheduler
 
     # --- what the senders do --------------------------------------------------------------
 
@@ -252,7 +252,8 @@ def bot_services(database_url: str, tmp_path: Path, clock: SteppedClock, *,
                       slack_api_url=slack.base_url, slack_default_channel=DEFAULT_CHANNEL)
     values.update(settings)
     services = build_services(make_settings(database_url, tmp_path, **values),
-                              outbox_policy=policy, ticket_policy=ticket_policy, clock=clock)
+                              outbox_policy=policy, ticket_policy=ticket_policy, clock=clock,
+                              leadership=SoleLeader())
     migrate(services.db.engine)
     return services
 

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from devexbot.scheduler.card_jobs import CardJobs
 from devexbot.store import ApprovalDecision
 from tests.bot import BotFactory, TestBot
 from tests.conftest import DEPLOY_SECRET
@@ -325,7 +324,7 @@ def test_once_the_card_says_expired_the_buttons_go_and_clicks_are_refused(
 
     # The scheduler's clock says three hours later: the card says the request expired,
     # and from then on every rendering and every click agrees with it.
-    summary = CardJobs(bot.services).nudge(since + timedelta(hours=3))
+    summary = bot.services.scheduler.specs["nudges"].run(since + timedelta(hours=3))
     assert "expired approval requests: 1" in summary
     after = bot.card_message(having="expired after 2 h without a decision")
     assert "card.approve" not in str(after.blocks)

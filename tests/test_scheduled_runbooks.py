@@ -16,7 +16,8 @@ from devexbot.app import create_app
 from devexbot.config import parse_config
 from devexbot.errors import ConfigError
 from devexbot.scheduler import ScheduledRunbook
-from devexbot.scheduler.runbooks import runbook_jobs
+from devexbot.scheduler.runbooks import scheduled_runbooks
+from devexbot.services import policy_approvers
 from tests.conftest import GITHUB_SECRET
 from tests.fakes.slack_api import FakeSlack
 from tests.github_sender import GitHubSender, load_fixture
@@ -43,13 +44,11 @@ def test_a_scheduled_command_runs_as_the_bot_in_its_channel(
     database_url: str, tmp_path: Path, fake_slack: FakeSlack
 ) -> None:
     services = slack_services(database_url, tmp_path, fake_slack.base_url, config=CONFIG)
-    assert services.scheduled_runbooks == [
+    assert scheduled_runbooks(services.config.commands) == [
         ScheduledRunbook(command="nightly-cleanup", cron="0 6 * * 1-5", channel="C0OPS")]
-    assert services.scheduled_runbook_launcher is not None
+    job = services.scheduler.specs["runbook:nightly-cleanup"]
+    assert job.description == "runbook nightly-cleanup (0 6 * * 1-5)"
     with TestClient(create_app(services=services)) as client:
-        (job,) = runbook_jobs(services.scheduled_runbooks, services.scheduled_runbook_launcher,
-                              timezone="UTC")
-        assert job.id == "runbook:nightly-cleanup"
         assert job.run(datetime(2026, 11, 23, 6, tzinfo=UTC)).startswith("started run ")
         run = wait_for(lambda: next((r for r in client.get("/api/runs").json()["runs"]
                                      if r["status"] == "succeeded"), None),
@@ -79,14 +78,14 @@ def test_approval_nudges_name_the_policys_approvers(
     database_url: str, tmp_path: Path, fake_slack: FakeSlack
 ) -> None:
     services = slack_services(database_url, tmp_path, fake_slack.base_url, config=CONFIG)
-    assert services.approvers is not None
+    approvers = policy_approvers(services.config.approvals, services.people)
     card = CommitCard(repo="octo-org/octo-app", sha="a" * 40)
     waiting = DeploymentLine(environment="production", status=Status.WAITING, url=None,
                              updated_at=datetime(2026, 11, 20, tzinfo=UTC))
-    assert list(services.approvers(card, waiting)) == ["U0BEN", "S0REL", "U0ANA"]
+    assert list(approvers(card, waiting)) == ["U0BEN", "S0REL", "U0ANA"]
     staging = DeploymentLine(environment="staging", status=Status.WAITING, url=None,
                              updated_at=datetime(2026, 11, 20, tzinfo=UTC))
-    assert list(services.approvers(card, staging)) == []
+    assert list(approvers(card, staging)) == []
     services.db.dispose()
 
 
@@ -103,9 +102,7 @@ def test_a_scheduled_run_in_a_channel_named_by_name_keeps_slacks_pace_with_the_c
     with TestClient(create_app(services=services)) as client:
         GitHubSender(client, GITHUB_SECRET).deliver("push", load_fixture("push"))
         wait_for(lambda: fake_slack.messages(ops), what="the commit's card in #ops")
-        assert services.scheduled_runbook_launcher is not None
-        (job,) = runbook_jobs(services.scheduled_runbooks, services.scheduled_runbook_launcher,
-                              timezone="UTC")
+        job = services.scheduler.specs["runbook:nightly-cleanup"]
         job.run(datetime(2026, 11, 23, 6, tzinfo=UTC))  # at once after the card's post
         wait_for(lambda: next((r for r in client.get("/api/runs").json()["runs"]
                                if r["status"] == "succeeded"), None),

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from devexbot.app import create_app
-from devexbot.scheduler.card_jobs import CardJobs
+from devexbot.scheduler.card_jobs import Approvers, CardJobs, RecentCards, ThreadNudges
 from devexbot.services import Services, build_services
 from devexbot.store import Card, Notification
 from devexbot.store.cards import get_card
@@ -60,6 +60,18 @@ def github(test_bot: TestBot) -> GitHubSender:
     return test_bot.github
 
 
+def card_jobs(services: Services, approvers: Approvers | None = None) -> CardJobs:
+    """The card jobs of the bot's parts; without `approvers`, approval nudges mention the
+    people GitHub asked."""
+    nudges = None
+    if services.outbox is not None:
+        nudges = ThreadNudges(services.outbox.reply_once, services.people, services.clock,
+                              approvers=approvers)
+    cards = RecentCards(services.db, services.card_loader, services.router,
+                        services.config.schedule)
+    return CardJobs(cards, services.config, services.ingest, nudges)
+
+
 def card_row(bot: Services) -> Card:
     with bot.db.read() as session:
         card = get_card(session, REPO, HEAD)
@@ -85,7 +97,7 @@ def test_a_review_nudge_goes_once_in_working_time_and_once_after_a_downtime(
 ) -> None:
     github.deliver("pull_request", load_fixture("pull_request.opened"))  # Fri 11:00:30 Berlin
     published(bot)
-    jobs = CardJobs(bot)
+    jobs = card_jobs(bot)
     assert jobs.nudge(berlin(20, 14, 55)) == "nothing due"
     assert jobs.nudge(berlin(20, 15, 5)) == "review nudges: 1"  # 4 working hours
     assert jobs.nudge(berlin(20, 15, 10)) == "nothing due"
@@ -115,7 +127,7 @@ def test_a_pr_marked_ready_later_counts_from_then(
     ready["pull_request"]["updated_at"] = "2026-11-20T14:00:00Z"  # Fri 15:00 Berlin
     github.deliver("pull_request", ready)
     published(bot)
-    jobs = CardJobs(bot)
+    jobs = card_jobs(bot)
     assert jobs.nudge(berlin(20, 17, 55)) == "nothing due"  # 4 h since opening, not ready
     assert jobs.nudge(berlin(23, 9, 55)) == "nothing due"
     assert jobs.nudge(berlin(23, 10)) == "review nudges: 1"  # 4 working hours since ready
@@ -130,7 +142,7 @@ def test_an_approval_is_nudged_then_marked_expired_on_the_card(
     # Friday: by then the request has expired, so nobody is asked for an approval they can
     # no longer give.
     assert replies(fake_slack, bot) == []
-    jobs = CardJobs(bot)
+    jobs = card_jobs(bot)
     assert jobs.nudge(berlin(20, 13)) == "nothing due"
     assert jobs.nudge(berlin(20, 13, 5)) == "approval nudges: 1"
     nudge = replies(fake_slack, bot)[-1]
@@ -166,7 +178,7 @@ def test_the_approval_policy_says_whom_to_remind(
         seen.append((card.sha, deployment.environment))
         return ["S0RELEASE", "U0CLEO"]
 
-    assert CardJobs(bot, approvers=approvers).nudge(berlin(20, 13, 5)) == "approval nudges: 1"
+    assert card_jobs(bot, approvers).nudge(berlin(20, 13, 5)) == "approval nudges: 1"
     assert seen == [(HEAD, "production")]
     assert replies(fake_slack, bot)[-1].text.startswith("<!subteam^S0RELEASE> <@U0CLEO> ✋")
 
@@ -176,7 +188,7 @@ def test_a_stuck_build_says_no_news_for_47_min_until_news_arrives(
 ) -> None:
     github.deliver("check_run", load_fixture("check_run.in_progress"))  # started 10:01:10Z
     published(bot)
-    jobs = CardJobs(bot)
+    jobs = card_jobs(bot)
     started = datetime(2026, 11, 20, 10, 1, 10, tzinfo=UTC)
     assert jobs.mark_stuck(started + timedelta(minutes=29)) == "nothing due"
     assert jobs.mark_stuck(started + timedelta(minutes=47)) == "stuck checks noted: 1"
@@ -212,7 +224,7 @@ def test_with_slack_off_notes_are_still_made_and_nudges_wait(
     try:
         GitHubSender(TestClient(create_app(services=services)), GITHUB_SECRET).deliver(
             "deployment_review", load_fixture("deployment_review.requested"))
-        jobs = CardJobs(services)
+        jobs = card_jobs(services)
         assert jobs.nudge(berlin(20, 14)) == "nothing due (Slack is off: no nudges)"
         assert jobs.nudge(berlin(21, 12)) == ("expired approval requests: 1 (Slack is off: "
                                               "no nudges)")

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from devexbot.app import create_app
-from devexbot.scheduler import ScheduledRunbook, build_scheduler
+from devexbot.scheduler import ScheduledRunbook, runbook_jobs
 from devexbot.scheduler.leader import AdvisoryLockLeader, Leadership, lock_holder
 from devexbot.scheduler.service import JobSpec, Scheduler, last_results
 from devexbot.services import Services, build_services
@@ -82,10 +82,11 @@ def test_a_scheduled_runbook_runs_as_the_bot_and_devexbot_jobs_lists_it(
         calls.append((command, params, channel, by))
         return "run 42 started"
 
-    services.scheduled_runbook_launcher = launcher
-    services.scheduled_runbooks = [ScheduledRunbook(
-        "cleanup-test-data", "0 6 * * 1-5", params={"env": "staging"}, channel="C0OPS")]
-    scheduler = build_scheduler(services, leadership=quick_leadership(services.db))
+    scheduled = runbook_jobs([ScheduledRunbook(
+        "cleanup-test-data", "0 6 * * 1-5", params={"env": "staging"}, channel="C0OPS")],
+        launcher, timezone=services.config.schedule.timezone)
+    scheduler = Scheduler(services.db, [*services.scheduler.specs.values(), *scheduled],
+                          leadership=quick_leadership(services.db), clock=services.clock.now)
     assert scheduler.start()
     try:
         job = leading(scheduler, "runbook:cleanup-test-data")

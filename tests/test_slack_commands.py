@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from devexbot.app import create_app
 from devexbot.cli import main
+from handlers.slack.commands import BUILTIN_SUBCOMMANDS
 from tests.bot import BotFactory, TestBot
 from tests.conftest import GITHUB_SECRET, make_settings
 from tests.fakes.slack_api import FakeSlack
@@ -133,6 +134,11 @@ def test_help_and_unknown_subcommands(sender: SlackSender) -> None:
 
 
 @pytest.mark.sqlite_only
+def test_the_names_no_runbook_may_take_are_the_routers_subcommands(bot: TestBot) -> None:
+    assert bot.services.commands is not None
+    assert bot.services.commands.builtin_names() == BUILTIN_SUBCOMMANDS
+
+
 def test_unsigned_stale_and_tampered_requests_are_refused(client: TestClient) -> None:
     body = slash_command_body("/devex", "subscriptions", channel_id=CHANNEL)
     stale = SlackSender(client, SIGNING_SECRET).send(body, timestamp=int(time.time()) - 400)

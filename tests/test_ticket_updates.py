@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 from devexbot.clients.jira import JiraClient, JiraError
 from devexbot.store import TicketUpdate
-from devexbot.tickets.updates import ticket_comment_for_decision
 from tests.bot import BotFactory, TestBot
 from tests.deploy_sender import load_deploy
 from tests.fakes.jira_api import FakeJira, adf
@@ -207,11 +206,11 @@ def test_an_unreachable_jira_is_retried(bot: Bot, fake_jira: FakeJira) -> None:
 def test_a_decision_from_slack_comments_once(bot: Bot, fake_jira: FakeJira) -> None:
     bot.push()
     for _ in range(2):  # a double click
-        ticket_comment_for_decision(bot.services, REPO, HEAD, "production", "approved", "U0PO",
+        bot.services.decision_comments.comment(REPO, HEAD, "production", "approved", "U0PO",
                                     None)
-    assert ticket_comment_for_decision(bot.services, REPO, HEAD, "staging",
+    assert bot.services.decision_comments.comment(REPO, HEAD, "staging",
                                        "changes_requested", "Olivia", "The button is hidden") == 1
-    assert ticket_comment_for_decision(bot.services, REPO, "f" * 40, "test", "approved",
+    assert bot.services.decision_comments.comment(REPO, "f" * 40, "test", "approved",
                                        "U0PO", None) == 0  # no such card
     bot.settle()  # the decision comments
     assert bot.bot.flush() == 0
@@ -222,7 +221,7 @@ def test_a_decision_from_slack_comments_once(bot: Bot, fake_jira: FakeJira) -> N
         f"ABC-123 Add login page (https://github.com/{REPO}/commit/{HEAD})",
     ]
     with pytest.raises(ValueError, match="decision must be one of"):
-        ticket_comment_for_decision(bot.services, REPO, HEAD, "test", "maybe", "U0PO", None)
+        bot.services.decision_comments.comment(REPO, HEAD, "test", "maybe", "U0PO", None)
 
 
 @pytest.mark.sqlite_only
@@ -232,7 +231,7 @@ def test_deployed_to_test_approved_then_production(bot: Bot, fake_jira: FakeJira
     bot.deploy("test")
     bot.settle()
     assert fake_jira.status("ABC-123") == "In QA"
-    ticket_comment_for_decision(bot.services, REPO, HEAD, "production", "approved", "U0PO",
+    bot.services.decision_comments.comment(REPO, HEAD, "production", "approved", "U0PO",
                                 "Works on test")
     bot.deploy("production", status="waiting", timestamp="2026-11-20T10:15:00Z")
     bot.deploy("production", timestamp="2026-11-20T10:20:00Z")

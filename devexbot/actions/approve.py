@@ -33,7 +33,6 @@ from devexbot.approvals.policy import check_approver, check_not_author
 from devexbot.approvals.request import ApprovalRequest, Standing, ago, marked_expired, standing
 from devexbot.config import ApprovalPolicy
 from devexbot.store.models import utcnow
-from devexbot.tickets.updates import ticket_comment_for_decision
 
 MAX_REASON = 2000
 
@@ -166,8 +165,8 @@ def _decide(ctx: ActionContext, request: ApprovalRequest, policy: ApprovalPolicy
         # The commit's tickets hear of it too (a comment per ticket, once; no Jira, no-op).
         said = decision.state if decision.state == "approved" else (
             "changes_requested" if request.signoff else "rejected")
-        ticket_comment_for_decision(services, request.repo, request.sha, request.environment,
-                                    said, ctx.click.user_id, decision.reason)
+        services.decision_comments.comment(request.repo, request.sha, request.environment,
+                                           said, ctx.click.user_id, decision.reason)
     except BaseException:
         release_claim(services, request.decision_key)
         raise

@@ -1,42 +1,42 @@
 """The scheduler: nudges, stuck builds, scheduled runbooks and retention, on one replica.
 
-`build_scheduler(services)` puts the bot's jobs together; `devexbot serve` starts it (see
+`build_scheduler(...)` puts the bot's jobs together; `devexbot serve` starts it (see
 `service` for the job store and `leader` for the election).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from datetime import UTC
 
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from devexbot.clock import Clock
+from devexbot.config import Retention, Schedule
 from devexbot.scheduler.card_jobs import CardJobs
 from devexbot.scheduler.leader import Leadership
 from devexbot.scheduler.retention import prune
 from devexbot.scheduler.runbooks import RunbookLauncher, ScheduledRunbook, runbook_jobs
 from devexbot.scheduler.service import JobSpec, Scheduler
+from devexbot.store import Database
 
-if TYPE_CHECKING:
-    from devexbot.services import Services
-
-__all__ = ["JobSpec", "RunbookLauncher", "ScheduledRunbook", "Scheduler", "build_scheduler"]
+__all__ = ["JobSpec", "RunbookLauncher", "ScheduledRunbook", "Scheduler", "build_scheduler",
+           "runbook_jobs"]
 
 
 def build_scheduler(
-    services: Services,
+    db: Database,
+    cards: CardJobs,
     *,
-    clock: Callable[[], datetime] | None = None,
+    schedule: Schedule,
+    retention: Retention,
+    clock: Clock,
+    runbooks: Sequence[JobSpec] = (),
     leadership: Leadership | None = None,
 ) -> Scheduler:
-    """The bot's jobs: nudges and stuck checks every few minutes, retention daily, and a
-    job per scheduled runbook when a launcher is wired in. They go by the services' clock
-    unless `clock` says otherwise."""
-    config = services.config
-    schedule, retention = config.schedule, config.retention
-    cards = CardJobs(services, approvers=services.approvers)
+    """The bot's jobs: nudges and stuck checks every few minutes, retention daily, and the
+    scheduled runbooks' jobs (`runbook_jobs`). They go by `clock`."""
     every = schedule.check_every_minutes
     jobs = [
         JobSpec("nudges", IntervalTrigger(minutes=every, timezone=UTC), cards.nudge,
@@ -46,12 +46,8 @@ def build_scheduler(
         JobSpec("retention",
                 CronTrigger(hour=retention.run_at.hour, minute=retention.run_at.minute,
                             timezone=schedule.timezone),
-                lambda now: prune(services.db, retention, now,
-                                  sleep=services.clock.sleep).summary(),
+                lambda now: prune(db, retention, now, sleep=clock.sleep).summary(),
                 "prune old events and deliveries"),
+        *runbooks,
     ]
-    if services.scheduled_runbook_launcher is not None:
-        jobs += runbook_jobs(services.scheduled_runbooks, services.scheduled_runbook_launcher,
-                             timezone=schedule.timezone)
-    return Scheduler(services.db, jobs, leadership=leadership,
-                     clock=clock or services.clock.now)
+    return Scheduler(db, jobs, leadership=leadership, clock=clock.now)

@@ -14,16 +14,20 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from correlation import Event
 from correlation.card import CommitCard, DeploymentLine
-from correlation.events import Slot
+from correlation.events import ParseError, Slot, parse_time
 from correlation.reminders import render_approval_nudge, render_review_nudge
+from devexbot.clock import Clock
+from devexbot.config import BotConfig
+from devexbot.config import Schedule as ScheduleConfig
 from devexbot.publish.pacing import Deferred
+from devexbot.publish.routing import CardRouter
 from devexbot.scheduler.calendar import WorkingCalendar
 from devexbot.scheduler.nudges import (
     CardNote,
@@ -34,11 +38,10 @@ from devexbot.scheduler.nudges import (
     stuck_checks,
     waits_for_review,
 )
-from devexbot.store import Card, Notification
-from devexbot.store.cards import card_state
-
-if TYPE_CHECKING:
-    from devexbot.services import Services
+from devexbot.slack.people import People
+from devexbot.store import Card, Database, Notification
+from devexbot.store.cards import CardLoader, card_state
+from devexbot.store.ingest import Ingest
 
 log = logging.getLogger(__name__)
 
@@ -71,52 +74,16 @@ class _Tally:
         return ", ".join(f"{what}: {n}" for what, n in self.counts.items() if n) or "nothing due"
 
 
-class CardJobs:
-    """Nudges and notes for the cards of the last `LOOKBACK` days."""
+class RecentCards:
+    """The cards of the last `LOOKBACK` days a job may act on, each with its schedule (its
+    route's, or the default) and the nudges already sent about it."""
 
-    def __init__(self, services: Services, *, approvers: Approvers | None = None) -> None:
-        self.services = services
-        self.approvers = approvers
-        self.clock = services.clock  # Slack's pacing is waited out on it
-        self.calendar = WorkingCalendar.of(services.config.schedule)
+    def __init__(self, db: Database, card_loader: CardLoader, router: CardRouter,
+                 schedule: ScheduleConfig) -> None:
+        self._db, self._loader, self._router, self._schedule = db, card_loader, router, schedule
 
-    def nudge(self, now: datetime) -> str:
-        """Send the nudges due now and mark expired approval requests; says what it did."""
-        tally = _Tally()
-        rows = list(self._rows(now))
-        for row in rows:
-            for note in expired_approvals(row.card, now, self.services.config):
-                self._stamp(row, note, now)
-                tally.add("expired approval requests")
-        outbox = self.services.outbox
-        if outbox is None:
-            return tally.summary() + " (Slack is off: no nudges)"
-        deadline = self.clock.monotonic() + SEND_BUDGET
-        for row in rows:
-            if row.ts is None or row.channel is None:
-                continue  # no message to reply under
-            for nudge in due_nudges(row.subject, now, self.calendar, self.services.config):
-                outcome = self._send(row, nudge, deadline)
-                if outcome == "sent":
-                    tally.add(f"{nudge.kind} nudges")
-                elif outcome == "deferred":
-                    tally.add("nudges left for the next run")
-        return tally.summary()
-
-    def mark_stuck(self, now: datetime) -> str:
-        """Note on each card the checks running without news for too long."""
-        tally = _Tally()
-        for row in self._rows(now):
-            for note in stuck_checks(row.card, now, row.subject.schedule):
-                self._stamp(row, note, now)
-                tally.add("stuck checks noted")
-        return tally.summary()
-
-    # --- reading ------------------------------------------------------------------------
-
-    def _rows(self, now: datetime) -> Iterator[_Row]:
-        services = self.services
-        with services.db.read() as session:
+    def rows(self, now: datetime) -> Iterator[_Row]:
+        with self._db.read() as session:
             cards = list(session.scalars(
                 select(Card)
                 .where(Card.superseded_by.is_(None), Card.updated_at >= now - LOOKBACK,
@@ -128,10 +95,9 @@ class CardJobs:
                 if not row.doc:
                     continue  # created, never folded (its first delivery rolled back)
                 state = card_state(row)
-                card = services.card_loader.load(row)
-                destination = services.router.destination(session, row.doc)
-                schedule = services.config.schedule.for_route(
-                    destination.route if destination else None)
+                card = self._loader.load(row)
+                destination = self._router.destination(session, row.doc)
+                schedule = self._schedule.for_route(destination.route if destination else None)
                 subject = NudgeSubject(card=card, schedule=schedule,
                                        sent=frozenset(sent.get(row.id, ())))
                 if waits_for_review(card):
@@ -150,16 +116,31 @@ class CardJobs:
                 sent.setdefault(card_id, set()).add(key)
         return sent
 
-    # --- acting -------------------------------------------------------------------------
 
-    def _send(self, row: _Row, nudge: Nudge, deadline: float) -> str:
+class ReplyOnce(Protocol):
+    """Posts a reply under a card once per key (`ReplySender.reply_once`); raises
+    `Deferred` while Slack's pace says not now."""
+
+    def __call__(self, card_id: int, channel: str, thread_ts: str | None, keys: list[str],
+                 message: Any) -> bool: ...
+
+
+class ThreadNudges:
+    """Sends nudges in the card's thread, mentioning people by their Slack ids: the
+    approvers the policy names, or else the GitHub logins the nudge is for."""
+
+    def __init__(self, reply_once: ReplyOnce, people: People, clock: Clock, *,
+                 approvers: Approvers | None = None) -> None:
+        self._reply_once, self._people, self._approvers = reply_once, people, approvers
+        self.clock = clock  # Slack's pacing is waited out on it
+
+    def send(self, row: _Row, nudge: Nudge, deadline: float) -> str:
         """`sent`, `duplicate` (another replica sent it), or `deferred` past the budget."""
-        outbox = self.services.outbox
-        assert outbox is not None and row.channel is not None
+        assert row.channel is not None
         message = self._message(row, nudge)
         while True:
             try:
-                sent = outbox.reply_once(row.id, row.channel, row.ts, [nudge.key], message)
+                sent = self._reply_once(row.id, row.channel, row.ts, [nudge.key], message)
                 return "sent" if sent else "duplicate"
             except Deferred as wait:
                 if self.clock.monotonic() + wait.seconds > deadline:
@@ -167,7 +148,7 @@ class CardJobs:
                 self.clock.sleep(wait.seconds)
 
     def _message(self, row: _Row, nudge: Nudge) -> Any:
-        people, card = self.services.people, row.card
+        people, card = self._people, row.card
         if nudge.kind == "review":
             pr, author = card.pull_request, card.author
             login = (pr.author if pr else None) or (author.login if author else None)
@@ -177,15 +158,57 @@ class CardJobs:
                 waited=nudge.waited, number=nudge.number, of=nudge.limit)
         assert nudge.environment is not None
         deployment = next(d for d in card.deployments if d.environment == nudge.environment)
-        mentions = (list(self.approvers(card, deployment)) if self.approvers is not None
+        mentions = (list(self._approvers(card, deployment)) if self._approvers is not None
                     else self._slack_ids(nudge.logins))
         return render_approval_nudge(card, environment=nudge.environment, mentions=mentions,
                                      waited=nudge.waited, number=nudge.number, of=nudge.limit,
                                      expires_in=nudge.expires_in)
 
     def _slack_ids(self, logins: Sequence[str]) -> list[str]:
-        found = (self.services.people.slack_id(login=login) for login in logins)
+        found = (self._people.slack_id(login=login) for login in logins)
         return [slack_id for slack_id in found if slack_id]
+
+
+class CardJobs:
+    """Nudges and notes for the cards of the last `LOOKBACK` days. With `nudges` None
+    (Slack is off) the notes are made and the nudges wait."""
+
+    def __init__(self, cards: RecentCards, config: BotConfig, ingest: Ingest,
+                 nudges: ThreadNudges | None) -> None:
+        self._cards, self._config, self._ingest, self._nudges = cards, config, ingest, nudges
+        self._calendar = WorkingCalendar.of(config.schedule)
+
+    def nudge(self, now: datetime) -> str:
+        """Send the nudges due now and mark expired approval requests; says what it did."""
+        tally = _Tally()
+        rows = list(self._cards.rows(now))
+        for row in rows:
+            for note in expired_approvals(row.card, now, self._config):
+                self._stamp(row, note, now)
+                tally.add("expired approval requests")
+        nudges = self._nudges
+        if nudges is None:
+            return tally.summary() + " (Slack is off: no nudges)"
+        deadline = nudges.clock.monotonic() + SEND_BUDGET
+        for row in rows:
+            if row.ts is None or row.channel is None:
+                continue  # no message to reply under
+            for nudge in due_nudges(row.subject, now, self._calendar, self._config):
+                outcome = nudges.send(row, nudge, deadline)
+                if outcome == "sent":
+                    tally.add(f"{nudge.kind} nudges")
+                elif outcome == "deferred":
+                    tally.add("nudges left for the next run")
+        return tally.summary()
+
+    def mark_stuck(self, now: datetime) -> str:
+        """Note on each card the checks running without news for too long."""
+        tally = _Tally()
+        for row in self._cards.rows(now):
+            for note in stuck_checks(row.card, now, row.subject.schedule):
+                self._stamp(row, note, now)
+                tally.add("stuck checks noted")
+        return tally.summary()
 
     def _stamp(self, row: _Row, note: CardNote, now: datetime) -> None:
         """Record the note as a stamp of the card that lasts until its slot has news."""
@@ -202,8 +225,8 @@ class CardJobs:
         digest = hashlib.sha256("\0".join(
             [row.card.repo, row.card.sha, note.name, note.text, seen_at.isoformat()]
         ).encode()).hexdigest()
-        self.services.ingest.record(source="devexbot", delivery_id=f"note:{digest}",
-                                    event_type="stamp", events=[event])
+        self._ingest.record(source="devexbot", delivery_id=f"note:{digest}",
+                            event_type="stamp", events=[event])
 
 
 def _with_review(session: Session, subject: NudgeSubject,
@@ -242,8 +265,6 @@ def _slot_of(state: dict[Slot, Event], note: CardNote) -> Slot | None:
 
 
 def _parse(value: object) -> datetime | None:
-    from correlation.events import ParseError, parse_time
-
     try:
         return parse_time(value) if value else None
     except ParseError:

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from apscheduler.triggers.cron import CronTrigger
 
+from devexbot.config.commands import CommandSpec
 from devexbot.scheduler.service import JobSpec
 
 SCHEDULER_USER = "scheduler"  # who a scheduled run is by, in the audit
@@ -38,6 +39,12 @@ class ScheduledRunbook:
     def trigger(self, timezone: str) -> CronTrigger:
         """The cron as a trigger; a ValueError names what is wrong with it."""
         return CronTrigger.from_crontab(self.cron, timezone=timezone)
+
+
+def scheduled_runbooks(commands: Mapping[str, CommandSpec]) -> list[ScheduledRunbook]:
+    """The config's commands with a `schedule:`, each run in the first of its channels."""
+    return [ScheduledRunbook(command=name, cron=spec.schedule, channel=spec.channels[0])
+            for name, spec in commands.items() if spec.schedule and spec.channels]
 
 
 def runbook_jobs(runbooks: Sequence[ScheduledRunbook], launcher: RunbookLauncher,

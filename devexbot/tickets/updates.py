@@ -1,16 +1,16 @@
 """The comments and transitions tickets are owed, enqueued as `ticket_updates` rows.
 
 Deploys enqueue in ingest's own transaction (`DeployTicketUpdates`: inserts only, no call
-to Jira); decisions made in Slack through `ticket_comment_for_decision`. A row is unique
+to Jira); decisions made in Slack through `DecisionComments`. A row is unique
 per (ticket, environment, sha, kind), so however many times a deployment is delivered,
 each ticket gets one comment and one transition per environment per commit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,12 +18,10 @@ from sqlalchemy.orm import Session
 from correlation import Event, Status
 from correlation.tickets import is_jira_key
 from devexbot.config import Tickets
-from devexbot.store import Card, TicketUpdate
+from devexbot.slack.people import People
+from devexbot.store import Card, Database, TicketUpdate
 from devexbot.store.cards import get_card
 from devexbot.store.upsert import insert_for
-
-if TYPE_CHECKING:
-    from devexbot.services import Services
 
 DECISIONS = {"approved", "changes_requested", "rejected"}
 
@@ -127,27 +125,46 @@ def _reached(doc: Mapping[str, Any], events: Iterable[Event]) -> dict[str, tuple
     return reached
 
 
-def ticket_comment_for_decision(services: Services, repo: str, sha: str, environment: str,
-                                decision: str, by: str, reason: str | None = None) -> int:
-    """A product owner approved (`approved`), asked for changes (`changes_requested`) or
-    rejected (`rejected`) the deploy of `sha` to `environment` from Slack: each of the
-    commit's tickets gets a comment saying so. `by` is a Slack user id or a name. Returns
-    how many comments were enqueued (0 without Jira, or when already enqueued)."""
+def _check(decision: str) -> None:
     if decision not in DECISIONS:
         raise ValueError(f"decision must be one of {sorted(DECISIONS)}, not {decision!r}")
-    if services.jira is None or not services.config.tickets.on_decision:
+
+
+class DecisionComments:
+    """A product owner approved (`approved`), asked for changes (`changes_requested`) or
+    rejected (`rejected`) the deploy of a commit from Slack: each of the commit's tickets
+    gets a comment saying so. `wake` tells the ticket updates there is work."""
+
+    def __init__(self, db: Database, people: People, wake: Callable[[], None], *,
+                 clock: Callable[[], datetime]) -> None:
+        self._db, self._people, self._wake, self._clock = db, people, wake, clock
+
+    def comment(self, repo: str, sha: str, environment: str, decision: str, by: str,
+                reason: str | None = None) -> int:
+        """Enqueue the comments on the decision of `by` (a Slack user id or a name); how
+        many were enqueued (0 when already enqueued, or the commit is unknown)."""
+        _check(decision)
+        who = self._people.github_login(by) or by
+        now = self._clock()
+        with self._db.write() as session:
+            card = get_card(session, repo, sha)
+            if card is None:
+                return 0
+            text = decision_comment(card.doc or {}, environment, decision, who, reason)
+            rows = [{"ticket": key, "environment": environment.casefold()[:100],
+                     "sha": card.sha, "repo": card.repo, "card_id": card.id,
+                     "kind": f"decision:{decision}", "text": text}
+                    for key in jira_keys(card.doc or {})]
+            added = enqueue(session, rows, now)
+        if added:
+            self._wake()
+        return added
+
+
+class NoDecisionComments:
+    """Without Jira, or with `tickets.on_decision` off: decisions comment nowhere."""
+
+    def comment(self, repo: str, sha: str, environment: str, decision: str, by: str,
+                reason: str | None = None) -> int:
+        _check(decision)
         return 0
-    who = services.people.github_login(by) or by
-    now = services.clock.now()
-    with services.db.write() as session:
-        card = get_card(session, repo, sha)
-        if card is None:
-            return 0
-        text = decision_comment(card.doc or {}, environment, decision, who, reason)
-        rows = [{"ticket": key, "environment": environment.casefold()[:100], "sha": card.sha,
-                 "repo": card.repo, "card_id": card.id, "kind": f"decision:{decision}",
-                 "text": text} for key in jira_keys(card.doc or {})]
-        added = enqueue(session, rows, now)
-    if added and services.ticket_worker is not None:
-        services.ticket_worker.wake()
-    return added

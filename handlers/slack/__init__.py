@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable, Sequence
 
-from slack_bolt import Ack, App, Respond
+from pydantic import SecretStr
+from slack_bolt import App
+from slack_sdk import WebClient
 
-from devexbot.services import Services
-from handlers.slack import card_actions, custom_buttons, pr_selects, reject_form, runbooks
-from handlers.slack import subscriptions as _subscriptions  # noqa: F401 - registers commands
-from handlers.slack import where as _where  # noqa: F401 - registers commands
-from handlers.slack.commands import answer, devex
+from handlers.slack.commands import BUILTIN_SUBCOMMANDS
 
 log = logging.getLogger(__name__)
 
@@ -19,32 +17,25 @@ log = logging.getLogger(__name__)
 # refused by /slack/events before they reach Bolt.
 _SOCKET_MODE_ONLY = "socket-mode-only"
 
+Registrar = Callable[[App], None]
+"""Adds some listeners to the app (`commands.register`, `RunbookCommands.register`, …)."""
 
-def build_bolt_app(services: Services) -> App:
-    settings = services.settings
-    assert settings.slack_bot_token is not None and services.slack_client is not None
-    secret = settings.slack_signing_secret
+
+def build_bolt_app(client: WebClient, registrars: Sequence[Registrar], *,
+                   signing_secret: SecretStr | None) -> App:
+    """The Bolt app on `client`, with the listeners each registrar adds."""
     app = App(
-        signing_secret=secret.get_secret_value() if secret else _SOCKET_MODE_ONLY,
-        client=services.slack_client,
+        signing_secret=(signing_secret.get_secret_value() if signing_secret
+                        else _SOCKET_MODE_ONLY),
+        client=client,
         token_verification_enabled=False,  # no Slack call at start-up: Slack may be down
         logger=logging.getLogger("devexbot.slack.bolt"),
     )
-
-    @app.command(devex.command)
-    def _devex(ack: Ack, respond: Respond, command: dict[str, Any]) -> None:
-        answer(ack, f"{devex.command} {command.get('text')}",
-               lambda: devex.dispatch(services, command["user_id"], command["channel_id"],
-                                      command.get("text") or "", command), respond)
-
-    card_actions.register(app, services)
-    custom_buttons.register(app, services)
-    pr_selects.register(app, services)
-    reject_form.register(app, services)
-    runbooks.register(app, services)
+    for register in registrars:
+        register(app)
     return app
 
 
 def builtin_subcommands() -> frozenset[str]:
     """The `/devex` subcommands the code defines: no runbook may take their names."""
-    return devex.builtin_names()
+    return BUILTIN_SUBCOMMANDS

@@ -1,21 +1,28 @@
-"""`/devex <subcommand> ...`: a small registry of subcommands, each a function of the
-invocation that returns the reply. Built-in subcommands are registered at import; commands
-known only from the config (runbooks) come from a `CommandSource`, and never shadow a
-built-in."""
+"""`/devex <subcommand> ...`: a small router of subcommands, each a function of the
+invocation that returns the reply. Each group of subcommands is an object built with what
+it uses (`Subscriptions`, `Where`, `RunbookCommands`); `CommandRouter(*groups)` combines
+them. Commands known only from the config (runbooks) are looked up after the built-ins and
+never shadow one."""
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Ack, App, Respond
 
 from devexbot.runbooks.model import ArgumentError
 from devexbot.runbooks.parse import split_words
-from devexbot.services import Services
+
+DEVEX = "/devex"
+
+# The subcommands the code defines, for the config check (no runbook may take these names)
+# without building the router; a test holds it to the router's own list.
+BUILTIN_SUBCOMMANDS = frozenset(
+    {"help", "history", "subscribe", "subscriptions", "unsubscribe", "where"})
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,7 @@ class Reply:
     later: Callable[[], Reply] | None = None
 
 
-Handler = Callable[[Services, Invocation], Reply]
+Handler = Callable[[Invocation], Reply]
 
 log = logging.getLogger(__name__)
 
@@ -92,39 +99,41 @@ class Subcommand:
     handler: Handler
 
 
-class CommandSource(Protocol):
-    """Subcommands known at run time (from the config), looked up after the built-ins."""
+class CommandGroup:
+    """Some `/devex` subcommands: the fixed ones it lists, and perhaps commands known only
+    at run time (the config's runbooks), looked up after every group's fixed ones."""
 
-    def handler(self, services: Services, name: str) -> Handler | None: ...
+    def subcommands(self) -> Sequence[Subcommand]:
+        return ()
 
-    def help_lines(self, services: Services, inv: Invocation) -> list[str]: ...
+    def handler(self, name: str) -> Handler | None:
+        return None
 
-    def usage(self, services: Services, inv: Invocation, name: str) -> str | None: ...
+    def help_lines(self, inv: Invocation) -> list[str]:
+        return []
+
+    def usage(self, inv: Invocation, name: str) -> str | None:
+        return None
 
 
 class CommandRouter:
-    """Maps the first word of `/devex ...` to a subcommand."""
+    """Maps the first word of `/devex ...` to a subcommand of one of its groups."""
 
-    def __init__(self, command: str = "/devex") -> None:
+    def __init__(self, *groups: CommandGroup, command: str = DEVEX) -> None:
         self.command = command
+        self._groups = groups
         self._subcommands: dict[str, Subcommand] = {}
-        self._sources: list[CommandSource] = []
-
-    def register(self, name: str, *, usage: str, summary: str) -> Callable[[Handler], Handler]:
-        def decorate(handler: Handler) -> Handler:
-            self._subcommands[name] = Subcommand(name, usage, summary, handler)
-            return handler
-
-        return decorate
-
-    def add_source(self, source: CommandSource) -> None:
-        self._sources.append(source)
+        for group in groups:
+            for sub in group.subcommands():
+                if sub.name in self._subcommands or sub.name == "help":
+                    raise ValueError(f"two `{command}` subcommands are named {sub.name!r}")
+                self._subcommands[sub.name] = sub
 
     def builtin_names(self) -> frozenset[str]:
         """Names no config command may take."""
         return frozenset({"help", *self._subcommands})
 
-    def dispatch(self, services: Services, user_id: str, channel_id: str, text: str,
+    def dispatch(self, user_id: str, channel_id: str, text: str,
                  raw: dict[str, Any] | None = None) -> Reply:
         try:
             words = split_words(text)
@@ -132,37 +141,44 @@ class CommandRouter:
             return Reply(str(exc))
         inv = Invocation(user_id, channel_id, words[1:], raw or {})
         if not words or words[0].lower() in ("help", "-h", "--help"):
-            return Reply(self.help(services, inv))
+            return Reply(self.help(inv))
         name = words[0].lower()
         sub = self._subcommands.get(name)
         if sub is not None:
-            return sub.handler(services, inv)
-        for source in self._sources:
-            handler = source.handler(services, name)
+            return sub.handler(inv)
+        for group in self._groups:
+            handler = group.handler(name)
             if handler is not None:
-                return handler(services, inv)
+                return handler(inv)
         everything = Invocation(user_id, channel_id, [], raw or {})
-        return Reply(f"I don't know `{words[0]}`.\n{self.help(services, everything)}")
+        return Reply(f"I don't know `{words[0]}`.\n{self.help(everything)}")
 
-    def help(self, services: Services, inv: Invocation) -> str:
+    def help(self, inv: Invocation) -> str:
         """Every built-in, and the runbooks the caller may run; or one command's usage."""
         if inv.words:
             name = inv.words[0].lower()
             if name in self._subcommands:
                 sub = self._subcommands[name]
                 return f"`{self.command} {sub.usage}` — {sub.summary}"
-            for source in self._sources:
-                if (text := source.usage(services, inv, name)) is not None:
+            for group in self._groups:
+                if (text := group.usage(inv, name)) is not None:
                     return text
             everything = Invocation(inv.user_id, inv.channel_id, [], inv.raw)
-            return f"I don't know `{inv.words[0]}`.\n{self.help(services, everything)}"
+            return f"I don't know `{inv.words[0]}`.\n{self.help(everything)}"
         lines = [f"*{self.command}* commands:"]
         lines += [f"• `{self.command} {s.usage}` — {s.summary}"
                   for s in sorted(self._subcommands.values(), key=lambda s: s.name)]
-        for source in self._sources:
-            lines += source.help_lines(services, inv)
+        for group in self._groups:
+            lines += group.help_lines(inv)
         lines.append(f"`{self.command} help <command>` tells more about one.")
         return "\n".join(lines)
 
 
-devex = CommandRouter()
+def register(app: App, router: CommandRouter) -> None:
+    """The `/devex` slash command's listener."""
+
+    @app.command(router.command)
+    def _devex(ack: Ack, respond: Respond, command: dict[str, Any]) -> None:
+        answer(ack, f"{router.command} {command.get('text')}",
+               lambda: router.dispatch(command["user_id"], command["channel_id"],
+                                       command.get("text") or "", command), respond)

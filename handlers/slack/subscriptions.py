@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from devexbot.config import Route
 from devexbot.publish.routing import matches_any
-from devexbot.services import Services
-from devexbot.store import Subscription
-from handlers.slack.commands import Invocation, Reply, devex
+from devexbot.slack.authz import Authorizer
+from devexbot.store import Database, Subscription
+from handlers.slack.commands import CommandGroup, Invocation, Reply, Subcommand
 
 REPO = re.compile(r"^[A-Za-z0-9_.-]+/(\*|[A-Za-z0-9_.*-]+)$")
 LABEL = "+label:"
-
-
-def _refused(services: Services, inv: Invocation) -> Reply | None:
-    allowed = services.config.permissions.subscribe
-    if services.authorizer.allows(inv.user_id, allowed):
-        return None
-    return Reply("You may not change this channel's subscriptions: ask someone listed under "
-                 "`permissions.subscribe` in the bot's config.")
 
 
 def _posts_here(route: Route, inv: Invocation) -> bool:
@@ -34,73 +27,93 @@ def _posts_here(route: Route, inv: Invocation) -> bool:
     return bool(name) and route.channel.removeprefix("#").lower() == name
 
 
-@devex.register("subscribe", usage="subscribe owner/repo [branch-glob ...] [+label:name ...]",
-                summary="post this repo's commit cards in this channel")
-def subscribe(services: Services, inv: Invocation) -> Reply:
-    if not inv.words or not REPO.match(inv.words[0]):
-        return Reply("Usage: `/devex subscribe owner/repo [branch-glob ...] [+label:name ...]`, "
-                     "e.g. `/devex subscribe octo-org/app main release/* +label:deploy`")
-    if refused := _refused(services, inv):
-        return refused
-    repo = inv.words[0].lower()
-    labels = [w[len(LABEL):] for w in inv.words[1:] if w.startswith(LABEL) and w[len(LABEL):]]
-    branches = [w for w in inv.words[1:] if not w.startswith("+")]
-    try:
-        with services.db.write() as session:
-            session.execute(delete(Subscription).where(Subscription.channel == inv.channel_id,
-                                                       Subscription.repo == repo))
-            session.add(Subscription(channel=inv.channel_id, repo=repo, branches=branches,
-                                     labels=labels, created_by=inv.user_id))
-    except IntegrityError:
-        return Reply("Someone changed this subscription at the same moment; try again.")
-    scope = f"branches {', '.join(branches)}" if branches else "all branches"
-    if labels:
-        scope += f", PRs labelled {', '.join(labels)}"
-    text = f"<@{inv.user_id}> subscribed this channel to *{repo}* ({scope})."
-    taken = [r for r in services.config.routes
-             if matches_any(repo, r.repos) and not _posts_here(r, inv)]
-    if taken:
-        text += (f"\nNote: the bot's config routes {repo} to {taken[0].channel} first; "
-                 "cards that route takes keep going there.")
-    return Reply(text, in_channel=True)
+class Subscriptions(CommandGroup):
+    """`/devex subscribe`, `unsubscribe` and `subscriptions`: a channel's own routes, which
+    people the config's `permissions.subscribe` allows may change."""
+
+    def __init__(self, db: Database, authorizer: Authorizer, *, allowed: Sequence[str],
+                 routes: Sequence[Route]) -> None:
+        self._db, self._authorizer = db, authorizer
+        self._allowed, self._routes = allowed, routes
+
+    def subcommands(self) -> Sequence[Subcommand]:
+        return (
+            Subcommand("subscribe", "subscribe owner/repo [branch-glob ...] [+label:name ...]",
+                       "post this repo's commit cards in this channel", self.subscribe),
+            Subcommand("unsubscribe", "unsubscribe owner/repo",
+                       "stop posting this repo's cards in this channel", self.unsubscribe),
+            Subcommand("subscriptions", "subscriptions",
+                       "list what this channel is subscribed to", self.subscriptions),
+        )
+
+    def _refused(self, inv: Invocation) -> Reply | None:
+        if self._authorizer.allows(inv.user_id, self._allowed):
+            return None
+        return Reply("You may not change this channel's subscriptions: ask someone listed "
+                     "under `permissions.subscribe` in the bot's config.")
+
+    def subscribe(self, inv: Invocation) -> Reply:
+        if not inv.words or not REPO.match(inv.words[0]):
+            return Reply("Usage: `/devex subscribe owner/repo [branch-glob ...] "
+                         "[+label:name ...]`, e.g. "
+                         "`/devex subscribe octo-org/app main release/* +label:deploy`")
+        if refused := self._refused(inv):
+            return refused
+        repo = inv.words[0].lower()
+        labels = [w[len(LABEL):] for w in inv.words[1:] if w.startswith(LABEL) and w[len(LABEL):]]
+        branches = [w for w in inv.words[1:] if not w.startswith("+")]
+        try:
+            with self._db.write() as session:
+                session.execute(delete(Subscription).where(Subscription.channel == inv.channel_id,
+                                                           Subscription.repo == repo))
+                session.add(Subscription(channel=inv.channel_id, repo=repo, branches=branches,
+                                         labels=labels, created_by=inv.user_id))
+        except IntegrityError:
+            return Reply("Someone changed this subscription at the same moment; try again.")
+        scope = f"branches {', '.join(branches)}" if branches else "all branches"
+        if labels:
+            scope += f", PRs labelled {', '.join(labels)}"
+        text = f"<@{inv.user_id}> subscribed this channel to *{repo}* ({scope})."
+        taken = [r for r in self._routes
+                 if matches_any(repo, r.repos) and not _posts_here(r, inv)]
+        if taken:
+            text += (f"\nNote: the bot's config routes {repo} to {taken[0].channel} first; "
+                     "cards that route takes keep going there.")
+        return Reply(text, in_channel=True)
 
 
-@devex.register("unsubscribe", usage="unsubscribe owner/repo",
-                summary="stop posting this repo's cards in this channel")
-def unsubscribe(services: Services, inv: Invocation) -> Reply:
-    if len(inv.words) != 1 or not REPO.match(inv.words[0]):
-        return Reply("Usage: `/devex unsubscribe owner/repo`")
-    if refused := _refused(services, inv):
-        return refused
-    repo = inv.words[0].lower()
-    with services.db.write() as session:
-        removed = session.query(Subscription).filter(
-            Subscription.channel == inv.channel_id, Subscription.repo == repo
-        ).delete(synchronize_session=False)
-    if not removed:
-        return Reply(f"This channel has no subscription to {repo}. "
-                     "`/devex subscriptions` lists what it has.")
-    return Reply(f"<@{inv.user_id}> unsubscribed this channel from *{repo}*.", in_channel=True)
+    def unsubscribe(self, inv: Invocation) -> Reply:
+        if len(inv.words) != 1 or not REPO.match(inv.words[0]):
+            return Reply("Usage: `/devex unsubscribe owner/repo`")
+        if refused := self._refused(inv):
+            return refused
+        repo = inv.words[0].lower()
+        with self._db.write() as session:
+            removed = session.query(Subscription).filter(
+                Subscription.channel == inv.channel_id, Subscription.repo == repo
+            ).delete(synchronize_session=False)
+        if not removed:
+            return Reply(f"This channel has no subscription to {repo}. "
+                         "`/devex subscriptions` lists what it has.")
+        return Reply(f"<@{inv.user_id}> unsubscribed this channel from *{repo}*.", in_channel=True)
 
 
-@devex.register("subscriptions", usage="subscriptions",
-                summary="list what this channel is subscribed to")
-def subscriptions(services: Services, inv: Invocation) -> Reply:
-    with services.db.read() as session:
-        subs = list(session.scalars(select(Subscription)
-                                    .where(Subscription.channel == inv.channel_id)
-                                    .order_by(Subscription.repo)))
-    lines = []
-    for sub in subs:
-        scope = ", ".join(sub.branches) if sub.branches else "all branches"
-        if sub.labels:
-            scope += f"; labels {', '.join(sub.labels)}"
-        lines.append(f"• *{sub.repo}* ({scope}) — by <@{sub.created_by}>")
-    for route in services.config.routes:
-        if _posts_here(route, inv):
-            lines.append(f"• *{', '.join(route.repos)}* (branches {', '.join(route.branches)})"
-                         " — from the bot's config")
-    if not lines:
-        return Reply("This channel has no subscriptions. "
-                     "`/devex subscribe owner/repo` adds one.")
-    return Reply("This channel gets commit cards for:\n" + "\n".join(lines))
+    def subscriptions(self, inv: Invocation) -> Reply:
+        with self._db.read() as session:
+            subs = list(session.scalars(select(Subscription)
+                                        .where(Subscription.channel == inv.channel_id)
+                                        .order_by(Subscription.repo)))
+        lines = []
+        for sub in subs:
+            scope = ", ".join(sub.branches) if sub.branches else "all branches"
+            if sub.labels:
+                scope += f"; labels {', '.join(sub.labels)}"
+            lines.append(f"• *{sub.repo}* ({scope}) — by <@{sub.created_by}>")
+        for route in self._routes:
+            if _posts_here(route, inv):
+                lines.append(f"• *{', '.join(route.repos)}* (branches {', '.join(route.branches)})"
+                             " — from the bot's config")
+        if not lines:
+            return Reply("This channel has no subscriptions. "
+                         "`/devex subscribe owner/repo` adds one.")
+        return Reply("This channel gets commit cards for:\n" + "\n".join(lines))
