@@ -3,18 +3,36 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from functools import partial
+from typing import TYPE_CHECKING
 
 from fastapi import Request
 from slack_sdk import WebClient
 from sqlalchemy import func, select
 
 from correlation.fold import FoldRules
+from devexbot.actions.approve import Approve, OpenRequests, Reject
+from devexbot.actions.audit import AuditLog, SlackPermalinks, no_permalinks
+from devexbot.actions.claims import Claims
+from devexbot.actions.custom import Custom, NoRunbooks, RunbookLauncher
+from devexbot.actions.label import Label
+from devexbot.actions.merge import Merge
+from devexbot.actions.registry import Actions
+from devexbot.actions.repo_choices import RepoChoices
+from devexbot.actions.request_review import RequestReview
+from devexbot.actions.retry import Retry
+from devexbot.actions.stamps import Stamps
+from devexbot.approvals.card_events import ApprovalEvents
+from devexbot.approvals.decisions import Decisions, TicketComments
+from devexbot.approvals.effect import DecisionEffects
+from devexbot.approvals.ledger import Ledger
+from devexbot.approvals.policy import ApproverChecks
 from devexbot.approvals.teams import GitHubTeams
 from devexbot.clients.github import GitHubApi
+from devexbot.clients.jenkins import JenkinsJobs
 from devexbot.clock import SYSTEM_CLOCK, Clock
 from devexbot.config import BotConfig, load_config
 from devexbot.http.metrics import Metrics
@@ -49,15 +67,6 @@ log = logging.getLogger(__name__)
 SLACK_TIMEOUT = 10  # seconds for one Web API call
 
 
-class RunbookLauncher(Protocol):
-    """What a card button needs of the runbooks: start a command on someone's behalf."""
-
-    def launch(self, command: str, args: Mapping[str, str], *, user_id: str,
-               channel_id: str | None, thread_ts: str | None) -> str:
-        """Start the run and say so in a line for the clicker; DevexbotError if it cannot."""
-        ...
-
-
 @dataclass
 class Services:
     settings: Settings
@@ -90,6 +99,8 @@ class Services:
     tickets: TicketDirectory | None = None
     ticket_worker: TicketWorker | None = None
     clock: Clock = SYSTEM_CLOCK  # what the outbox, ticket updates and scheduler go by
+    actions: Actions = field(init=False)  # what a click on a card (Slack or web) runs
+    repo_choices: RepoChoices = field(init=False)  # the pull request menus' options
 
     @property
     def slack_on(self) -> bool:
@@ -103,10 +114,12 @@ def build_services(
     outbox_policy: OutboxPolicy | None = None,
     ticket_policy: TicketPolicy | None = None,
     clock: Clock = SYSTEM_CLOCK,
+    runbook_launcher: RunbookLauncher | None = None,
 ) -> Services:
     """Connect the parts: config, database, ingest, Slack when a bot token is set, the
     issue tracker when Jira is configured. `clock` is the time the parts that wait or
-    retry go by (a test steps it)."""
+    retry go by (a test steps it); `runbook_launcher` is what runbook buttons start runs
+    with (by default the runner's)."""
     from devexbot.clients.jira import JiraClient
     from devexbot.publish.card_extras import CardExtras
     from devexbot.publish.deploy_contents import DeployContentsNotes
@@ -115,7 +128,7 @@ def build_services(
     from devexbot.publish.pacing import Pacing
     from devexbot.store.environments import record_deployments
     from devexbot.tickets.directory import TicketDirectory
-    from devexbot.tickets.updates import DeployTicketUpdates
+    from devexbot.tickets.updates import DeployTicketUpdates, ticket_comment_for_decision
     from devexbot.tickets.worker import TicketPolicy, TicketUpdater, TicketWorker
     from handlers.slack import builtin_subcommands
 
@@ -130,6 +143,7 @@ def build_services(
                                   base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT)
     rules = config.tickets.rules(settings.jira_url)
     card_loader = CardLoader(FoldRules(tuple(config.environments), rules))
+    github = GitHubApi(settings)
     services = Services(
         settings=settings,
         config=config,
@@ -143,11 +157,11 @@ def build_services(
         runs=RunStore(db),
         card_loader=card_loader,
         slack_client=client,
-        github=GitHubApi(settings),
+        github=github,
         jira=JiraClient.from_settings(settings),
         clock=clock,
     )
-    services.teams = GitHubTeams(services.github)
+    teams = services.teams = GitHubTeams(github)
     services.ingest.hooks.append(record_deployments)
     services.ranges = CommitRanges(db, services.github, clock=clock.now)
     if services.jira is not None:
@@ -176,11 +190,42 @@ def build_services(
                                                                 services.runner)
         services.scheduled_runbooks = scheduled_runbooks(config)
         services.approvers = policy_approvers(services)
+    services.actions = build_actions(
+        services, github=github, teams=teams,
+        runbooks=runbook_launcher or services.runbook_launcher or NoRunbooks(),
+        tickets=partial(ticket_comment_for_decision, services))
+    services.repo_choices = RepoChoices(github)
+    if client is not None:
         from handlers.slack import build_bolt_app
 
         services.bolt = build_bolt_app(services)
     services.ingest.on_change = _waker(services)
     return services
+
+
+def build_actions(services: Services, *, github: GitHubApi, teams: GitHubTeams,
+                  runbooks: RunbookLauncher, tickets: TicketComments) -> Actions:
+    """The card buttons' actions, each with what it uses, and the path every click takes."""
+    settings, config, db, ingest = services.settings, services.config, services.db, \
+        services.ingest
+    jenkins = JenkinsJobs(settings)
+    claims, ledger, events = Claims(db), Ledger(db), ApprovalEvents(ingest)
+    effects = DecisionEffects(github, jenkins,
+                              callback_secret=settings.deploy_webhook_secret)
+    decisions = Decisions(claims, ledger, effects, events, tickets)
+    requests = OpenRequests(config, events)
+    checks = ApproverChecks(services.authorizer, services.people, teams)
+    client = services.slack_client
+    permalinks = SlackPermalinks(client) if client is not None else no_permalinks
+    return Actions(
+        db, services.card_loader, authorizer=services.authorizer,
+        permissions=config.permissions, people=services.people, claims=claims,
+        stamps=Stamps(db, ingest), audit=AuditLog(db, services.people, permalinks),
+        specs=(Merge(github, config.merge), Retry(github, jenkins),
+               Approve(requests, checks, ledger, decisions),
+               Reject(requests, checks, ledger, decisions),
+               RequestReview(github), Label(github),
+               Custom(config.buttons, jenkins, runbooks)))
 
 
 def scheduled_runbooks(config: BotConfig) -> list[ScheduledRunbook]:

@@ -37,10 +37,10 @@ def build_bolt_app(services: Services) -> App:
                lambda: devex.dispatch(services, command["user_id"], command["channel_id"],
                                       command.get("text") or "", command), respond)
 
-    card_actions.register(app, services)
-    custom_buttons.register(app, services)
-    pr_selects.register(app, services)
-    reject_form.register(app, services)
+    card_actions.register(app, services.actions)
+    custom_buttons.register(app, services.actions)
+    pr_selects.register(app, services.actions, services.repo_choices, services.db)
+    reject_form.register(app, services.actions)
     runbooks.register(app, services)
     return app
 
