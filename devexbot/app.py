@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                   openapi_url="/api/openapi.json", redoc_url=None,
                   lifespan=_lifespan(services, background))
     app.state.services = services
+    app.state.actions = services.actions
     app.include_router(webhooks.router)
     app.include_router(slack_events.router)
     app.include_router(api.router)

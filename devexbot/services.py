@@ -6,7 +6,6 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from fastapi import Request
 from pydantic import SecretStr
@@ -16,8 +15,25 @@ from sqlalchemy import func, select
 
 from correlation.card import CommitCard, DeploymentLine
 from correlation.fold import FoldRules
+from devexbot.actions.approve import Approve, OpenRequests, Reject
+from devexbot.actions.audit import AuditLog, SlackPermalinks, no_permalinks
+from devexbot.actions.claims import Claims
+from devexbot.actions.custom import Custom, NoRunbooks, RunbookLauncher
+from devexbot.actions.label import Label
+from devexbot.actions.merge import Merge
+from devexbot.actions.registry import Actions
+from devexbot.actions.repo_choices import RepoChoices
+from devexbot.actions.request_review import RequestReview
+from devexbot.actions.retry import Retry
+from devexbot.actions.stamps import Stamps
+from devexbot.approvals.card_events import ApprovalEvents
+from devexbot.approvals.decisions import Decisions, TicketComments
+from devexbot.approvals.effect import DecisionEffects
+from devexbot.approvals.ledger import Ledger
+from devexbot.approvals.policy import ApproverChecks
 from devexbot.approvals.teams import GitHubTeams
 from devexbot.clients.github import GitHubApi
+from devexbot.clients.jenkins import JenkinsJobs
 from devexbot.clients.jira import JiraClient
 from devexbot.clock import SYSTEM_CLOCK, Clock
 from devexbot.config import ApprovalPolicy, BotConfig, RunbookSettings, load_config
@@ -52,7 +68,14 @@ from devexbot.store.ingest import Ingest
 from devexbot.tickets.directory import TicketDirectory
 from devexbot.tickets.updates import DecisionComments, DeployTicketUpdates, NoDecisionComments
 from devexbot.tickets.worker import TicketPolicy, TicketUpdater, TicketWorker
-from handlers.slack import build_bolt_app, commands
+from handlers.slack import (
+    build_bolt_app,
+    card_actions,
+    commands,
+    custom_buttons,
+    pr_selects,
+    reject_form,
+)
 from handlers.slack.commands import CommandRouter
 from handlers.slack.runbooks import RunbookCommands
 from handlers.slack.subscriptions import Subscriptions
@@ -61,15 +84,6 @@ from handlers.slack.where import Where
 log = logging.getLogger(__name__)
 
 SLACK_TIMEOUT = 10  # seconds for one Web API call
-
-
-class RunbookLauncher(Protocol):
-    """What a card button needs of the runbooks: start a command on someone's behalf."""
-
-    def launch(self, command: str, args: Mapping[str, str], *, user_id: str,
-               channel_id: str | None, thread_ts: str | None) -> str:
-        """Start the run and say so in a line for the clicker; DevexbotError if it cannot."""
-        ...
 
 
 @dataclass
@@ -88,6 +102,8 @@ class Services:
     scheduler: Scheduler  # started by the app's lifespan (a test bot runs its jobs itself)
     # Comments on the commit's tickets when someone decides on a deploy in Slack.
     decision_comments: DecisionComments | NoDecisionComments
+    actions: Actions  # every card button's action, and the one path a click takes
+    repo_choices: RepoChoices  # the options of the PR cards' menus
     github: GitHubApi | None = None
     teams: GitHubTeams | None = None
     slack_client: WebClient | None = None
@@ -116,11 +132,13 @@ def build_services(
     ticket_policy: TicketPolicy | None = None,
     clock: Clock = SYSTEM_CLOCK,
     leadership: Leadership | None = None,
+    runbook_launcher: RunbookLauncher | None = None,
 ) -> Services:
     """Connect the parts: config, database, ingest, Slack when a bot token is set, the
     issue tracker when Jira is configured. `clock` is the time the parts that wait or
     retry go by (a test steps it); `leadership` says whether this process runs the
-    scheduled jobs (by default: elected among the replicas on PostgreSQL)."""
+    scheduled jobs (by default: elected among the replicas on PostgreSQL);
+    `runbook_launcher` is what runbook buttons start runs with (by default the runner's)."""
     config = config if config is not None else load_config(settings.devexbot_config)
     runbooks = load_runbooks(config, reserved=commands.BUILTIN_SUBCOMMANDS)
     db = Database(settings.database_url)
@@ -155,7 +173,7 @@ def build_services(
     outbox: Outbox | None = None
     worker: OutboxWorker | None = None
     runner: RunbookRunner | None = None
-    runbook_launcher: RunnerLauncher | None = None
+    launcher = runbook_launcher
     devex: CommandRouter | None = None
     bolt: App | None = None
     nudges: ThreadNudges | None = None  # Slack is off: notes on cards, no nudges
@@ -172,12 +190,19 @@ def build_services(
         runner = build_runner(config.runbooks, runs, authorizer, client, outbox.pacing,
                               jenkins=jenkins_access(settings),
                               channel_id=outbox.channels.id_now)
-        runbook_launcher = RunnerLauncher(runbooks, runner)
+        launcher = launcher or RunnerLauncher(runbooks, runner)
         scheduled = runbook_jobs(scheduled_runbooks(config.commands),
                                  ScheduledLauncher(runbooks, runner),
                                  timezone=config.schedule.timezone)
         nudges = ThreadNudges(outbox.reply_once, people, clock,
                               approvers=policy_approvers(config.approvals, people))
+    teams = GitHubTeams(github)
+    actions = build_actions(settings, config, db, ingest, card_loader, authorizer, people,
+                            client, github=github, teams=teams,
+                            runbooks=launcher or NoRunbooks(),
+                            tickets=decision_comments.comment)
+    repo_choices = RepoChoices(github)
+    if client is not None and runner is not None:
         runbook_commands = RunbookCommands(runbooks, runner, runs, authorizer, client)
         devex = slash = CommandRouter(
             Subscriptions(db, authorizer, allowed=config.permissions.subscribe,
@@ -187,6 +212,10 @@ def build_services(
         bolt = build_bolt_app(client, [
             lambda app: commands.register(app, slash),
             runbook_commands.register,
+            lambda app: card_actions.register(app, actions),
+            lambda app: custom_buttons.register(app, actions),
+            lambda app: pr_selects.register(app, actions, repo_choices, db),
+            lambda app: reject_form.register(app, actions),
         ], signing_secret=settings.slack_signing_secret)
     cards = CardJobs(RecentCards(db, card_loader, router, config.schedule), config, ingest,
                      nudges)
@@ -206,14 +235,16 @@ def build_services(
                                   retention=config.retention, clock=clock,
                                   runbooks=scheduled, leadership=leadership),
         decision_comments=decision_comments,
+        actions=actions,
+        repo_choices=repo_choices,
         github=github,
-        teams=GitHubTeams(github),
+        teams=teams,
         slack_client=client,
         outbox=outbox,
         worker=worker,
         bolt=bolt,
         commands=devex,
-        runbook_launcher=runbook_launcher,
+        runbook_launcher=launcher,
         runner=runner,
         ranges=ranges,
         jira=jira,
@@ -221,16 +252,31 @@ def build_services(
         ticket_worker=ticket_worker,
         clock=clock,
     )
-    if bolt is not None:
-        # The card's click listeners still take the services whole; they join the list of
-        # registrars above once they take what they use.
-        from handlers.slack import card_actions, custom_buttons, pr_selects, reject_form
-
-        for register in (card_actions.register, custom_buttons.register,
-                         pr_selects.register, reject_form.register):
-            register(bolt, services)
     ingest.on_change = _waker(worker, ticket_worker)
     return services
+
+
+def build_actions(settings: Settings, config: BotConfig, db: Database, ingest: Ingest,
+                  card_loader: CardLoader, authorizer: Authorizer, people: People,
+                  client: WebClient | None, *, github: GitHubApi, teams: GitHubTeams,
+                  runbooks: RunbookLauncher, tickets: TicketComments) -> Actions:
+    """The card buttons' actions, each with what it uses, and the path every click takes."""
+    jenkins = JenkinsJobs(settings)
+    claims, ledger, events = Claims(db), Ledger(db), ApprovalEvents(ingest)
+    effects = DecisionEffects(github, jenkins, callback_secret=settings.deploy_webhook_secret)
+    decisions = Decisions(claims, ledger, effects, events, tickets)
+    requests = OpenRequests(config, events)
+    checks = ApproverChecks(authorizer, people, teams)
+    permalinks = SlackPermalinks(client) if client is not None else no_permalinks
+    return Actions(
+        db, card_loader, authorizer=authorizer, permissions=config.permissions,
+        people=people, claims=claims, stamps=Stamps(db, ingest),
+        audit=AuditLog(db, people, permalinks),
+        specs=(Merge(github, config.merge), Retry(github, jenkins),
+               Approve(requests, checks, ledger, decisions),
+               Reject(requests, checks, ledger, decisions),
+               RequestReview(github), Label(github),
+               Custom(config.buttons, jenkins, runbooks)))
 
 
 def policy_approvers(approvals: Mapping[str, ApprovalPolicy], people: People) -> Approvers:

@@ -26,6 +26,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from devexbot.actions.custom import RunbookLauncher
 from devexbot.app import create_app
 from devexbot.publish.outbox import OutboxPolicy
 from devexbot.scheduler import Scheduler
@@ -240,9 +241,10 @@ BotFactory = Callable[..., TestBot]
 def bot_services(database_url: str, tmp_path: Path, clock: SteppedClock, *,
                  slack: FakeSlack | None, config: str | None = None,
                  policy: OutboxPolicy | None = None, ticket_policy: TicketPolicy | None = None,
-                 **settings: Any) -> Services:
+                 runbook_launcher: RunbookLauncher | None = None, **settings: Any) -> Services:
     """The services of a test bot: the config written beside it, Slack on when `slack` is
-    given, the schema migrated."""
+    given, the schema migrated; runbook buttons start runs with `runbook_launcher` if
+    given."""
     config_path = tmp_path / "devexbot.yaml"
     if config is not None:
         config_path.write_text(config)
@@ -253,7 +255,7 @@ def bot_services(database_url: str, tmp_path: Path, clock: SteppedClock, *,
     values.update(settings)
     services = build_services(make_settings(database_url, tmp_path, **values),
                               outbox_policy=policy, ticket_policy=ticket_policy, clock=clock,
-                              leadership=SoleLeader())
+                              leadership=SoleLeader(), runbook_launcher=runbook_launcher)
     migrate(services.db.engine)
     return services
 
@@ -275,7 +277,8 @@ def make_bot(database_url: str, tmp_path: Path, clock: SteppedClock,
              slack: FakeSlack) -> Iterator[BotFactory]:
     """`make_bot(config=..., slack_on=..., **settings)`: a test bot on the test's database
     and clock, talking to the fake Slack (`slack_on=False`: Slack off); closed after the
-    test. `policy` and `ticket_policy` are the outbox's and the ticket updates'."""
+    test. `policy` and `ticket_policy` are the outbox's and the ticket updates';
+    `runbook_launcher` starts the runs of runbook buttons."""
     bots: list[TestBot] = []
 
     def make(*, slack_on: bool = True, **options: Any) -> TestBot:

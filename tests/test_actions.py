@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from devexbot.actions.core import Click
+from devexbot.actions.ids import ActionId, ButtonValue
 from tests.bot import BotFactory, TestBot
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.jenkins_api import FakeJenkins
@@ -101,6 +103,22 @@ def test_merge_from_the_card(bot: Bot, fake_github: FakeGitHub) -> None:
     assert (entry["action"], entry["result"], entry["slack_user"], entry["github_login"]) == (
         "card.merge", "ok", "U0ANA", "ana")
     assert entry["permalink"] and entry["sha"] == HEAD
+
+
+@pytest.mark.sqlite_only
+def test_a_bot_without_slack_merges_too(make_bot: BotFactory, fake_github: FakeGitHub) -> None:
+    """The actions are built with the bot, not registered by importing the Slack
+    listeners: the web workspace alone (Slack off) knows Merge."""
+    bot = make_bot(slack_on=False, config=PEOPLE, **fakes_settings(fake_github))
+    fake_github.add_pull(REPO, head="feature/login", head_sha=HEAD, number=12,
+                         title="Add login page")
+    fake_github.add_check_run(REPO, HEAD, "build", conclusion="success")
+    bot.github.deliver("pull_request", load_fixture("pull_request.opened"))
+    bot.github.deliver("check_run", load_fixture("check_run.completed"))
+    click = Click(ActionId.MERGE, ButtonValue(r=REPO, s=HEAD, n=12, m="merge"), "U0ANA")
+    assert bot.services.actions.run(click).startswith("Merged #12 into main (merge")
+    (entry, *_) = bot.client.get("/api/audit").json()["audit"]
+    assert (entry["action"], entry["result"], entry["permalink"]) == ("card.merge", "ok", None)
 
 
 def test_the_same_click_twice_merges_once(bot: Bot, fake_github: FakeGitHub) -> None:

@@ -591,7 +591,8 @@ def test_expire_requests_marks_what_nobody_decided_in_time(
     database_url: str, tmp_path: Path
 ) -> None:
     from correlation import Event, Status
-    from devexbot.approvals.expiry import expire_requests
+    from devexbot.approvals.card_events import ApprovalEvents
+    from devexbot.approvals.expiry import RequestExpiry
     from devexbot.services import build_services
     from tests.conftest import make_settings
     from tests.db_template import migrate
@@ -613,6 +614,8 @@ approvals:
 """)
     services = build_services(make_settings(database_url, tmp_path))
     migrate(services.db.engine)
+    expiry = RequestExpiry(services.config, services.db, services.card_loader,
+                           ApprovalEvents(services.ingest))
     now = datetime.now(UTC)
     old, fresh = "a" * 40, "b" * 40
 
@@ -628,11 +631,11 @@ approvals:
     deploy(old, "test", Status.SUCCESS, now - timedelta(days=3))  # nobody tried it
     deploy(fresh, "production", Status.WAITING, now - timedelta(minutes=10))
 
-    expired = expire_requests(services, now)
+    expired = expiry.expire(now)
     assert sorted(expired) == [f"{REPO}@{old}:production:deployment-production-a",
                                f"{REPO}@{old}:qa:deployment-qa-a",
                                f"{REPO}@{old}:test:deployment-test-a:signoff"]
-    assert expire_requests(services, now) == []  # once
+    assert expiry.expire(now) == []  # once
 
     def approval(sha: str, environment: str) -> Any:
         from devexbot.store.cards import card_json, get_card
@@ -649,7 +652,7 @@ approvals:
     assert approval(old, "staging") == ("waiting", None)
     assert approval(old, "qa") == ("waiting", "expired")
     assert approval(fresh, "production") == ("waiting", None)
-    assert expire_requests(services, now + timedelta(hours=1)) == [
+    assert expiry.expire(now + timedelta(hours=1)) == [
         f"{REPO}@{fresh}:production:deployment-production-b"]
     services.db.dispose()
 

@@ -76,8 +76,8 @@ def fake_jenkins() -> Iterator[FakeJenkins]:
 
 
 def running_bot(make_bot: BotFactory, github: FakeGitHub, jenkins: FakeJenkins | None,
-                config: str) -> Iterator[Bot]:
-    yield start_bot(make_bot, github, jenkins, config=config)
+                config: str, **options: Any) -> Iterator[Bot]:
+    yield start_bot(make_bot, github, jenkins, config=config, **options)
 
 
 def jenkins_build(number: int = 412, phase: str = "COMPLETED",
@@ -290,9 +290,9 @@ def test_a_runbook_button_for_a_command_the_bot_lacks_says_so(
 def test_a_runbook_button_launches_its_command_with_filled_arguments(
     make_bot: BotFactory, fake_github: FakeGitHub
 ) -> None:
-    for bot in running_bot(make_bot, fake_github, None,
-                           CLEAR_CACHES):
-        runbooks = bot.services.runbook_launcher = RecordingRunbooks()
+    runbooks = RecordingRunbooks()
+    for bot in running_bot(make_bot, fake_github, None, CLEAR_CACHES,
+                           runbook_launcher=runbooks):
         failing_pr_card(bot)
         message = bot.card_message(having="card.custom:clear-caches")
         _, url = bot.click("card.custom:clear-caches", message=message)
@@ -317,8 +317,8 @@ def test_permissions_custom_with_a_repo_override(
         "  repos:\n"
         '    "octo-org/*": {custom: [U0CLEO]}\n'
     )
-    for bot in running_bot(make_bot, fake_github, None, config):
-        runbooks = bot.services.runbook_launcher = RecordingRunbooks()
+    runbooks = RecordingRunbooks()
+    for bot in running_bot(make_bot, fake_github, None, config, runbook_launcher=runbooks):
         failing_pr_card(bot)
         message = bot.card_message(having="card.custom:clear-caches")
         _, url = bot.click("card.custom:clear-caches", user="U0BEN", message=message)

@@ -9,14 +9,15 @@ is about the card): a double click, or a second person, finds the claim.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
 
 from correlation.card import CheckLine
 from correlation.mrkdwn import escape
-from devexbot.actions.core import ActionContext, Outcome, Refused, actions, slack_time
+from devexbot.actions.core import ActionContext, ActionSpec, Outcome, Refused, slack_time
 from devexbot.actions.custom_buttons import button_subjects
 from devexbot.actions.ids import ActionId
-from devexbot.clients.jenkins import jenkins_server
+from devexbot.clients.jenkins import JenkinsJobs
 from devexbot.config.buttons import CustomButton
 from devexbot.config.placeholders import fill, placeholder_values
 from devexbot.store.models import utcnow
@@ -25,10 +26,28 @@ MAX_KEY = 400  # action_claims.key
 MAX_TARGET = 150  # the audit's target, and part of the stamp's event name
 
 
-def resolve(ctx: ActionContext) -> tuple[CustomButton, CheckLine | None]:
+class RunbookLauncher(Protocol):
+    """What a card button needs of the runbooks: start a command on someone's behalf."""
+
+    def launch(self, command: str, args: Mapping[str, str], *, user_id: str,
+               channel_id: str | None, thread_ts: str | None) -> str:
+        """Start the run and say so in a line for the clicker; DevexbotError if it cannot."""
+        ...
+
+
+class NoRunbooks:
+    """The launcher of a bot without runbooks (Slack off): every button says so."""
+
+    def launch(self, command: str, args: Mapping[str, str], *, user_id: str,
+               channel_id: str | None, thread_ts: str | None) -> str:
+        raise Refused("runbooks are not set up on this bot")
+
+
+def resolve(buttons: Sequence[CustomButton], ctx: ActionContext
+            ) -> tuple[CustomButton, CheckLine | None]:
     """The clicked button and the check it was shown for, if it still applies."""
     value, card = ctx.click.value, ctx.card
-    button = next((b for b in ctx.services.config.buttons if b.key == value.button), None)
+    button = next((b for b in buttons if b.key == value.button), None)
     if button is None or button.kind == "link":
         raise Refused("the bot's config no longer has this button")
     statuses = " or ".join(s.value for s in button.when.status)
@@ -59,72 +78,75 @@ def _generation(check: CheckLine) -> str:
     return check.updated_at.isoformat()
 
 
-def _custom_key(ctx: ActionContext) -> str:
-    button, check = resolve(ctx)
-    value = ctx.click.value
-    key = f"custom:{button.key}:{value.repo}@{value.sha}"
-    if check is not None:
-        key += f":{check.name}#{_generation(check)}"
-    if len(key) > MAX_KEY:
-        key = key[: MAX_KEY - 17] + "~" + hashlib.sha256(key.encode()).hexdigest()[:16]
-    return key
+class Custom:
+    """The team's own buttons (`buttons:` in the config): start a Jenkins job or a runbook."""
 
+    spec = ActionSpec(ActionId.CUSTOM, permission="custom", verb="use the team's buttons")
 
-@actions.register(ActionId.CUSTOM, permission="custom", claim_key=_custom_key,
-                  verb="use the team's buttons")
-def custom(ctx: ActionContext) -> Outcome:
-    button, check = resolve(ctx)
-    values = placeholder_values(ctx.card, check)
+    def __init__(self, buttons: Sequence[CustomButton], jenkins: JenkinsJobs,
+                 runbooks: RunbookLauncher) -> None:
+        self._buttons, self._jenkins, self._runbooks = tuple(buttons), jenkins, runbooks
 
-    def filled(template: str) -> str:
-        text = fill(template, values)
-        if text is None:
-            raise Refused(f"{button.label} needs details this card does not have")
-        return text
+    def claim_key(self, ctx: ActionContext) -> str:
+        button, check = resolve(self._buttons, ctx)
+        value = ctx.click.value
+        key = f"custom:{button.key}:{value.repo}@{value.sha}"
+        if check is not None:
+            key += f":{check.name}#{_generation(check)}"
+        if len(key) > MAX_KEY:
+            key = key[: MAX_KEY - 17] + "~" + hashlib.sha256(key.encode()).hexdigest()[:16]
+        return key
 
-    if button.jenkins is not None:
-        return _start_jenkins(ctx, button, check, filled)
-    return _launch_runbook(ctx, button, check, filled)
+    def __call__(self, ctx: ActionContext) -> Outcome:
+        button, check = resolve(self._buttons, ctx)
+        values = placeholder_values(ctx.card, check)
 
+        def filled(template: str) -> str:
+            text = fill(template, values)
+            if text is None:
+                raise Refused(f"{button.label} needs details this card does not have")
+            return text
 
-def _start_jenkins(ctx: ActionContext, button: CustomButton, check: CheckLine | None,
-                   filled: Callable[[str], str]) -> Outcome:
-    spec = button.jenkins
-    assert spec is not None
-    job = filled(spec.job)
-    parameters: dict[str, str] = {}
-    if spec.same_parameters and check is not None:
-        ran_with = check.details.get("parameters")
-        if isinstance(ran_with, dict):
-            parameters.update({str(k): str(v) for k, v in ran_with.items()})
-    parameters.update({name: filled(text) for name, text in spec.parameters.items()})
-    queue_id = jenkins_server(ctx.services.settings).build_job(job, parameters=parameters or None)
-    shown = ", ".join(f"{k}={v}" for k, v in sorted(parameters.items()))
-    return Outcome(
-        reply=f"{button.label}: started {job}{' with ' + shown if shown else ''} "
-              f"(queue item {queue_id}); the card updates when it reports.",
-        stamp=f"{_about(button, check)} started by <@{ctx.click.user_id}> "
-              f"{slack_time(utcnow())}",
-        until_news_of=check.slot if check is not None else None,
-        target=f"{button.key}: {job}"[:MAX_TARGET],
-    )
+        if button.jenkins is not None:
+            return self._start_jenkins(ctx, button, check, filled)
+        return self._launch_runbook(ctx, button, check, filled)
 
+    def _start_jenkins(self, ctx: ActionContext, button: CustomButton, check: CheckLine | None,
+                       filled: Callable[[str], str]) -> Outcome:
+        spec = button.jenkins
+        assert spec is not None
+        job = filled(spec.job)
+        parameters: dict[str, str] = {}
+        if spec.same_parameters and check is not None:
+            ran_with = check.details.get("parameters")
+            if isinstance(ran_with, dict):
+                parameters.update({str(k): str(v) for k, v in ran_with.items()})
+        parameters.update({name: filled(text) for name, text in spec.parameters.items()})
+        queue_id = self._jenkins.build_job(job, parameters=parameters or None)
+        shown = ", ".join(f"{k}={v}" for k, v in sorted(parameters.items()))
+        return Outcome(
+            reply=f"{button.label}: started {job}{' with ' + shown if shown else ''} "
+                  f"(queue item {queue_id}); the card updates when it reports.",
+            stamp=f"{_about(button, check)} started by <@{ctx.click.user_id}> "
+                  f"{slack_time(utcnow())}",
+            until_news_of=check.slot if check is not None else None,
+            target=f"{button.key}: {job}"[:MAX_TARGET],
+        )
 
-def _launch_runbook(ctx: ActionContext, button: CustomButton, check: CheckLine | None,
-                    filled: Callable[[str], str]) -> Outcome:
-    spec = button.runbook
-    assert spec is not None
-    launcher = ctx.services.runbook_launcher
-    if launcher is None:
-        raise Refused("runbooks are not set up on this bot")
-    args = {name: filled(text) for name, text in spec.args.items()}
-    said = launcher.launch(spec.command, args, user_id=ctx.click.user_id,
-                           channel_id=ctx.click.channel_id, thread_ts=ctx.click.message_ts)
-    return Outcome(
-        reply=said,
-        stamp=f"{_about(button, check)} run by <@{ctx.click.user_id}> {slack_time(utcnow())}",
-        target=f"{button.key}: {spec.command}"[:MAX_TARGET],
-    )
+    def _launch_runbook(self, ctx: ActionContext, button: CustomButton,
+                        check: CheckLine | None, filled: Callable[[str], str]) -> Outcome:
+        spec = button.runbook
+        assert spec is not None
+        args = {name: filled(text) for name, text in spec.args.items()}
+        said = self._runbooks.launch(spec.command, args, user_id=ctx.click.user_id,
+                                     channel_id=ctx.click.channel_id,
+                                     thread_ts=ctx.click.message_ts)
+        return Outcome(
+            reply=said,
+            stamp=f"{_about(button, check)} run by <@{ctx.click.user_id}> "
+                  f"{slack_time(utcnow())}",
+            target=f"{button.key}: {spec.command}"[:MAX_TARGET],
+        )
 
 
 def _about(button: CustomButton, check: CheckLine | None) -> str:

@@ -8,51 +8,57 @@ from github import GithubException
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
-from devexbot.actions.core import ActionContext, Outcome, Refused, actions, slack_time
+from devexbot.actions.core import ActionContext, ActionSpec, Outcome, Refused, slack_time
 from devexbot.actions.ids import ActionId
-from devexbot.clients.github import GitHubNotConfigured
+from devexbot.clients.github import GitHubApi, GitHubNotConfigured
+from devexbot.config import MergePolicy
 from devexbot.store.models import utcnow
 
 GREEN = {"success", "neutral", "skipped"}
 
 
-def _merge_key(ctx: ActionContext) -> str:
-    value = ctx.click.value
-    return f"merge:{value.repo}#{value.pr}@{value.sha}"
+class Merge:
+    """Merge the card's pull request at the card's SHA, by one of the policy's methods."""
 
+    spec = ActionSpec(ActionId.MERGE, permission="merge")
 
-@actions.register(ActionId.MERGE, permission="merge", claim_key=_merge_key)
-def merge(ctx: ActionContext) -> Outcome:
-    value, policy = ctx.click.value, ctx.services.config.merge
-    method = value.method or policy.methods[0]
-    if method not in policy.methods:
-        raise Refused(f"merging by {method} is not allowed here")
-    if value.pr is None:
-        raise Refused("this card has no pull request to merge")
-    github = ctx.services.github
-    if github is None or not github.configured:
-        raise GitHubNotConfigured()
-    repo = github.repo(value.repo)
-    pr = _fresh_pull(repo, value.pr)
-    _check_still_mergeable(pr, value.sha)
-    _check_green(repo, pr, value.sha, require_green=policy.require_green)
-    try:
-        result = pr.merge(sha=value.sha, merge_method=method,
-                          commit_title=f"{pr.title} (#{pr.number})")
-    except GithubException as exc:
-        message = _github_message(exc)
-        if exc.status == 405:
-            raise Refused(f"GitHub says #{pr.number} cannot be merged: {message}") from None
-        if exc.status == 409:
-            raise Refused(f"#{pr.number}'s head moved while merging; merge from the newest "
-                          "card") from None
-        raise
-    merged = f", {result.sha[:7]}" if result.sha else ""
-    return Outcome(
-        reply=f"Merged #{pr.number} into {pr.base.ref} ({method}{merged}).",
-        stamp=f"Merged by <@{ctx.click.user_id}> {slack_time(utcnow())} ({method})",
-        target=f"#{pr.number}",
-    )
+    def __init__(self, github: GitHubApi, policy: MergePolicy) -> None:
+        self._github, self._policy = github, policy
+
+    def claim_key(self, ctx: ActionContext) -> str:
+        value = ctx.click.value
+        return f"merge:{value.repo}#{value.pr}@{value.sha}"
+
+    def __call__(self, ctx: ActionContext) -> Outcome:
+        value, policy = ctx.click.value, self._policy
+        method = value.method or policy.methods[0]
+        if method not in policy.methods:
+            raise Refused(f"merging by {method} is not allowed here")
+        if value.pr is None:
+            raise Refused("this card has no pull request to merge")
+        if not self._github.configured:
+            raise GitHubNotConfigured()
+        repo = self._github.repo(value.repo)
+        pr = _fresh_pull(repo, value.pr)
+        _check_still_mergeable(pr, value.sha)
+        _check_green(repo, pr, value.sha, require_green=policy.require_green)
+        try:
+            result = pr.merge(sha=value.sha, merge_method=method,
+                              commit_title=f"{pr.title} (#{pr.number})")
+        except GithubException as exc:
+            message = _github_message(exc)
+            if exc.status == 405:
+                raise Refused(f"GitHub says #{pr.number} cannot be merged: {message}") from None
+            if exc.status == 409:
+                raise Refused(f"#{pr.number}'s head moved while merging; merge from the "
+                              "newest card") from None
+            raise
+        merged = f", {result.sha[:7]}" if result.sha else ""
+        return Outcome(
+            reply=f"Merged #{pr.number} into {pr.base.ref} ({method}{merged}).",
+            stamp=f"Merged by <@{ctx.click.user_id}> {slack_time(utcnow())} ({method})",
+            target=f"#{pr.number}",
+        )
 
 
 def _fresh_pull(repo: Repository, number: int) -> PullRequest:

@@ -11,21 +11,19 @@ from github import GithubException
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
-from devexbot.actions.core import ActionContext, Outcome, Refused, actions, slack_time
-from devexbot.actions.ids import ActionId
+from devexbot.actions.core import ActionContext, ActionSpec, Outcome, Refused, slack_time
+from devexbot.actions.ids import ActionId, ButtonValue
 from devexbot.actions.pr_selects import Reviewer
-from devexbot.clients.github import GitHubNotConfigured
+from devexbot.clients.github import GitHubApi, GitHubNotConfigured
 from devexbot.errors import DevexbotError
 from devexbot.store.models import utcnow
 
 
-def open_pull(ctx: ActionContext) -> tuple[Repository, PullRequest]:
+def open_pull(github: GitHubApi, value: ButtonValue) -> tuple[Repository, PullRequest]:
     """The card's repository and pull request, fresh from GitHub, if it is still open."""
-    value = ctx.click.value
     if value.pr is None:
         raise Refused("this card has no pull request")
-    github = ctx.services.github
-    if github is None or not github.configured:
+    if not github.configured:
         raise GitHubNotConfigured()
     repo = github.repo(value.repo)
     pr = repo.get_pull(value.pr)
@@ -39,34 +37,43 @@ def github_refusal(exc: GithubException) -> str:
     return str(data.get("message") or exc)
 
 
-@actions.register(ActionId.REQUEST_REVIEW, permission="review", claim_key=lambda ctx: None,
-                  verb="request reviews")
-def request_review(ctx: ActionContext) -> Outcome:
-    try:
-        reviewer = Reviewer.decode(str(ctx.click.extra.get("choice") or ""))
-    except DevexbotError as exc:
-        raise Refused(exc.message) from None
-    shown = reviewer.shown(ctx.click.value.repo.split("/", 1)[0])
-    _, pr = open_pull(ctx)
-    if reviewer.login and reviewer.login.lower() == pr.user.login.lower():
-        raise Refused(f"{shown} opened #{pr.number}; GitHub does not let authors review "
-                      "their own pull request")
-    users, teams = pr.get_review_requests()
-    asked = ({u.login.lower() for u in users} if reviewer.login
-             else {t.slug.lower() for t in teams})
-    if (reviewer.login or reviewer.team or "").lower() in asked:
-        raise Refused(f"a review from {shown} is already requested on #{pr.number}")
-    try:
-        if reviewer.login:
-            pr.create_review_request(reviewers=[reviewer.login])
-        else:
-            pr.create_review_request(team_reviewers=[reviewer.team or ""])
-    except GithubException as exc:
-        if exc.status == 422:
-            raise Refused(f"GitHub refused: {github_refusal(exc)}") from None
-        raise
-    return Outcome(
-        reply=f"Asked {shown} to review #{pr.number}.",
-        stamp=f"Review requested from {shown} by <@{ctx.click.user_id}> {slack_time(utcnow())}",
-        target=shown,
-    )
+class RequestReview:
+    """Ask the person or team picked in the menu to review the card's pull request."""
+
+    spec = ActionSpec(ActionId.REQUEST_REVIEW, permission="review", verb="request reviews")
+    def __init__(self, github: GitHubApi) -> None:
+        self._github = github
+
+    def claim_key(self, ctx: ActionContext) -> None:
+        return None  # may be done again
+
+    def __call__(self, ctx: ActionContext) -> Outcome:
+        try:
+            reviewer = Reviewer.decode(str(ctx.click.extra.get("choice") or ""))
+        except DevexbotError as exc:
+            raise Refused(exc.message) from None
+        shown = reviewer.shown(ctx.click.value.repo.split("/", 1)[0])
+        _, pr = open_pull(self._github, ctx.click.value)
+        if reviewer.login and reviewer.login.lower() == pr.user.login.lower():
+            raise Refused(f"{shown} opened #{pr.number}; GitHub does not let authors review "
+                          "their own pull request")
+        users, teams = pr.get_review_requests()
+        asked = ({u.login.lower() for u in users} if reviewer.login
+                 else {t.slug.lower() for t in teams})
+        if (reviewer.login or reviewer.team or "").lower() in asked:
+            raise Refused(f"a review from {shown} is already requested on #{pr.number}")
+        try:
+            if reviewer.login:
+                pr.create_review_request(reviewers=[reviewer.login])
+            else:
+                pr.create_review_request(team_reviewers=[reviewer.team or ""])
+        except GithubException as exc:
+            if exc.status == 422:
+                raise Refused(f"GitHub refused: {github_refusal(exc)}") from None
+            raise
+        return Outcome(
+            reply=f"Asked {shown} to review #{pr.number}.",
+            stamp=f"Review requested from {shown} by <@{ctx.click.user_id}> "
+                  f"{slack_time(utcnow())}",
+            target=shown,
+        )

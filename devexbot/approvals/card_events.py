@@ -10,50 +10,54 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from correlation import Event
 from correlation.status import Status
 from devexbot.approvals.request import ApprovalRequest
+from devexbot.store.ingest import Ingest
 from devexbot.store.models import utcnow
-
-if TYPE_CHECKING:
-    from devexbot.services import Services
 
 SOURCE = "devexbot"
 _STATUS = {"approved": Status.SUCCESS, "rejected": Status.FAILURE, "expired": Status.NEUTRAL}
 
 
-def record_decision_on_card(services: Services, request: ApprovalRequest, *, state: str,
-                            by: Sequence[str], comment: str | None = None) -> None:
-    """The request was approved or rejected by `by` (Slack user ids)."""
-    _record(services, request, state, by=by, comment=comment)
+class ApprovalEvents:
+    """Records decisions and expiries on the request's card."""
+
+    def __init__(self, ingest: Ingest) -> None:
+        self._ingest = ingest
+
+    def record_decision(self, request: ApprovalRequest, *, state: str, by: Sequence[str],
+                        comment: str | None = None) -> None:
+        """The request was approved or rejected by `by` (Slack user ids)."""
+        self._record(request, state, by=by, comment=comment)
 
 
-def mark_expired(services: Services, request: ApprovalRequest) -> bool:
-    """The card says the request expired; False if it said so already."""
-    return _record(services, request, "expired", by=())
+    def mark_expired(self, request: ApprovalRequest) -> bool:
+        """The card says the request expired; False if it said so already."""
+        return self._record(request, "expired", by=())
 
 
-def _record(services: Services, request: ApprovalRequest, state: str, *,
-            by: Sequence[str], comment: str | None = None) -> bool:
-    now = utcnow()
-    status = _STATUS[state]
-    data: dict[str, Any] = {
-        "state": state, "request": request.key, "run_id": request.run_id,
-        "reviewers": list(request.reviewers) or None, "comment": comment,
-        "since": request.since.isoformat(),
-    }
-    events = [Event(repo=request.repo, sha=request.sha, source=SOURCE, kind="approval",
-                    name=request.environment, at=now, status=status,
-                    data={k: v for k, v in data.items() if v is not None})]
-    events += [Event(repo=request.repo, sha=request.sha, source=SOURCE, kind="approver",
-                     name=f"{request.environment}:{user}", at=now, status=status,
-                     data={"environment": request.environment, "login": user, "state": state,
-                           "request": request.key})
-               for user in by]
-    # One delivery per request and outcome: recording it twice changes nothing.
-    digest = hashlib.sha256(request.key.encode()).hexdigest()
-    result = services.ingest.record(source=SOURCE, delivery_id=f"approval:{state}:{digest}",
-                                    event_type=f"approval_{state}", events=events)
-    return result.outcome != "duplicate"
+    def _record(self, request: ApprovalRequest, state: str, *, by: Sequence[str],
+                comment: str | None = None) -> bool:
+        now = utcnow()
+        status = _STATUS[state]
+        data: dict[str, Any] = {
+            "state": state, "request": request.key, "run_id": request.run_id,
+            "reviewers": list(request.reviewers) or None, "comment": comment,
+            "since": request.since.isoformat(),
+        }
+        events = [Event(repo=request.repo, sha=request.sha, source=SOURCE, kind="approval",
+                        name=request.environment, at=now, status=status,
+                        data={k: v for k, v in data.items() if v is not None})]
+        events += [Event(repo=request.repo, sha=request.sha, source=SOURCE, kind="approver",
+                         name=f"{request.environment}:{user}", at=now, status=status,
+                         data={"environment": request.environment, "login": user, "state": state,
+                               "request": request.key})
+                   for user in by]
+        # One delivery per request and outcome: recording it twice changes nothing.
+        digest = hashlib.sha256(request.key.encode()).hexdigest()
+        result = self._ingest.record(source=SOURCE, delivery_id=f"approval:{state}:{digest}",
+                                     event_type=f"approval_{state}", events=events)
+        return result.outcome != "duplicate"

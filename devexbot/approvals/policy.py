@@ -6,65 +6,68 @@ change is their own.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from correlation.card import CommitCard
 from devexbot.actions.core import Refused
+from devexbot.approvals.teams import GitHubTeams
 from devexbot.config import ApprovalPolicy
-
-if TYPE_CHECKING:
-    from devexbot.services import Services
+from devexbot.slack.authz import Authorizer
+from devexbot.slack.people import People
 
 GITHUB_USER, GITHUB_TEAM = "github:", "github-team:"
 MAX_LISTED = 6
 
 
-def check_approver(services: Services, policy: ApprovalPolicy, *, environment: str,
-                   repo: str, user: str) -> None:
-    """Refused unless `user` is one of the policy's approvers."""
-    slack = [p for p in policy.approvers if not p.startswith((GITHUB_USER, GITHUB_TEAM))]
-    if slack and services.authorizer.allows(user, slack):
-        return
-    github = [p for p in policy.approvers if p.startswith((GITHUB_USER, GITHUB_TEAM))]
-    login = services.people.github_login(user)
-    if github and login:
-        for principal in github:
-            if principal.startswith(GITHUB_USER):
-                if principal.removeprefix(GITHUB_USER).casefold() == login.casefold():
-                    return
-            else:
-                assert services.teams is not None
-                team = principal.removeprefix(GITHUB_TEAM)
-                if services.teams.is_member(login, team, repo=repo):
-                    return
-    listed = ", ".join(f"`{p}`" for p in policy.approvers[:MAX_LISTED])
-    more = f" and {len(policy.approvers) - MAX_LISTED} more" if len(
-        policy.approvers) > MAX_LISTED else ""
-    message = (f"you are not an approver for {environment}: `approvals.{environment}."
-               f"approvers` in the bot's config lists {listed}{more}")
-    if github and not login:
-        message += (". GitHub teams count through the `people:` map, which does not give "
-                    "your GitHub login")
-    raise Refused(message)
+class ApproverChecks:
+    """Whether a Slack user may decide: one of the policy's approvers (Slack users and
+    groups, GitHub users and teams), and not the change's author unless the policy says so."""
 
+    def __init__(self, authorizer: Authorizer, people: People, teams: GitHubTeams) -> None:
+        self._authorizer, self._people, self._teams = authorizer, people, teams
 
-def check_not_author(services: Services, policy: ApprovalPolicy, card: CommitCard, *,
-                     environment: str, user: str) -> None:
-    """Refused if `user` wrote the change (the PR's author or the commit's) and the policy
-    does not let authors approve their own changes."""
-    if policy.authors_may_approve:
-        return
-    pr, author = card.pull_request, card.author
-    logins = {login.casefold() for login in (pr.author if pr else None,
-                                             author.login if author else None) if login}
-    mine = services.people.github_login(user)
-    yours = bool(mine and mine.casefold() in logins)
-    if not yours:
-        ids = {services.people.slack_id(login=login) for login in logins}
-        if author and author.email:
-            ids.add(services.people.slack_id(login=author.login, email=author.email))
-        yours = user in ids
-    if yours:
-        what = f"#{pr.number}" if pr else f"commit {card.short_sha}"
-        raise Refused(f"{what} is your own change, and `approvals.{environment}` does not let "
-                      "authors approve their own changes: someone else has to")
+    def check_approver(self, policy: ApprovalPolicy, *, environment: str, repo: str,
+                       user: str) -> None:
+        """Refused unless `user` is one of the policy's approvers."""
+        slack = [p for p in policy.approvers if not p.startswith((GITHUB_USER, GITHUB_TEAM))]
+        if slack and self._authorizer.allows(user, slack):
+            return
+        github = [p for p in policy.approvers if p.startswith((GITHUB_USER, GITHUB_TEAM))]
+        login = self._people.github_login(user)
+        if github and login:
+            for principal in github:
+                if principal.startswith(GITHUB_USER):
+                    if principal.removeprefix(GITHUB_USER).casefold() == login.casefold():
+                        return
+                else:
+                    team = principal.removeprefix(GITHUB_TEAM)
+                    if self._teams.is_member(login, team, repo=repo):
+                        return
+        listed = ", ".join(f"`{p}`" for p in policy.approvers[:MAX_LISTED])
+        more = f" and {len(policy.approvers) - MAX_LISTED} more" if len(
+            policy.approvers) > MAX_LISTED else ""
+        message = (f"you are not an approver for {environment}: `approvals.{environment}."
+                   f"approvers` in the bot's config lists {listed}{more}")
+        if github and not login:
+            message += (". GitHub teams count through the `people:` map, which does not give "
+                        "your GitHub login")
+        raise Refused(message)
+
+    def check_not_author(self, policy: ApprovalPolicy, card: CommitCard, *,
+                         environment: str, user: str) -> None:
+        """Refused if `user` wrote the change (the PR's author or the commit's) and the policy
+        does not let authors approve their own changes."""
+        if policy.authors_may_approve:
+            return
+        pr, author = card.pull_request, card.author
+        logins = {login.casefold() for login in (pr.author if pr else None,
+                                                 author.login if author else None) if login}
+        mine = self._people.github_login(user)
+        yours = bool(mine and mine.casefold() in logins)
+        if not yours:
+            ids = {self._people.slack_id(login=login) for login in logins}
+            if author and author.email:
+                ids.add(self._people.slack_id(login=author.login, email=author.email))
+            yours = user in ids
+        if yours:
+            what = f"#{pr.number}" if pr else f"commit {card.short_sha}"
+            raise Refused(f"{what} is your own change, and `approvals.{environment}` does not "
+                          "let authors approve their own changes: someone else has to")

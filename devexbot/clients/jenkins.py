@@ -22,3 +22,16 @@ def jenkins_server(settings: Settings) -> jenkins.Jenkins:
     token = settings.jenkins_api_token.get_secret_value() if settings.jenkins_api_token else None
     return jenkins.Jenkins(settings.jenkins_url, username=settings.jenkins_user,
                            password=token, timeout=TIMEOUT)
+
+
+class JenkinsJobs:
+    """Starts Jenkins jobs; JenkinsNotConfigured when the bot has no Jenkins access (said
+    at the attempt, so a bot without Jenkins still starts)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def build_job(self, name: str, parameters: dict[str, str] | None = None) -> int:
+        """Queue a build of the job; Jenkins' queue item id."""
+        queue_id: int = jenkins_server(self._settings).build_job(name, parameters=parameters)
+        return queue_id

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from correlation.events import GITHUB_NAME, REPO_NAME
-from devexbot.actions.core import audit_entries
+from devexbot.actions.audit import audit_entries
 from devexbot.errors import RequestError
 from devexbot.http.answers import refusals
 from devexbot.http.metrics import CONTENT_TYPE
@@ -158,7 +158,7 @@ async def read_audit(
     if repo is not None and not _REPO.match(repo):
         raise RequestError(400, f"repo must look like owner/repo, not {repo!r}")
     services = services_of(request)
-    return {"audit": await run_in_threadpool(audit_entries, services, limit=limit, repo=repo)}
+    return {"audit": await run_in_threadpool(audit_entries, services.db, limit=limit, repo=repo)}
 
 
 @router.get("/metrics", include_in_schema=False)

@@ -3,21 +3,31 @@ user, through the same path (permissions, claims, stamps, audit)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
-from devexbot.actions.core import Click, actions
+from devexbot.actions.core import Click
 from devexbot.actions.ids import ActionId, ButtonValue
+from devexbot.actions.registry import Actions
 from devexbot.errors import DevexbotError, RequestError
 from devexbot.http.answers import refusals
 from devexbot.http.bodies import read_body
 from devexbot.web.workspace import workspace_of
 
 router = APIRouter(tags=["workspace"])
+
+
+def actions_of(request: Request) -> Actions:
+    """The app's actions, the same Slack's clicks run through."""
+    actions: Actions = request.app.state.actions
+    return actions
+
+
+ActionsDep = Annotated[Actions, Depends(actions_of)]
 
 ASKS_WHY = {ActionId.REJECT}  # the form's `reason` field, as Slack's modal asks for it
 MAX_FORM_BYTES = 16 * 1024
@@ -40,7 +50,8 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
 
 @router.post("/cards/{owner}/{repo}/{sha}/actions", openapi_extra=SENT,
              status_code=303, response_class=RedirectResponse, responses=ANSWERS)
-async def act(owner: str, repo: str, sha: str, request: Request) -> Response:
+async def act(owner: str, repo: str, sha: str, request: Request,
+              actions: ActionsDep) -> Response:
     """A card button pressed on the web, taken as the signed-in Slack user."""
     workspace = workspace_of(request)
     viewer = workspace.require_viewer(request)
@@ -65,7 +76,7 @@ async def act(owner: str, repo: str, sha: str, request: Request) -> Response:
             return _back(back, "Say why, so whoever deploys knows what to change.")
         extra["reason"] = reason  # the action keeps at most MAX_REASON characters of it
     click = Click(action=action, value=value, user_id=viewer.subject, extra=extra)
-    reply = await run_in_threadpool(actions.run, workspace.services, click)
+    reply = await run_in_threadpool(actions.run, click)
     return _back(back, reply)
 
 

@@ -7,17 +7,15 @@ nothing but parsing happens before `ack()`.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from devexbot.actions import approve as _approve  # noqa: F401 - registers the actions
-from devexbot.actions import merge as _merge  # noqa: F401 - registers the action
-from devexbot.actions import retry as _retry  # noqa: F401 - registers the action
-from devexbot.actions.core import Click, actions
+from devexbot.actions.core import Click
 from devexbot.actions.ids import ACTION_PATTERN, ActionId, ButtonValue
+from devexbot.actions.registry import Actions
 from devexbot.errors import DevexbotError
-from devexbot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +39,11 @@ def click_of(body: dict[str, Any], extra: dict[str, Any] | None = None) -> Click
     )
 
 
-def register(app: App, services: Services) -> None:
-    register_clicks(app, services, ActionId.MERGE, ActionId.RETRY, ActionId.APPROVE)
+def register(app: App, actions: Actions) -> None:
+    register_clicks(app, actions, ActionId.MERGE, ActionId.RETRY, ActionId.APPROVE)
 
 
-def register_clicks(app: App, services: Services, *ids: ActionId) -> None:
+def register_clicks(app: App, actions: Actions, *ids: ActionId) -> None:
     """Buttons whose click runs an action: ack at once, then `Actions.run` in a worker."""
 
     def acknowledge(ack: Ack) -> None:
@@ -58,7 +56,7 @@ def register_clicks(app: App, services: Services, *ids: ActionId) -> None:
             respond(text=f"Not done: {exc.message}", response_type="ephemeral",
                     replace_original=False)
             return
-        reply = actions.run(services, click)
+        reply = actions.run(click)
         respond(text=reply, response_type="ephemeral", replace_original=False)
 
     app.action({"action_id": matching(*ids)})(ack=acknowledge, lazy=[act])
@@ -66,8 +64,6 @@ def register_clicks(app: App, services: Services, *ids: ActionId) -> None:
 
 def matching(*ids: ActionId) -> Any:
     """A pattern for the action ids of buttons of these actions (`card.merge:<target>`)."""
-    import re
-
     names = "|".join(re.escape(i.value) for i in ids)
     assert ACTION_PATTERN.pattern.startswith("^card")
     return re.compile(rf"^({names})(:.*)?$")

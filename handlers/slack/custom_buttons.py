@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from slack_bolt import Ack, App
 
-from devexbot.actions import custom as _custom  # noqa: F401 - registers the action
 from devexbot.actions.ids import ActionId
-from devexbot.services import Services
+from devexbot.actions.registry import Actions
 from handlers.slack.card_actions import matching, register_clicks
 
 
-def register(app: App, services: Services) -> None:
-    register_clicks(app, services, ActionId.CUSTOM)
+def register(app: App, actions: Actions) -> None:
+    register_clicks(app, actions, ActionId.CUSTOM)
 
     def acknowledge(ack: Ack) -> None:
         ack()  # a link button opens its URL in the browser; Slack still sends the click

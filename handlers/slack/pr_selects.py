@@ -14,14 +14,13 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from devexbot.actions import label as _label  # noqa: F401 - registers the action
-from devexbot.actions import request_review as _review  # noqa: F401 - registers the action
-from devexbot.actions.core import Click, actions
+from devexbot.actions.core import Click
 from devexbot.actions.ids import ActionId, ButtonValue
 from devexbot.actions.pr_selects import Reviewer, card_ref_of
+from devexbot.actions.registry import Actions
 from devexbot.actions.repo_choices import RepoChoices, matching
 from devexbot.errors import DevexbotError
-from devexbot.services import Services
+from devexbot.store import Database
 from devexbot.store.cards import get_card
 
 log = logging.getLogger(__name__)
@@ -53,12 +52,12 @@ def pick_of(body: dict[str, Any]) -> Click:
     )
 
 
-def register(app: App, services: Services) -> None:
-    choices = RepoChoices(services.github)
+def register(app: App, actions: Actions, choices: RepoChoices, db: Database) -> None:
+    """The menus' options come from `choices`, less what the card in `db` already has."""
 
     def pr_facts(ref: ButtonValue) -> tuple[str | None, tuple[str, ...]]:
         """The pull request's author and labels as the card knows them, to leave out."""
-        with services.db.read() as session:
+        with db.read() as session:
             row = get_card(session, ref.repo, ref.sha)
             pull = (row.doc or {}).get("pull_request") if row is not None else None
         pull = pull if isinstance(pull, dict) else {}
@@ -102,7 +101,7 @@ def register(app: App, services: Services) -> None:
             respond(text=f"Not done: {message}", response_type="ephemeral",
                     replace_original=False)
             return
-        reply = actions.run(services, click)
+        reply = actions.run(click)
         respond(text=reply, response_type="ephemeral", replace_original=False)
 
     app.options({"action_id": _action_id(ActionId.REQUEST_REVIEW)})(reviewers)

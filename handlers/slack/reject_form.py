@@ -17,10 +17,10 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from devexbot.actions.core import Click, actions
+from devexbot.actions.core import Click
 from devexbot.actions.ids import ActionId, ButtonValue
+from devexbot.actions.registry import Actions
 from devexbot.errors import DevexbotError
-from devexbot.services import Services
 from handlers.slack.card_actions import click_of, matching
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ def click_of_form(body: dict[str, Any], view: dict[str, Any], reason: str) -> Cl
     )
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, actions: Actions) -> None:
     def acknowledge(ack: Ack) -> None:
         ack()
 
@@ -119,7 +119,7 @@ def register(app: App, services: Services) -> None:
         except DevexbotError as exc:
             _tell(client, body["user"]["id"], None, f"Not done: {exc.message}")
             return
-        _tell(client, click.user_id, click.channel_id, actions.run(services, click))
+        _tell(client, click.user_id, click.channel_id, actions.run(click))
 
     app.action({"action_id": matching(ActionId.REJECT)})(ack=acknowledge, lazy=[open_form])
     app.view(FORM)(ack=check_reason, lazy=[submit])

@@ -1,0 +1,60 @@
+"""Deciding a request, once: whoever clicks last and however often, the decision is
+carried out exactly once (the request's decision claim sees to that), recorded on the
+card, and told to the commit's tickets."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from correlation.card import CommitCard
+from devexbot.actions.claims import Claims
+from devexbot.actions.core import Refused
+from devexbot.approvals.card_events import ApprovalEvents
+from devexbot.approvals.effect import Decision, DecisionEffects
+from devexbot.approvals.ledger import Ledger
+from devexbot.approvals.request import ApprovalRequest
+from devexbot.config import ApprovalPolicy
+
+
+class TicketComments(Protocol):
+    """Tells the commit's tickets of a decision (a comment per ticket, once; without an
+    issue tracker, nothing). `decision` is approved, changes_requested or rejected."""
+
+    def __call__(self, repo: str, sha: str, environment: str, decision: str, by: str,
+                 reason: str | None = None) -> int: ...
+
+
+class Decisions:
+    def __init__(self, claims: Claims, ledger: Ledger, effects: DecisionEffects,
+                 events: ApprovalEvents, tickets: TicketComments) -> None:
+        self._claims, self._ledger, self._effects = claims, ledger, effects
+        self._events, self._tickets = events, tickets
+
+    def check_undecided(self, request: ApprovalRequest) -> None:
+        """Refused if the request was decided already (from here)."""
+        if self._claims.state(request.decision_key) == "done":
+            approvers = self._ledger.approvers_of(request.key)
+            who = ", ".join(f"<@{d.slack_user}>" for d in approvers)
+            raise Refused(f"{request.environment} was already decided" +
+                          (f" (approved by {who})" if who else ""))
+
+    def decide(self, card: CommitCard, request: ApprovalRequest, policy: ApprovalPolicy,
+               decision: Decision, *, user: str) -> str | None:
+        """Carry the decision out once; what was done, or None if another click has it in
+        hand (or has done it)."""
+        if not self._claims.take(request.decision_key, user):
+            return None
+        try:
+            done = self._effects.carry_out(card, request, policy, decision)
+            self._events.record_decision(request, state=decision.state,
+                                         by=[d.slack_user for d in decision.deciders],
+                                         comment=decision.reason)
+            said = decision.state if decision.state == "approved" else (
+                "changes_requested" if request.signoff else "rejected")
+            self._tickets(request.repo, request.sha, request.environment, said, user,
+                          decision.reason)
+        except BaseException:
+            self._claims.release(request.decision_key)
+            raise
+        self._claims.finish(request.decision_key)
+        return done
