@@ -1,4 +1,5 @@
-"""The running bot's parts, built once by `build_services` and handed to the edges."""
+"""The running bot's parts, built once by `build_services`; only the entry points (the app,
+the command line) take them whole."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from fastapi import Request
 from slack_sdk import WebClient
 from sqlalchemy import func, select
 
@@ -28,7 +28,9 @@ from devexbot.slack.people import People
 from devexbot.store import Card, Database
 from devexbot.store.cards import CardLoader
 from devexbot.store.commit_ranges import CommitRanges
-from devexbot.store.ingest import Ingest
+from devexbot.store.ingest import Ingest, IngestHook
+from devexbot.web.team import slack_team
+from devexbot.web.workspace import Workspace
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -43,10 +45,20 @@ if TYPE_CHECKING:
     from devexbot.scheduler.card_jobs import Approvers
     from devexbot.tickets.directory import TicketDirectory
     from devexbot.tickets.worker import TicketPolicy, TicketWorker
+    from handlers.slack.events import SlackEvents
 
 log = logging.getLogger(__name__)
 
 SLACK_TIMEOUT = 10  # seconds for one Web API call
+
+
+class Background(Protocol):
+    """A part that works behind the requests, in threads of its own: the app starts it and
+    stops it (in the reverse order) when it serves with `background` on."""
+
+    def start(self) -> object: ...  # what it returns is not looked at
+
+    def stop(self) -> None: ...
 
 
 class RunbookLauncher(Protocol):
@@ -71,6 +83,9 @@ class Services:
     runbooks: Runbooks
     runs: RunStore
     card_loader: CardLoader  # how every reader turns a stored card into a CommitCard
+    workspace: Workspace  # the web pages, sign-in and live cards
+    slack_events: SlackEvents  # what answers /slack/events (Bolt, or 503 with Slack off)
+    background: list[Background]  # the outbox and ticket workers, Socket Mode
     github: GitHubApi | None = None
     teams: GitHubTeams | None = None
     slack_client: WebClient | None = None
@@ -95,6 +110,12 @@ class Services:
     def slack_on(self) -> bool:
         return self.slack_client is not None
 
+    def close(self) -> None:
+        """End what the parts hold open: running runbooks, database connections."""
+        if self.runner is not None:
+            self.runner.close()
+        self.db.dispose()
+
 
 def build_services(
     settings: Settings,
@@ -113,11 +134,13 @@ def build_services(
     from devexbot.publish.failure_logs import FailureLogs
     from devexbot.publish.outbox import Outbox, OutboxPolicy, OutboxWorker
     from devexbot.publish.pacing import Pacing
+    from devexbot.slack.socket_mode import SocketModeConnection
     from devexbot.store.environments import record_deployments
     from devexbot.tickets.directory import TicketDirectory
     from devexbot.tickets.updates import DeployTicketUpdates
     from devexbot.tickets.worker import TicketPolicy, TicketUpdater, TicketWorker
     from handlers.slack import builtin_subcommands
+    from handlers.slack.events import BoltEvents, SlackOff
 
     config = config if config is not None else load_config(settings.devexbot_config)
     runbooks = load_runbooks(config, reserved=builtin_subcommands())
@@ -130,45 +153,65 @@ def build_services(
                                   base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT)
     rules = config.tickets.rules(settings.jira_url)
     card_loader = CardLoader(FoldRules(tuple(config.environments), rules))
+    router = CardRouter(config.routes, settings.slack_default_channel)
+    people = People(config.people, client)
+    github = GitHubApi(settings)
+    jira = JiraClient.from_settings(settings)
+    ranges = CommitRanges(db, github, clock=clock.now)
+    hooks: list[IngestHook] = [record_deployments]
+    tickets = ticket_worker = None
+    if jira is not None:
+        tickets = TicketDirectory(db, jira, ttl=config.tickets.cache_ttl, clock=clock.now)
+        hooks.append(DeployTicketUpdates(config.tickets))
+        ticket_worker = TicketWorker(TicketUpdater(
+            db, jira, directory=tickets, policy=ticket_policy or TicketPolicy(),
+            clock=clock.now))
+    outbox = worker = None
+    if client is not None:
+        metrics.watch_outbox(lambda: oldest_dirty(db), clock.now)
+        outbox = Outbox(db, client, router, people,
+                        policy=outbox_policy or OutboxPolicy(),
+                        pacing=Pacing(clock=clock.monotonic), clock=clock.now,
+                        card_loader=card_loader, config=config,
+                        logs=FailureLogs(settings, github),
+                        extras=CardExtras(tickets, DeployContentsNotes(db, ranges, rules)))
+        worker = OutboxWorker(outbox)
+    workspace = Workspace(settings, db=db, card_loader=card_loader, config=config,
+                          metrics=metrics, slack_on=client is not None,
+                          team=slack_team(settings.slack_team_id, client))
+    workers = [w for w in (worker, ticket_worker) if w is not None]
+    # Ingest's news wakes the outbox, the ticket updates and the workspace's live cards.
+    ingest = Ingest(db, rules=card_loader.rules, clock=clock.now, hooks=hooks,
+                    on_change=[*(w.wake for w in workers), workspace.live.wake])
     services = Services(
         settings=settings,
         config=config,
         db=db,
-        ingest=Ingest(db, rules=card_loader.rules, clock=clock.now),
-        router=CardRouter(config.routes, settings.slack_default_channel),
+        ingest=ingest,
+        router=router,
         authorizer=Authorizer(client),
-        people=People(config.people, client),
+        people=people,
         metrics=metrics,
         runbooks=runbooks,
         runs=RunStore(db),
         card_loader=card_loader,
+        workspace=workspace,
+        slack_events=SlackOff(),
+        background=list(workers),
         slack_client=client,
-        github=GitHubApi(settings),
-        jira=JiraClient.from_settings(settings),
+        github=github,
+        teams=GitHubTeams(github),
+        outbox=outbox,
+        worker=worker,
+        ranges=ranges,
+        jira=jira,
+        tickets=tickets,
+        ticket_worker=ticket_worker,
         clock=clock,
     )
-    services.teams = GitHubTeams(services.github)
-    services.ingest.hooks.append(record_deployments)
-    services.ranges = CommitRanges(db, services.github, clock=clock.now)
-    if services.jira is not None:
-        services.tickets = TicketDirectory(db, services.jira, ttl=config.tickets.cache_ttl,
-                                           clock=clock.now)
-        services.ingest.hooks.append(DeployTicketUpdates(config.tickets))
-        services.ticket_worker = TicketWorker(TicketUpdater(
-            db, services.jira, directory=services.tickets,
-            policy=ticket_policy or TicketPolicy(), clock=clock.now))
-    if client is not None:
-        metrics.watch_outbox(lambda: oldest_dirty(db), clock.now)
-        services.outbox = Outbox(db, client, services.router, services.people,
-                                 policy=outbox_policy or OutboxPolicy(),
-                                 pacing=Pacing(clock=clock.monotonic), clock=clock.now,
-                                 card_loader=card_loader, config=config,
-                                 logs=FailureLogs(settings, services.github),
-                                 extras=CardExtras(services.tickets, DeployContentsNotes(
-                                     db, services.ranges, rules)))
-        services.worker = OutboxWorker(services.outbox)
-        services.runner = build_runner(services, client, services.outbox.pacing,
-                                       channel_id=services.outbox.channels.id_now)
+    if client is not None and outbox is not None:
+        services.runner = build_runner(services, client, outbox.pacing,
+                                       channel_id=outbox.channels.id_now)
         from devexbot.runbooks.launcher import RunnerLauncher, ScheduledLauncher
 
         services.runbook_launcher = RunnerLauncher(services.runbooks, services.runner)
@@ -178,8 +221,13 @@ def build_services(
         services.approvers = policy_approvers(services)
         from handlers.slack import build_bolt_app
 
-        services.bolt = build_bolt_app(services)
-    services.ingest.on_change = _waker(services)
+        bolt = services.bolt = build_bolt_app(services)
+        # Until the Bolt app is built from the parts it uses (before `Services`), what
+        # needs it joins here.
+        services.slack_events = BoltEvents(bolt, signing_secret=settings.slack_signing_secret)
+        if settings.slack_app_token is not None:
+            services.background.append(SocketModeConnection(
+                bolt, settings.slack_app_token.get_secret_value()))
     return services
 
 
@@ -244,21 +292,3 @@ def oldest_dirty(db: Database) -> datetime | None:
         since: datetime | None = session.scalar(
             select(func.min(Card.dirty_since)).where(Card.dirty.is_(True)))
         return since
-
-
-def _waker(services: Services) -> Callable[[], None] | None:
-    """Ingest's news wakes the outbox and the ticket updates."""
-    workers = [w for w in (services.worker, services.ticket_worker) if w is not None]
-    if not workers:
-        return None
-
-    def wake() -> None:
-        for worker in workers:
-            worker.wake()
-
-    return wake
-
-
-def services_of(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from devexbot.app import create_app
 from devexbot.cli import main
+from devexbot.slack.socket_mode import SocketModeConnection
 from tests.bot import BotFactory, TestBot
 from tests.conftest import GITHUB_SECRET, make_settings
 from tests.fakes.slack_api import FakeSlack
@@ -236,6 +237,7 @@ def test_socket_mode_that_cannot_connect_keeps_retrying_and_the_bot_serves(
         response = GitHubSender(client, GITHUB_SECRET).deliver(
             "check_run", load_fixture("check_run.completed"))
         assert response.status_code == 202
-        assert not client.app.state.socket_mode.connected.is_set()  # type: ignore[attr-defined]
+        (socket_mode,) = [p for p in services.background if isinstance(p, SocketModeConnection)]
+        assert not socket_mode.connected.is_set()
     assert "Socket Mode could not connect" in caplog.text
     services.db.dispose()

@@ -65,7 +65,7 @@ async def act(owner: str, repo: str, sha: str, request: Request) -> Response:
             return _back(back, "Say why, so whoever deploys knows what to change.")
         extra["reason"] = reason  # the action keeps at most MAX_REASON characters of it
     click = Click(action=action, value=value, user_id=viewer.subject, extra=extra)
-    reply = await run_in_threadpool(actions.run, workspace.services, click)
+    reply = await run_in_threadpool(actions.run, request.app.state.services, click)
     return _back(back, reply)
 
 
