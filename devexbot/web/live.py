@@ -93,9 +93,10 @@ class LiveCards:
         if feed is not None:
             await feed.stop()
 
-    def close_streams_threadsafe(self) -> None:
-        """End every open stream (on shutdown: a browser never closes one by itself)."""
-        for feed in list(self._feeds.values()):
+    def close_streams_threadsafe(self, loop: asyncio.AbstractEventLoop) -> None:
+        """End the streams `loop` serves (on shutdown: a browser never closes one itself)."""
+        feed = self._feeds.get(loop)
+        if feed is not None:
             feed.close_streams_threadsafe()
 
     def wake(self) -> None:
