@@ -28,10 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.ingest_floor import database_for
 from devexbot.app import create_app
-from devexbot.services import build_services
 from devexbot.settings import load_settings
 from devexbot.store import Delivery, EventRecord
 from devexbot.store.migrate import upgrade
+from devexbot.wiring import build_services
 from tests.github_sender import github_headers, load_fixture
 
 SECRET = "bench-secret"

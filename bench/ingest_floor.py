@@ -43,9 +43,9 @@ FLOOR, INGEST = "/bench/floor", "/webhooks/github"
 def serve(port: int, database_url: str, config: Path) -> None:
     from devexbot.app import create_app
     from devexbot.http.serving import serve as serve_app
-    from devexbot.services import build_services
     from devexbot.settings import load_settings
     from devexbot.store.migrate import upgrade
+    from devexbot.wiring import build_services
 
     settings = load_settings(_env_file=None, database_url=database_url,
                              github_webhook_secret=SECRET, devexbot_config=config)

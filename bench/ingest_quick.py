@@ -22,9 +22,9 @@ from fastapi.testclient import TestClient
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from devexbot.app import create_app
-from devexbot.services import build_services
 from devexbot.settings import load_settings
 from devexbot.store.migrate import upgrade
+from devexbot.wiring import build_services
 from tests.github_sender import github_headers, load_fixture
 
 SECRET = "bench-secret"

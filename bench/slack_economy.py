@@ -33,10 +33,10 @@ from bench.ingest_floor import database_for
 from devexbot.app import create_app
 from devexbot.http.serving import ServerThread
 from devexbot.publish.outbox import OutboxPolicy, card_message
-from devexbot.services import build_services
 from devexbot.settings import load_settings
 from devexbot.store import Card
 from devexbot.store.migrate import upgrade
+from devexbot.wiring import build_services
 from tests.commit_mix import commit_events, schedule
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlack
 from tests.github_sender import github_headers

@@ -17,10 +17,10 @@ from devexbot import __version__
 from devexbot.errors import DevexbotError
 from devexbot.http import api
 from devexbot.http.answers import ErrorAnswer
-from devexbot.services import Services, build_services
 from devexbot.settings import Settings, get_settings
 from devexbot.web import install_workspace
 from devexbot.web.access import login_available
+from devexbot.wiring import Services, build_services
 from handlers import webhooks
 from handlers.slack import events as slack_events
 
@@ -36,12 +36,19 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app = FastAPI(title="devexbot", version=__version__, docs_url="/api/docs",
                   openapi_url="/api/openapi.json", redoc_url=None,
                   lifespan=_lifespan(services, background))
-    app.state.services = services
+    # What the routes' dependencies (devexbot.http.deps) hand them.
+    app.state.settings = services.settings
+    app.state.config = services.config
+    app.state.db = services.db
+    app.state.ingest = services.ingest
+    app.state.metrics = services.metrics
+    app.state.runs = services.runs
+    app.state.slack_events = services.slack_events
     app.state.actions = services.actions
     app.include_router(webhooks.router)
     app.include_router(slack_events.router)
     app.include_router(api.router)
-    install_workspace(app, services)
+    install_workspace(app, services.workspace)
     _install_error_handlers(app)
     _document_validation_errors(app)
     return app
@@ -51,47 +58,31 @@ def _lifespan(services: Services, background: bool
               ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        socket_mode = scheduler = None
-        if not services.slack_on:
-            log.info("Slack is off (SLACK_BOT_TOKEN is not set): cards are served on the "
-                     "web API only")
-        settings = services.settings
-        if settings.devexbot_api_access == "login" and not login_available(settings):
-            log.warning("DEVEXBOT_API_ACCESS=login with neither DEVEXBOT_WEB_TOKEN nor Sign in "
-                        "with Slack: the API is readable on the bot's machine only")
-        if background:
-            if services.worker is not None:
-                services.worker.start()
-            scheduler = services.scheduler
-            scheduler.start()
-            if services.ticket_worker is not None:
-                services.ticket_worker.start()
-            if services.bolt is not None and services.settings.slack_app_token is not None:
-                from devexbot.slack.socket_mode import SocketModeConnection
-
-                socket_mode = SocketModeConnection(
-                    services.bolt, services.settings.slack_app_token.get_secret_value())
-                socket_mode.start()
-                app.state.socket_mode = socket_mode
-        live = app.state.workspace.live
+        _say_what_is_off(services)
+        parts = list(services.background) if background else []
+        for part in parts:
+            part.start()
+        live = services.workspace.live
         await live.start()
         try:
             yield
         finally:
             await live.stop()
-            if socket_mode is not None:
-                socket_mode.close()
-            if services.runner is not None:
-                services.runner.close()
-            if scheduler is not None:
-                scheduler.stop()
-            if services.worker is not None:
-                services.worker.stop()
-            if services.ticket_worker is not None:
-                services.ticket_worker.stop()
-            services.db.dispose()
+            for part in reversed(parts):
+                part.stop()
+            services.close()
 
     return lifespan
+
+
+def _say_what_is_off(services: Services) -> None:
+    if not services.slack_on:
+        log.info("Slack is off (SLACK_BOT_TOKEN is not set): cards are served on the web API "
+                 "only")
+    settings = services.settings
+    if settings.devexbot_api_access == "login" and not login_available(settings):
+        log.warning("DEVEXBOT_API_ACCESS=login with neither DEVEXBOT_WEB_TOKEN nor Sign in "
+                    "with Slack: the API is readable on the bot's machine only")
 
 
 def _document_validation_errors(app: FastAPI) -> None:

@@ -123,7 +123,7 @@ def _reason(exc: SQLAlchemyError) -> str:
 def _serve(args: argparse.Namespace) -> int:
     from devexbot.app import create_app
     from devexbot.http.serving import serve
-    from devexbot.services import build_services
+    from devexbot.wiring import build_services
 
     _configure_logging(args.log_level)
     settings = load_settings()
@@ -157,7 +157,7 @@ def _demo(args: argparse.Namespace) -> int:
     from devexbot.demo import DemoSecrets, play
     from devexbot.demo.scenario import ENVIRONMENTS
     from devexbot.http.serving import BotServer, server_config
-    from devexbot.services import build_services
+    from devexbot.wiring import build_services
 
     if args.speed <= 0:
         raise DevexbotError(f"--speed must be above 0 (got {args.speed})")

@@ -32,10 +32,10 @@ from devexbot.publish.outbox import OutboxPolicy
 from devexbot.scheduler import Scheduler
 from devexbot.scheduler.leader import SoleLeader
 from devexbot.scheduler.service import last_results
-from devexbot.services import Services, build_services
 from devexbot.store import Card, TicketUpdate
 from devexbot.store.cards import get_card
 from devexbot.tickets.worker import TicketPolicy
+from devexbot.wiring import Services, build_services
 from tests.conftest import DEPLOY_SECRET, GITHUB_SECRET, JENKINS_TOKEN, make_settings
 from tests.db_template import migrate
 from tests.deploy_sender import DeploySender

@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from devexbot.app import create_app
-from devexbot.services import Services, build_services
 from devexbot.settings import Settings, load_settings, normalise_database_url
 from devexbot.store import Database
+from devexbot.wiring import Services, build_services
 from tests.db_template import migrate
 from tests.deploy_sender import DeploySender
 from tests.fakes.github_api import FakeGitHub

@@ -15,8 +15,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from devexbot.app import create_app
-from devexbot.services import Services
 from devexbot.store import RunbookRun
+from devexbot.wiring import Services
 from tests.fakes.slack_api import FakeSlack
 from tests.slack_app import SIGNING_SECRET, slack_services, wait_for
 from tests.slack_signing import SlackSender, block_actions_payload, view_submission_payload

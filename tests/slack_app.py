@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from devexbot.publish.outbox import OutboxPolicy
-from devexbot.services import Services, build_services
+from devexbot.wiring import Services, build_services
 from tests.conftest import make_settings
 from tests.db_template import migrate
 from tests.fakes.slack_api import DEFAULT_TOKEN as BOT_TOKEN

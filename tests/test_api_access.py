@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from devexbot.errors import SettingsError
-from devexbot.services import Services, build_services
+from devexbot.wiring import Services, build_services
 from tests.conftest import GITHUB_SECRET, make_settings
 from tests.db_template import migrate
 from tests.github_sender import GitHubSender, load_fixture

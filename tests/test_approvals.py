@@ -593,7 +593,7 @@ def test_expire_requests_marks_what_nobody_decided_in_time(
     from correlation import Event, Status
     from devexbot.approvals.card_events import ApprovalEvents
     from devexbot.approvals.expiry import RequestExpiry
-    from devexbot.services import build_services
+    from devexbot.wiring import build_services
     from tests.conftest import make_settings
     from tests.db_template import migrate
 

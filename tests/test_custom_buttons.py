@@ -18,7 +18,7 @@ from devexbot.actions.custom_buttons import link_url
 from devexbot.config import parse_config
 from devexbot.config.placeholders import placeholder_values
 from devexbot.errors import ConfigError
-from devexbot.services import Services
+from devexbot.wiring import Services
 from tests.bot import BotFactory
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.jenkins_api import FakeJenkins

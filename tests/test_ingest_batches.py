@@ -17,10 +17,10 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from correlation import Event, Status
-from devexbot.services import Services
 from devexbot.store import Delivery
 from devexbot.store.group_commit import GroupCommit
-from devexbot.store.ingest import IngestResult
+from devexbot.store.ingest import Ingest, IngestResult
+from devexbot.wiring import Services
 from tests.conftest import GITHUB_SECRET
 from tests.db_counts import row_counts
 from tests.github_sender import github_headers
@@ -75,7 +75,6 @@ def test_concurrent_deliveries_share_transactions_and_fold_to_the_same_card(
 def test_in_a_batch_a_duplicate_is_a_duplicate_and_a_bad_delivery_fails_alone(
     services: Services
 ) -> None:
-    ingest = services.ingest
     release, holding = threading.Event(), threading.Event()
 
     def hold_the_first(*_: Any) -> None:
@@ -83,7 +82,7 @@ def test_in_a_batch_a_duplicate_is_a_duplicate_and_a_bad_delivery_fails_alone(
             holding.set()
             assert release.wait(10)
 
-    ingest.hooks.append(hold_the_first)
+    ingest = Ingest(services.db, rules=services.ingest.rules, hooks=[hold_the_first])
     with ThreadPoolExecutor(4) as pool:
         first = pool.submit(ingest.record, source="github", delivery_id="first",
                             event_type="check_run", events=[check("build")])

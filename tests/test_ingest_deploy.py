@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from devexbot.app import create_app
-from devexbot.services import Services
 from devexbot.store import Delivery
+from devexbot.wiring import Services
 from tests.conftest import DEPLOY_SECRET, make_settings
 from tests.db_counts import row_counts
 from tests.deploy_sender import DeploySender, deploy_signature, load_deploy

@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from correlation import Event, Status
 from devexbot.app import create_app
-from devexbot.services import Services
 from devexbot.store import Card, Delivery
+from devexbot.wiring import Services
 from tests.conftest import GITHUB_SECRET, make_settings
 from tests.db_counts import row_counts
 from tests.github_sender import GitHubSender, github_headers, load_fixture

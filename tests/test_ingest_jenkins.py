@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from devexbot.app import create_app
-from devexbot.services import Services
 from devexbot.settings import Settings
 from devexbot.store import Delivery
+from devexbot.wiring import Services
 from tests.conftest import JENKINS_TOKEN, make_settings
 from tests.db_counts import row_counts
 from tests.jenkins_sender import JenkinsSender, load_jenkins

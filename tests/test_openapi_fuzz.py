@@ -24,7 +24,7 @@ from schemathesis import BaseSchema, Case, CheckContext, Response
 
 from correlation.github import parse_github
 from devexbot.app import create_app
-from devexbot.services import Services
+from devexbot.wiring import Services
 from tests.db_counts import row_counts
 from tests.deploy_sender import deploy_signature
 from tests.fakes.slack_api import FakeSlack

@@ -181,7 +181,7 @@ def test_the_argocd_template_renders_events_the_bot_accepts(
                   now=datetime(2026, 11, 20, 10, 12, tzinfo=UTC))
     settings = make_settings(sqlite_url, tmp_path)
     with TestClient(create_app(settings)) as client:
-        migrate(client.app.state.services.db.engine)
+        migrate(client.app.state.db.engine)
         response = client.post(webhook["path"], content=body.encode(), headers={
             "Content-Type": "application/json", "X-Devexbot-Token": DEPLOY_SECRET})
         assert response.status_code == 202, response.text

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from devexbot.config import Retention
 from devexbot.scheduler.retention import prune
-from devexbot.services import Services
 from devexbot.store import AuditEntry, Card, Delivery, EventRecord, Notification
+from devexbot.wiring import Services
 from tests.bot import BotFactory, SteppedClock, TestBot
 from tests.github_sender import load_fixture
 from tests.scenario import HEAD, REPO, commit_stream

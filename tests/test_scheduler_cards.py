@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from devexbot.app import create_app
 from devexbot.scheduler.card_jobs import Approvers, CardJobs, RecentCards, ThreadNudges
-from devexbot.services import Services, build_services
 from devexbot.store import Card, Notification
 from devexbot.store.cards import get_card
+from devexbot.wiring import Services, build_services
 from tests.bot import BotFactory, TestBot, settle
 from tests.conftest import GITHUB_SECRET, make_settings
 from tests.db_template import migrate

@@ -22,8 +22,8 @@ from devexbot.app import create_app
 from devexbot.scheduler import ScheduledRunbook, runbook_jobs
 from devexbot.scheduler.leader import AdvisoryLockLeader, Leadership, lock_holder
 from devexbot.scheduler.service import JobSpec, Scheduler, last_results
-from devexbot.services import Services, build_services
 from devexbot.store import Database
+from devexbot.wiring import Services, build_services
 from tests.conftest import make_settings
 from tests.db_template import migrate
 from tests.slack_app import wait_for

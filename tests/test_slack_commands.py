@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from devexbot.app import create_app
 from devexbot.cli import main
+from devexbot.slack.socket_mode import SocketModeConnection
 from handlers.slack.commands import BUILTIN_SUBCOMMANDS
 from tests.bot import BotFactory, TestBot
 from tests.conftest import GITHUB_SECRET, make_settings
@@ -219,7 +220,7 @@ def test_manifest_has_scopes_urls_and_socket_mode(capsys: pytest.CaptureFixture[
 def test_without_a_bot_token_slack_is_off_and_says_so_once(
     sqlite_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from devexbot.services import build_services
+    from devexbot.wiring import build_services
 
     services = build_services(make_settings(sqlite_url, tmp_path))
     assert services.outbox is None and services.bolt is None
@@ -242,6 +243,7 @@ def test_socket_mode_that_cannot_connect_keeps_retrying_and_the_bot_serves(
         response = GitHubSender(client, GITHUB_SECRET).deliver(
             "check_run", load_fixture("check_run.completed"))
         assert response.status_code == 202
-        assert not client.app.state.socket_mode.connected.is_set()  # type: ignore[attr-defined]
+        (socket_mode,) = [p for p in services.background if isinstance(p, SocketModeConnection)]
+        assert not socket_mode.connected.is_set()
     assert "Socket Mode could not connect" in caplog.text
     services.db.dispose()

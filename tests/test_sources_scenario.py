@@ -23,8 +23,8 @@ from correlation.jenkins import parse_jenkins
 from correlation.scm import ScmRepos
 from devexbot.config import parse_config
 from devexbot.publish.outbox import card_message
-from devexbot.services import Services
 from devexbot.settings import Settings
+from devexbot.wiring import Services
 from tests.conftest import make_settings
 from tests.db_counts import row_counts
 from tests.deploy_sender import DeploySender

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
+from slack_sdk import WebClient
 
-from devexbot.services import Services, build_services
 from devexbot.web.login import SignInError, check_claims
+from devexbot.web.team import BotTokenTeam, KnownTeam, NoTeam, slack_team
+from devexbot.wiring import Services, build_services
 from tests.conftest import make_settings
 from tests.db_template import migrate
 from tests.fakes.slack_oidc import CLIENT_ID, CLIENT_SECRET, TEAM, FakeSlackOidc
@@ -113,3 +116,40 @@ def test_the_manifest_asks_for_sign_in_with_slack() -> None:
     assert oauth["redirect_urls"] == ["https://bot.example.com/login/slack/callback"]
     assert oauth["scopes"]["user"] == ["openid", "profile"]
     assert "redirect_urls" not in build_manifest(public_url=None, socket_mode=True)["oauth_config"]
+
+
+class AskedSlack(WebClient):
+    """Slack's `auth.test`, answering `answers` in turn (an exception is raised)."""
+
+    def __init__(self, *answers: str | Exception) -> None:
+        super().__init__(token="xoxb-test")
+        self.answers, self.asked = list(answers), 0
+
+    def auth_test(self, **kwargs: Any) -> Any:
+        self.asked += 1
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return {"ok": True, "team_id": answer}
+
+
+def test_whose_people_may_sign_in() -> None:
+    asked = AskedSlack(OSError("Slack is down"), TEAM)
+    assert isinstance(slack_team(TEAM, asked), KnownTeam)
+    assert slack_team(TEAM, asked).team_id() == TEAM and asked.asked == 0
+    assert isinstance(slack_team(None, None), NoTeam)  # Slack is off
+    assert slack_team(None, None).team_id() is None
+    from_token = slack_team(None, asked)
+    assert isinstance(from_token, BotTokenTeam)
+    assert from_token.team_id() is None  # Slack did not answer: asked again next time
+    assert [from_token.team_id(), from_token.team_id()] == [TEAM, TEAM]
+    assert asked.asked == 2  # once answered, kept
+
+
+def test_with_slack_off_and_no_team_id_sign_in_says_to_set_it(tmp_path: Path, sqlite_url: str,
+                                                              slack: FakeSlackOidc) -> None:
+    services = _services(tmp_path, sqlite_url, slack)  # no SLACK_BOT_TOKEN, no SLACK_TEAM_ID
+    with web_client(services, client=OUTSIDE) as c:
+        refused = _sign_in(c, slack)
+    assert refused.status_code == 401 and "set SLACK_TEAM_ID" in refused.text
+    services.db.dispose()

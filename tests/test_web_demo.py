@@ -13,7 +13,7 @@ from devexbot.config import BotConfig
 from devexbot.demo import DemoSecrets, play
 from devexbot.demo.scenario import API_COMMIT, ENVIRONMENTS, FEATURE, MERGE
 from devexbot.http.serving import ServerThread
-from devexbot.services import build_services
+from devexbot.wiring import build_services
 from tests.conftest import make_settings
 from tests.db_template import migrate
 

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from devexbot.app import create_app
 from devexbot.http.serving import ServerThread
-from devexbot.services import Services, build_services
+from devexbot.wiring import Services, build_services
 from tests.conftest import GITHUB_SECRET
 from tests.github_sender import GitHubSender, load_fixture
 from tests.scenario import HEAD, REPO
@@ -158,6 +158,33 @@ def test_stopping_the_server_ends_open_streams(services: Services) -> None:
     for reader in readers:
         assert reader.closed.wait(5)
         reader.close()
+
+
+@pytest.mark.sqlite_only
+def test_two_apps_of_one_bot_keep_their_own_streams(services: Services) -> None:
+    # A test bot serves several apps on one set of parts, each on an event loop of its own:
+    # a change reaches the streams of both, and stopping one ends its own streams only.
+    with ServerThread(create_app(services.settings, services=services)) as first:
+        reader = EventReader(f"{first.url}/api/stream").wait_connected()
+        try:
+            second = ServerThread(create_app(services.settings, services=services)).start()
+            going = EventReader(f"{second.url}/api/stream").wait_connected()
+            with httpx.Client(base_url=second.url) as client:
+                GitHubSender(client, GITHUB_SECRET).deliver(
+                    "check_run", _check_run("failure", "2026-11-20T10:03:00Z"))
+            assert reader.wait_for("card", f"{REPO}@{HEAD}")["overall"] == "failure"
+            assert going.wait_for("card", f"{REPO}@{HEAD}")["overall"] == "failure"
+            second.stop()
+            assert going.closed.wait(5)
+            going.close()
+            assert not reader.closed.is_set()
+            with httpx.Client(base_url=first.url) as client:
+                GitHubSender(client, GITHUB_SECRET).deliver(
+                    "check_run", _check_run("success", "2026-11-20T10:05:00Z"))
+            assert reader.wait_for("card", f"{REPO}@{HEAD}")  # the first's feed polls on
+            reader.wait_until(lambda events: events[-1][1]["overall"] == "success")
+        finally:
+            reader.close()
 
 
 @pytest.mark.sqlite_only

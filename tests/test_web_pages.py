@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from correlation.blocks import render_card
-from devexbot.services import Services, build_services
 from devexbot.store.cards import get_card
+from devexbot.wiring import Services, build_services
 from tests.conftest import GITHUB_SECRET, make_settings
 from tests.db_template import migrate
 from tests.fakes.jira_api import FakeJira

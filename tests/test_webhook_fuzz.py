@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from devexbot.services import Services
+from devexbot.wiring import Services
 from tests.conftest import DEPLOY_SECRET, GITHUB_SECRET, JENKINS_TOKEN
 from tests.db_counts import row_counts
 from tests.deploy_sender import deploy_signature

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from devexbot.app import create_app
 from devexbot.http.serving import ServerThread
-from devexbot.services import Services
 from devexbot.web.access import SESSION_COOKIE
+from devexbot.wiring import Services
 
 LOCAL = ("127.0.0.1", 50123)
 OUTSIDE = ("203.0.113.7", 50123)

@@ -15,17 +15,17 @@ from correlation.events import GITHUB_NAME, REPO_NAME
 from devexbot.actions.audit import audit_entries
 from devexbot.errors import RequestError
 from devexbot.http.answers import refusals
+from devexbot.http.deps import ConfigDep, DatabaseDep, MetricsDep, RunsDep, SettingsDep
 from devexbot.http.metrics import CONTENT_TYPE
 from devexbot.http.models import AuditList, CardDoc, CardList, EnvironmentList, Health, RunList
 from devexbot.runbooks.model import NAME as RUNBOOK_NAME
 from devexbot.runbooks.runs import run_json
-from devexbot.services import services_of
 from devexbot.store import Card
 from devexbot.store.cards import card_json, find_cards, get_card
 from devexbot.store.environments import live_environments
 from devexbot.tickets.directory import cached_info, with_info
 from devexbot.web.access import bearer_viewer
-from devexbot.web.workspace import workspace_of
+from devexbot.web.workspace import WorkspaceDep
 
 router = APIRouter()
 
@@ -45,11 +45,9 @@ def _ok(model: type[Any], description: str) -> dict[int | str, dict[str, Any]]:
              "signed in to the workspace, nor holding the web token"})
 
 
-async def may_read(request: Request) -> None:
+async def may_read(request: Request, workspace: WorkspaceDep, settings: SettingsDep) -> None:
     """With `DEVEXBOT_API_ACCESS=login`, the workspace's rule (on the bot's machine, or signed
     in) or the web token as a bearer token; with `open`, the default, anyone."""
-    workspace = workspace_of(request)
-    settings = workspace.services.settings
     if settings.devexbot_api_access == "open" or workspace.viewer(request) is not None \
             or bearer_viewer(request, settings) is not None:
         return
@@ -75,13 +73,12 @@ async def read_card(
     repo: Annotated[str, Path(json_schema_extra={"pattern": f"^{GITHUB_NAME}$"})],
     sha: Annotated[str, Path(description="the SHA, or a unique prefix of it",
                              json_schema_extra={"pattern": _SHA.pattern})],
-    request: Request,
+    db: DatabaseDep,
 ) -> dict[str, Any]:
     """One commit's card; `sha` may be a unique prefix of at least 4 hex digits."""
     full = f"{owner}/{repo}"
     if not _REPO.match(full) or not _SHA.match(sha):
         raise NotFound(f"no card for {full}@{sha}")
-    db = services_of(request).db
 
     def load() -> dict[str, Any] | None:
         with db.read() as session:
@@ -102,14 +99,13 @@ async def read_card(
 @router.get("/api/cards", response_model=None, dependencies=READER,
             responses=_ok(CardList, "cards, newest first") | refusals(BAD_REPO))
 async def list_cards(
-    request: Request,
+    db: DatabaseDep,
     repo: RepoFilter = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> dict[str, Any]:
     """Cards newest first, optionally of one repo."""
     if repo is not None and not _REPO.match(repo):
         raise RequestError(400, f"repo must look like owner/repo, not {repo!r}")
-    db = services_of(request).db
 
     def load() -> list[dict[str, Any]]:
         with db.read() as session:
@@ -131,17 +127,17 @@ def _with_tickets(session: Session, cards: list[Card]) -> list[dict[str, Any]]:
 @router.get("/api/environments", response_model=None, dependencies=READER,
             responses=_ok(EnvironmentList, "what is live where") | refusals(BAD_REPO))
 async def read_environments(
-    request: Request,
+    db: DatabaseDep,
+    config: ConfigDep,
     repo: RepoFilter = None,
 ) -> dict[str, Any]:
     """What is live where: each environment's commit, since when, by whom, its card."""
     if repo is not None and not _REPO.match(repo):
         raise RequestError(400, f"repo must look like owner/repo, not {repo!r}")
-    services = services_of(request)
 
     def load() -> list[dict[str, Any]]:
-        with services.db.read() as session:
-            found = live_environments(session, repo, services.config.environments)
+        with db.read() as session:
+            found = live_environments(session, repo, config.environments)
             return [env.to_json() for env in found]
 
     return {"environments": await run_in_threadpool(load)}
@@ -150,21 +146,19 @@ async def read_environments(
 @router.get("/api/audit", response_model=None, dependencies=READER,
             responses=_ok(AuditList, "the audit log, newest first") | refusals(BAD_REPO))
 async def read_audit(
-    request: Request,
+    db: DatabaseDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     repo: RepoFilter = None,
 ) -> dict[str, Any]:
     """What people did from the cards, newest first."""
     if repo is not None and not _REPO.match(repo):
         raise RequestError(400, f"repo must look like owner/repo, not {repo!r}")
-    services = services_of(request)
-    return {"audit": await run_in_threadpool(audit_entries, services.db, limit=limit, repo=repo)}
+    return {"audit": await run_in_threadpool(audit_entries, db, limit=limit, repo=repo)}
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics(request: Request) -> Response:
+async def metrics(registry: MetricsDep) -> Response:
     """Prometheus metrics (text exposition format)."""
-    registry = services_of(request).metrics
     body = await run_in_threadpool(registry.exposition)  # the outbox lag reads the database
     return Response(body, media_type=CONTENT_TYPE)
 
@@ -173,7 +167,7 @@ async def metrics(request: Request) -> Response:
             responses=_ok(RunList, "runs, newest first")
             | refusals({400: "`command` is not a runbook's name"}))
 async def list_runs(
-    request: Request,
+    runs: RunsDep,
     command: Annotated[str | None, Query(
         description="only this runbook",
         json_schema_extra={"pattern": RUNBOOK_NAME.pattern})] = None,
@@ -185,7 +179,6 @@ async def list_runs(
         # Nothing else could match, and PostgreSQL cannot compare with a NUL in it.
         raise RequestError(400, "command must be a runbook's name: lower-case letters, "
                                 "digits and dashes")
-    runs = services_of(request).runs
 
     def load() -> list[dict[str, Any]]:
         return [run_json(r) for r in runs.recent(limit=limit, command=command)]
@@ -196,9 +189,8 @@ async def list_runs(
 @router.get("/healthz", response_model=None,
             responses=_ok(Health, "up, and the database answers")
             | {503: {"model": Health, "description": "the database does not answer"}})
-async def healthz(request: Request) -> JSONResponse:
+async def healthz(db: DatabaseDep) -> JSONResponse:
     """Liveness: the process answers and so does its database."""
-    db = services_of(request).db
 
     def ping() -> None:
         with db.read() as session:

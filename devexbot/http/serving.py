@@ -6,8 +6,10 @@ than waiting for browsers to hang up; a grace period bounds whatever else is in 
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
+import socket
 import threading
 import time
 from types import FrameType
@@ -34,6 +36,11 @@ class BotServer(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, app: FastAPI) -> None:
         super().__init__(config)
         self.app = app
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        self._loop = asyncio.get_running_loop()
+        await super().serve(sockets)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self._close_streams()
@@ -45,8 +52,8 @@ class BotServer(uvicorn.Server):
 
     def _close_streams(self) -> None:
         workspace = getattr(self.app.state, "workspace", None)
-        if workspace is not None:
-            workspace.live.close_streams_threadsafe()
+        if workspace is not None and self._loop is not None:
+            workspace.live.close_streams_threadsafe(self._loop)
 
 
 def settle_memory() -> None:

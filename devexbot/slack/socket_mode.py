@@ -16,21 +16,28 @@ log = logging.getLogger(__name__)
 
 
 class SocketModeConnection:
+    """Built with the bot, connected by `start` (Slack's client starts threads as soon as
+    it exists, so it is made there), closed by `stop`."""
+
     def __init__(self, app: App, app_token: str, *, max_backoff: float = 60.0) -> None:
-        self._handler = SocketModeHandler(app, app_token)
-        self._stop = threading.Event()
+        self._app, self._app_token = app, app_token
         self._max_backoff = max_backoff
-        self._thread = threading.Thread(target=self._run, name="socket-mode", daemon=True)
+        self._stop = threading.Event()
+        self._handler: SocketModeHandler | None = None
         self.connected = threading.Event()
 
     def start(self) -> None:
-        self._thread.start()
+        self._stop.clear()
+        self.connected.clear()
+        handler = self._handler = SocketModeHandler(self._app, self._app_token)
+        threading.Thread(target=self._run, args=(handler,), name="socket-mode",
+                         daemon=True).start()
 
-    def _run(self) -> None:
+    def _run(self, handler: SocketModeHandler) -> None:
         delay = 1.0
         while not self._stop.is_set():
             try:
-                self._handler.connect()  # type: ignore[no-untyped-call]
+                handler.connect()  # type: ignore[no-untyped-call]
             except Exception as exc:  # whatever the transport raises, try again later
                 log.warning("Slack Socket Mode could not connect (%s); retrying in %.0fs",
                             exc, delay)
@@ -41,7 +48,7 @@ class SocketModeConnection:
             self.connected.set()
             return
 
-    def close(self) -> None:
+    def stop(self) -> None:
         self._stop.set()
-        if self.connected.is_set():
+        if self._handler is not None and self.connected.is_set():
             self._handler.close()  # type: ignore[no-untyped-call]

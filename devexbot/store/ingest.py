@@ -82,12 +82,14 @@ class Ingest:
         *,
         rules: FoldRules,
         clock: Callable[[], datetime] = utcnow,
+        hooks: Sequence[IngestHook] = (),
+        on_change: Sequence[Callable[[], None]] = (),
     ) -> None:
         self.db = db
         self.rules = rules  # how the cards it refreshes fold
         self.clock = clock
-        self.on_change: Callable[[], None] | None = None  # e.g. wake the outbox
-        self.hooks: list[IngestHook] = []
+        self.hooks = tuple(hooks)  # run in the transaction of each card a delivery changed
+        self.on_change = tuple(on_change)  # wake-ups once a batch changed cards (the outbox…)
         # One writer thread: more (tried on PostgreSQL, to overlap commits) only made
         # smaller batches contend for the interpreter: bench/ingest_floor.py measured it.
         self._writer: GroupCommit[Submission, IngestResult] = GroupCommit(
@@ -123,8 +125,9 @@ class Ingest:
             elif delivery.unattached:
                 log.info("%s delivery %s (%s) attaches to no card: %s", delivery.source,
                          delivery.delivery_id, delivery.event_type, delivery.unattached)
-        if changed and self.on_change is not None:
-            self.on_change()
+        if changed:
+            for wake in self.on_change:
+                wake()
         return results
 
     def _claim_deliveries(

@@ -8,7 +8,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from devexbot.services import Services
 from devexbot.web import actions as web_actions
 from devexbot.web import login, pages
 from devexbot.web.access import LoginRequired
@@ -17,32 +16,20 @@ from devexbot.web.workspace import STATIC, Workspace
 __all__ = ["Workspace", "install_workspace"]
 
 
-def install_workspace(app: FastAPI, services: Services) -> Workspace:
+def install_workspace(app: FastAPI, workspace: Workspace) -> None:
     """Mount the pages, the stream, sign-in and the static files; the app's lifespan starts
     and stops `workspace.live`."""
-    workspace = Workspace(services)
     app.state.workspace = workspace
     app.include_router(pages.router)
     app.include_router(web_actions.router)
     app.include_router(login.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
-    ingest = services.ingest
-    earlier = ingest.on_change
-
-    def on_change() -> None:
-        if earlier is not None:
-            earlier()
-        workspace.live.wake()
-
-    ingest.on_change = on_change
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": exc.message}, status_code=401)
         return RedirectResponse(f"/login?next={_quote(exc.next_path)}", status_code=303)
-
-    return workspace
 
 
 def _quote(path: str) -> str:

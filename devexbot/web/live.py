@@ -66,7 +66,8 @@ class TooManyStreams(Exception):
 
 
 class LiveCards:
-    """The per-process poller and fan-out of card changes."""
+    """The process's poller and fan-out of card changes, one per event loop that serves the
+    app (a process serves one app; a test may serve several apps of one bot at a time)."""
 
     def __init__(
         self,
@@ -79,68 +80,107 @@ class LiveCards:
     ) -> None:
         self.db, self.render, self.metrics, self.policy, self.clock = (
             db, render, metrics, policy, clock)
-        self._streams: set[Stream] = set()
+        self._feeds: dict[asyncio.AbstractEventLoop, _Feed] = {}
+
+    async def start(self) -> None:
+        """Poll for the streams this event loop serves, until `stop`."""
+        feed = _Feed(self, asyncio.get_running_loop())
+        self._feeds[feed.loop] = feed
+        await feed.start()
+
+    async def stop(self) -> None:
+        feed = self._feeds.pop(asyncio.get_running_loop(), None)
+        if feed is not None:
+            await feed.stop()
+
+    def close_streams_threadsafe(self, loop: asyncio.AbstractEventLoop) -> None:
+        """End the streams `loop` serves (on shutdown: a browser never closes one itself)."""
+        feed = self._feeds.get(loop)
+        if feed is not None:
+            feed.close_streams_threadsafe()
+
+    def wake(self) -> None:
+        """Poll now (called by ingest, from any thread)."""
+        for feed in list(self._feeds.values()):
+            feed.wake()
+
+    def open(self, card_filter: CardFilter, *, card_key: str | None = None) -> Stream:
+        """A stream of this event loop's changes; TooManyStreams past the policy's bound."""
+        feed = self._feeds.get(asyncio.get_running_loop())
+        if feed is None:
+            raise TooManyStreams("not serving")
+        if self.streams() >= self.policy.max_streams:
+            raise TooManyStreams(f"{self.streams()} streams are open")
+        return feed.open(card_filter, card_key)
+
+    def streams(self) -> int:
+        return sum(len(feed.streams) for feed in list(self._feeds.values()))
+
+    def events(self, stream: Stream, *, since: datetime | None) -> AsyncIterator[str]:
+        """The stream's text/event-stream body; it closes the stream when it ends."""
+        return self._feeds[asyncio.get_running_loop()].events(stream, since=since)
+
+
+class _Feed:
+    """One event loop's poller and streams."""
+
+    def __init__(self, live: LiveCards, loop: asyncio.AbstractEventLoop) -> None:
+        self.live, self.loop = live, loop
+        self.streams: set[Stream] = set()
         self._seen: dict[int, tuple[int, datetime]] = {}  # card id -> (version, changed_at)
         self._cursor: datetime | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._wake: asyncio.Event | None = None
+        self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+
+    @property
+    def policy(self) -> LivePolicy:
+        return self.live.policy
 
     # --- lifecycle ----------------------------------------------------------------------
 
     async def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._wake = asyncio.Event()
-        self._closing = False
         self._task = asyncio.create_task(self._run(), name="devexbot-live-cards")
 
     async def stop(self) -> None:
         self.close_streams()  # also ends `_run` at its next turn, should the cancel be lost
         if self._task is not None:
-            if self._wake is not None:
-                self._wake.set()
+            self._wake.set()
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
 
     def close_streams(self) -> None:
-        """End every open stream (on shutdown: a browser never closes one by itself)."""
         self._closing = True
-        for stream in list(self._streams):
+        for stream in list(self.streams):
             with contextlib.suppress(asyncio.QueueFull):
                 stream.queue.put_nowait(None)
 
     def close_streams_threadsafe(self) -> None:
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self.close_streams)
+        if not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self.close_streams)
 
     def wake(self) -> None:
-        """Poll now (called by ingest, from any thread)."""
-        if self._loop is not None and self._wake is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wake.set)
+        if not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self._wake.set)
 
     # --- streams ------------------------------------------------------------------------
 
-    def open(self, card_filter: CardFilter, *, card_key: str | None = None) -> Stream:
+    def open(self, card_filter: CardFilter, card_key: str | None) -> Stream:
         if self._closing:
             raise TooManyStreams("shutting down")
-        if len(self._streams) >= self.policy.max_streams:
-            raise TooManyStreams(f"{len(self._streams)} streams are open")
         stream = Stream(card_filter, card_key, asyncio.Queue(self.policy.queue))
-        self._streams.add(stream)
-        self.metrics.web_streams.set(len(self._streams))
-        if self._wake is not None:
-            self._wake.set()
+        self.streams.add(stream)
+        self.live.metrics.web_streams.set(self.live.streams())
+        self._wake.set()
         return stream
 
     def close(self, stream: Stream) -> None:
-        self._streams.discard(stream)
-        self.metrics.web_streams.set(len(self._streams))
+        self.streams.discard(stream)
+        self.live.metrics.web_streams.set(self.live.streams())
 
     async def events(self, stream: Stream, *, since: datetime | None) -> AsyncIterator[str]:
-        """The stream's text/event-stream body; it closes the stream when it ends."""
         try:
             yield "retry: 2000\n\n"
             if since is not None:
@@ -164,14 +204,13 @@ class LiveCards:
     # --- polling ------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        assert self._wake is not None
         # Not `while True`: on Python 3.11 `wait_for` can swallow the cancel that `stop`
         # sends when the wake-up lands at the same moment, and shutdown would wait forever.
         while not self._closing:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.policy.poll)
             self._wake.clear()
-            if not self._streams:
+            if not self.streams:
                 self._cursor = None  # nobody watches: no queries
                 continue
             try:
@@ -184,7 +223,7 @@ class LiveCards:
                 self._fan_out(change)
 
     def _fan_out(self, change: Change) -> None:
-        for stream in list(self._streams):
+        for stream in list(self.streams):
             if stream.wants(change.view) is None:
                 continue
             try:
@@ -201,8 +240,8 @@ class LiveCards:
         window = timedelta(seconds=self.policy.window)
         first = self._cursor is None
         if self._cursor is None:
-            self._cursor = self.clock()
-        with self.db.read() as session:
+            self._cursor = self.live.clock()
+        with self.live.db.read() as session:
             rows = session.execute(
                 select(Card.id, Card.version, Card.changed_at)
                 .where(Card.changed_at > self._cursor - window)
@@ -221,15 +260,15 @@ class LiveCards:
             if first or not news:
                 return []  # the first poll learns what is there; pages already show it
             cards = session.scalars(select(Card).where(Card.id.in_(news))).all()
-            return self.render(sorted(cards, key=lambda c: c.changed_at))
+            return self.live.render(sorted(cards, key=lambda c: c.changed_at))
 
     def _changed_since(self, since: datetime) -> list[Change]:
-        with self.db.read() as session:
+        with self.live.db.read() as session:
             cards = session.scalars(
                 select(Card).where(Card.changed_at > since)
                 .order_by(Card.changed_at.desc()).limit(self.policy.replay)
             ).all()
-            return self.render(sorted(cards, key=lambda c: c.changed_at))
+            return self.live.render(sorted(cards, key=lambda c: c.changed_at))
 
 
 def _event(stream: Stream, change: Change) -> str | None:

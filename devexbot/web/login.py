@@ -35,7 +35,7 @@ from devexbot.web.access import (
     login_available,
     safe_next,
 )
-from devexbot.web.workspace import Workspace, workspace_of
+from devexbot.web.workspace import Workspace, WorkspaceDep
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -52,15 +52,13 @@ class SignInError(Exception):
 
 
 @router.get("/login")
-async def login_page(request: Request, next: str = "/") -> Response:
-    workspace = workspace_of(request)
+async def login_page(request: Request, workspace: WorkspaceDep, next: str = "/") -> Response:
     return _login(workspace, request, next_path=safe_next(next))
 
 
 @router.post("/login")
-async def token_login(request: Request) -> Response:
-    workspace = workspace_of(request)
-    settings = workspace.services.settings
+async def token_login(request: Request, workspace: WorkspaceDep) -> Response:
+    settings = workspace.settings
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     token = (form.get("token") or [""])[0].strip()
     next_path = safe_next((form.get("next") or ["/"])[0])
@@ -83,9 +81,8 @@ async def logout(request: Request) -> Response:
 
 
 @router.get("/login/slack")
-async def slack_login(request: Request, next: str = "/") -> Response:
-    workspace = workspace_of(request)
-    settings = workspace.services.settings
+async def slack_login(request: Request, workspace: WorkspaceDep, next: str = "/") -> Response:
+    settings = workspace.settings
     if not settings.slack_sign_in:
         return _login(workspace, request, next_path="/", status_code=404,
                       error="Sign in with Slack is not set up on this bot.")
@@ -103,8 +100,7 @@ async def slack_login(request: Request, next: str = "/") -> Response:
 
 
 @router.get("/login/slack/callback")
-async def slack_callback(request: Request) -> Response:
-    workspace = workspace_of(request)
+async def slack_callback(request: Request, workspace: WorkspaceDep) -> Response:
     params = request.query_params
     flow = workspace.sessions.read(request.cookies.get(FLOW_COOKIE)) or {}
     next_path = safe_next(str(flow.get("next") or "/"))
@@ -132,7 +128,7 @@ async def slack_callback(request: Request) -> Response:
 
 def _exchange(workspace: Workspace, request: Request, code: str, nonce: str) -> dict[str, Any]:
     """The code for an ID token at `openid.connect.token`; its claims once checked."""
-    settings = workspace.services.settings
+    settings = workspace.settings
     assert settings.slack_client_id and settings.slack_client_secret
     if not code:
         raise SignInError("Slack sent no code back: try again.")
@@ -149,8 +145,8 @@ def _exchange(workspace: Workspace, request: Request, code: str, nonce: str) -> 
         log.warning("openid.connect.token unreachable: %s", exc)
         raise SignInError("Slack could not be reached: try again.") from None
     claims = id_token_claims(str(answer.get("id_token") or ""))
-    team = expected_team(workspace)
-    check_claims(claims, client_id=settings.slack_client_id, nonce=nonce, team=team)
+    check_claims(claims, client_id=settings.slack_client_id, nonce=nonce,
+                 team=workspace.team.team_id())
     return claims
 
 
@@ -188,20 +184,6 @@ def check_claims(claims: dict[str, Any], *, client_id: str, nonce: str, team: st
         raise SignInError("You signed in to another Slack workspace than the bot's.")
 
 
-def expected_team(workspace: Workspace) -> str | None:
-    """SLACK_TEAM_ID, else the bot token's own workspace (asked once)."""
-    settings = workspace.services.settings
-    if settings.slack_team_id:
-        return settings.slack_team_id
-    client = workspace.services.slack_client
-    if workspace.slack_team is None and client is not None:
-        try:
-            workspace.slack_team = str(client.auth_test()["team_id"])
-        except (SlackApiError, OSError, KeyError) as exc:
-            log.warning("cannot learn the bot's Slack workspace (auth.test): %s", exc)
-    return workspace.slack_team
-
-
 def authorize_url(settings: Settings) -> str:
     """Slack's authorize page, next to its Web API (https://slack.com/openid/connect/...)."""
     return urljoin(settings.slack_api_url, "/openid/connect/authorize")
@@ -214,7 +196,7 @@ def redirect_uri(request: Request, settings: Settings) -> str:
 
 def _login(workspace: Workspace, request: Request, *, next_path: str, status_code: int = 200,
            error: str | None = None) -> Response:
-    settings = workspace.services.settings
+    settings = workspace.settings
     return workspace.page(request, "login.html", {
         "viewer": workspace.viewer(request), "next": next_path, "error": error,
         "slack": settings.slack_sign_in, "token": settings.devexbot_web_token is not None,

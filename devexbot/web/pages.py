@@ -11,7 +11,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy import select
 
-from devexbot.store import Card
+from devexbot.http.deps import ConfigDep, DatabaseDep
+from devexbot.store import Card, Database
 from devexbot.store.cards import find_cards, get_card
 from devexbot.store.models import utcnow
 from devexbot.web.audit import audit_entries
@@ -19,7 +20,7 @@ from devexbot.web.filters import CardFilter
 from devexbot.web.live import TooManyStreams
 from devexbot.web.timeline import timeline
 from devexbot.web.view import CardView
-from devexbot.web.workspace import Workspace, workspace_of
+from devexbot.web.workspace import Workspace, WorkspaceDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -31,16 +32,16 @@ _SHA = re.compile(r"^[0-9a-fA-F]{4,40}$")
 
 @router.get("/")
 async def workspace_page(
-    request: Request, limit: Annotated[int, Query(ge=1, le=200)] = PAGE_SIZE
+    request: Request, workspace: WorkspaceDep, db: DatabaseDep, config: ConfigDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = PAGE_SIZE,
 ) -> Response:
     """The newest cards, filtered; the page follows changes live."""
-    workspace = workspace_of(request)
     viewer = workspace.require_viewer(request)
     card_filter = CardFilter.from_query(request.query_params)
     since = utcnow()
-    cards, repos = await run_in_threadpool(_load_cards, workspace, card_filter, limit)
+    cards, repos = await run_in_threadpool(_load_cards, workspace, db, card_filter, limit)
     environments = list(dict.fromkeys(
-        [*workspace.services.config.environments, *(e for c in cards for e in c.environments)]))
+        [*config.environments, *(e for c in cards for e in c.environments)]))
     return workspace.page(request, "index.html", {
         "viewer": viewer, "cards": cards, "filter": card_filter, "repos": repos,
         "environments": environments, "branches": sorted({c.branch for c in cards if c.branch}),
@@ -49,9 +50,9 @@ async def workspace_page(
     })
 
 
-def _load_cards(workspace: Workspace, card_filter: CardFilter, limit: int
+def _load_cards(workspace: Workspace, db: Database, card_filter: CardFilter, limit: int
                 ) -> tuple[list[CardView], list[str]]:
-    with workspace.services.db.read() as session:
+    with db.read() as session:
         query = card_filter.narrow(
             select(Card).order_by(Card.updated_at.desc(), Card.id.desc()))
         views: list[CardView] = []
@@ -71,14 +72,14 @@ def _load_cards(workspace: Workspace, card_filter: CardFilter, limit: int
 
 
 @router.get("/cards/{owner}/{repo}/{sha}")
-async def card_page(owner: str, repo: str, sha: str, request: Request) -> Response:
+async def card_page(owner: str, repo: str, sha: str, request: Request,
+                    workspace: WorkspaceDep, db: DatabaseDep) -> Response:
     """One card, its whole timeline and its audit entries."""
-    workspace = workspace_of(request)
     viewer = workspace.require_viewer(request)
     full = f"{owner}/{repo}".lower()
     found = None
     if _REPO.match(full) and _SHA.match(sha):
-        found = await run_in_threadpool(_load_card, workspace, full, sha.lower())
+        found = await run_in_threadpool(_load_card, workspace, db, full, sha.lower())
     if found is None:
         return workspace.page(request, "not_found.html", {
             "viewer": viewer, "what": f"{full}@{sha}"}, status_code=404)
@@ -88,8 +89,9 @@ async def card_page(owner: str, repo: str, sha: str, request: Request) -> Respon
                                                  "card_html": workspace.card_html})
 
 
-def _load_card(workspace: Workspace, repo: str, sha: str) -> dict[str, Any] | None:
-    with workspace.services.db.read() as session:
+def _load_card(workspace: Workspace, db: Database, repo: str, sha: str
+               ) -> dict[str, Any] | None:
+    with db.read() as session:
         row = get_card(session, repo, sha) if len(sha) == 40 else None
         if row is None and len(sha) < 40:
             matches = find_cards(session, repo=repo, sha_prefix=sha, limit=2)
@@ -102,11 +104,10 @@ def _load_card(workspace: Workspace, repo: str, sha: str) -> dict[str, Any] | No
 
 
 @router.get("/api/stream")
-async def stream(request: Request) -> Response:
+async def stream(request: Request, workspace: WorkspaceDep) -> Response:
     """Server-sent events: `card` (its HTML) when a card changes, `drop` when a card no
     longer matches the filters (`repo`, `branch`, `status`, `environment`, `q`, or `card`:
     one card's key). `since` (or Last-Event-ID) replays what changed after it."""
-    workspace = workspace_of(request)
     if workspace.viewer(request) is None:
         return JSONResponse({"detail": "sign in to follow the workspace"}, status_code=401)
     params = request.query_params

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.responses import Response
@@ -16,10 +16,14 @@ from correlation.card import CommitCard
 from correlation.checklist import STATUS_EMOJI
 from correlation.status import Status
 from devexbot.actions.buttons import card_actions
-from devexbot.services import Services
-from devexbot.store import Card
+from devexbot.config import BotConfig
+from devexbot.http.metrics import Metrics
+from devexbot.settings import Settings
+from devexbot.store import Card, Database
+from devexbot.store.cards import CardLoader
 from devexbot.web.access import LoginRequired, Sessions, Viewer, viewer_of
 from devexbot.web.live import Change, LiveCards
+from devexbot.web.team import SlackTeam
 from devexbot.web.view import CardView, WebAction, card_view, web_action
 
 HERE = Path(__file__).parent
@@ -39,17 +43,21 @@ SECURITY_HEADERS = {
 
 
 class Workspace:
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    """Pages, sessions and live cards; `slack_on` says whether Slack shows the cards (the
+    web says "not in Slack" otherwise), `team` which Slack workspace may sign in."""
+
+    def __init__(self, settings: Settings, *, db: Database, card_loader: CardLoader,
+                 config: BotConfig, metrics: Metrics, slack_on: bool, team: SlackTeam) -> None:
+        self.settings, self.card_loader, self.config = settings, card_loader, config
+        self.slack_on, self.team = slack_on, team
         self.templates = Jinja2Templates(directory=str(TEMPLATES))
         env = self.templates.env
         env.globals["status_emoji"] = {s.value: e for s, e in STATUS_EMOJI.items()}
         env.globals["statuses"] = [s.value for s in Status]
         env.filters["iso"] = _iso
         env.filters["clock"] = _clock
-        self.sessions = Sessions(services.settings)
-        self.slack_team: str | None = None  # the bot's Slack workspace, once asked
-        self.live = LiveCards(services.db, self.changes, metrics=services.metrics)
+        self.sessions = Sessions(settings)
+        self.live = LiveCards(db, self.changes, metrics=metrics)
         self._card_template = env.get_template("_card.html")
 
     # --- cards --------------------------------------------------------------------------
@@ -57,15 +65,15 @@ class Workspace:
     def actions_for(self, row: Card, card: CommitCard) -> list[WebAction]:
         """The card's buttons, the same the Slack message has; clicking one acts as the
         signed-in Slack user, with the same permissions and audit."""
-        elements = card_actions(card, self.services.config).elements
+        elements = card_actions(card, self.config).elements
         # Buttons that act; menus (Request review, Label) and links stay Slack's for now.
         return [web_action(row, element) for element in elements
                 if element.get("type") == "button" and "url" not in element]
 
     def view(self, row: Card) -> CardView:
-        card = self.services.card_loader.load(row)
+        card = self.card_loader.load(row)
         return card_view(row, card, actions=self.actions_for(row, card),
-                         slack_on=self.services.slack_on)
+                         slack_on=self.slack_on)
 
     def card_html(self, view: CardView) -> Markup:
         return Markup(self._card_template.render(card=view))  # noqa: S704 - autoescaped
@@ -80,7 +88,7 @@ class Workspace:
     # --- who is looking -----------------------------------------------------------------
 
     def viewer(self, request: Request) -> Viewer | None:
-        return viewer_of(request, self.services.settings, self.sessions)
+        return viewer_of(request, self.settings, self.sessions)
 
     def require_viewer(self, request: Request) -> Viewer:
         viewer = self.viewer(request)
@@ -92,7 +100,7 @@ class Workspace:
     def page(self, request: Request, name: str, context: dict[str, Any], *,
              status_code: int = 200) -> Response:
         response = self.templates.TemplateResponse(
-            request, name, {"settings": self.services.settings, **context},
+            request, name, {"settings": self.settings, **context},
             status_code=status_code)
         response.headers.update(SECURITY_HEADERS)
         response.headers["Cache-Control"] = "no-store"
@@ -102,6 +110,9 @@ class Workspace:
 def workspace_of(request: Request) -> Workspace:
     workspace: Workspace = request.app.state.workspace
     return workspace
+
+
+WorkspaceDep = Annotated[Workspace, Depends(workspace_of)]
 
 
 def _iso(moment: datetime | None) -> str:

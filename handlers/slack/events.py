@@ -10,19 +10,19 @@ acknowledged.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
+from slack_bolt import App
 from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 from starlette.datastructures import Headers
 
 from devexbot.errors import RequestError
 from devexbot.http.answers import ErrorAnswer, refusals
-from devexbot.services import services_of
 from handlers.webhooks.openapi import header
 from handlers.webhooks.verify import read_body
 
@@ -66,34 +66,62 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("/slack/events", openapi_extra=SENT, response_model=None, responses=ANSWERS)
-async def slack_events(request: Request) -> Response:
-    """Slack events, slash commands and interactivity, verified and dispatched by Bolt."""
-    services = services_of(request)
-    if services.bolt is None:
+class SlackEvents(Protocol):
+    """What answers a request to /slack/events."""
+
+    async def answer(self, request: Request) -> Response: ...
+
+
+class BoltEvents:
+    """Slack is on: a request signed with SLACK_SIGNING_SECRET is dispatched by Bolt."""
+
+    def __init__(self, bolt: App, *, signing_secret: SecretStr | None) -> None:
+        self._bolt, self._secret = bolt, signing_secret
+
+    async def answer(self, request: Request) -> Response:
+        if self._secret is None:
+            raise RequestError(503, "SLACK_SIGNING_SECRET is not configured, so requests "
+                                    "cannot be verified")
+        body = (await read_body(request, limit=MAX_SLACK_BODY)).decode("utf-8",
+                                                                       errors="replace")
+        if not _signed_by_slack(self._secret.get_secret_value(), body, request.headers):
+            return JSONResponse(REFUSED, status_code=401)
+        try:
+            bolt_request = BoltRequest(body=body, query=request.url.query,
+                                       headers={k: v for k, v in request.headers.items()})
+        except (ValueError, TypeError, AttributeError):
+            # Bolt reads the body as it builds the request: a `payload` that is not JSON, or
+            # JSON that is not an object, raises there.
+            raise RequestError(400, "the body is not one Slack sends: not a form, or not a "
+                                    "JSON object") from None
+        bolt_response = await run_in_threadpool(self._bolt.dispatch, bolt_request)
+        response = Response(content=bolt_response.body, status_code=bolt_response.status)
+        for name, values in bolt_response.headers.items():
+            if name.lower() != "content-length":
+                for value in values:
+                    response.headers.append(name, value)
+        return response
+
+
+class SlackOff:
+    """Slack is off (no SLACK_BOT_TOKEN): every request is answered 503, unread."""
+
+    async def answer(self, request: Request) -> Response:
         raise RequestError(503, "Slack is off: SLACK_BOT_TOKEN is not set")
-    secret = services.settings.slack_signing_secret
-    if secret is None:
-        raise RequestError(503, "SLACK_SIGNING_SECRET is not configured, so requests cannot "
-                                "be verified")
-    body = (await read_body(request, limit=MAX_SLACK_BODY)).decode("utf-8", errors="replace")
-    if not _signed_by_slack(secret.get_secret_value(), body, request.headers):
-        return JSONResponse(REFUSED, status_code=401)
-    try:
-        bolt_request = BoltRequest(body=body, query=request.url.query,
-                                   headers={k: v for k, v in request.headers.items()})
-    except (ValueError, TypeError, AttributeError):
-        # Bolt reads the body as it builds the request: a `payload` that is not JSON, or
-        # JSON that is not an object, raises there.
-        raise RequestError(400, "the body is not one Slack sends: not a form, or not a "
-                                "JSON object") from None
-    bolt_response = await run_in_threadpool(services.bolt.dispatch, bolt_request)
-    response = Response(content=bolt_response.body, status_code=bolt_response.status)
-    for name, values in bolt_response.headers.items():
-        if name.lower() != "content-length":
-            for value in values:
-                response.headers.append(name, value)
-    return response
+
+
+def slack_events_of(request: Request) -> SlackEvents:
+    events: SlackEvents = request.app.state.slack_events
+    return events
+
+
+SlackEventsDep = Annotated[SlackEvents, Depends(slack_events_of)]
+
+
+@router.post("/slack/events", openapi_extra=SENT, response_model=None, responses=ANSWERS)
+async def slack_events(request: Request, events: SlackEventsDep) -> Response:
+    """Slack events, slash commands and interactivity, verified and dispatched by Bolt."""
+    return await events.answer(request)
 
 
 def _signed_by_slack(secret: str, body: str, headers: Headers) -> bool:

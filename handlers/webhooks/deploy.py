@@ -17,7 +17,7 @@ from correlation.events import REPO_NAME, ParseError
 from correlation.status import DEPLOY_WEBHOOK_STATES
 from devexbot.errors import RequestError
 from devexbot.http.answers import webhook_answers
-from devexbot.services import services_of
+from devexbot.http.deps import ConfigDep, IngestDep, SettingsDep
 from handlers.webhooks.metered import MeteredRoute
 from handlers.webhooks.openapi import HMAC_SHA256, header, json_body, timestamp
 from handlers.webhooks.verify import (
@@ -66,10 +66,10 @@ SENT = {
                  malformed="not a JSON object, or not a deploy event (the answer names the "
                            "field)",
                  unauthorized=f"neither a matching {SIGNATURE_HEADER} nor {TOKEN_HEADER}"))
-async def deploy_webhook(request: Request) -> JSONResponse:
+async def deploy_webhook(request: Request, settings: SettingsDep, ingest: IngestDep,
+                         config: ConfigDep) -> JSONResponse:
     """A deploy event from any deploy tool, signed (or with the secret as a token)."""
-    services = services_of(request)
-    secret = require_secret(services.settings.deploy_webhook_secret, "DEPLOY_WEBHOOK_SECRET")
+    secret = require_secret(settings.deploy_webhook_secret, "DEPLOY_WEBHOOK_SECRET")
     body = await read_body(request)
     signature = request.headers.get(SIGNATURE_HEADER.lower())
     token = request.headers.get(TOKEN_HEADER.lower())
@@ -80,12 +80,12 @@ async def deploy_webhook(request: Request) -> JSONResponse:
     payload = decode_json(body, request.headers.get("content-type"))
     try:
         event = parse_deploy(payload, received_at=datetime.now(UTC),
-                             scm_repos=services.config.scm)
+                             scm_repos=config.scm)
     except ParseError as exc:
         raise RequestError(400, str(exc)) from None
 
     delivery_id = deploy_delivery_id(payload)
-    result = await services.ingest.record_async(
+    result = await ingest.record_async(
         source="deploy",
         delivery_id=delivery_id,
         event_type=event.data.get("status", "deployment"),

@@ -11,7 +11,7 @@ from correlation.events import ParseError
 from correlation.github import parse_github
 from devexbot.errors import RequestError
 from devexbot.http.answers import webhook_answers
-from devexbot.services import services_of
+from devexbot.http.deps import IngestDep, SettingsDep
 from handlers.webhooks.metered import MeteredRoute
 from handlers.webhooks.openapi import HMAC_SHA256, header, json_body
 from handlers.webhooks.verify import decode_json, read_body, require_secret, verify_hmac_sha256
@@ -40,10 +40,10 @@ SENT = {
                            "characters), or a body that is not a JSON object (one GitHub "
                            "sends but the bot cannot read is kept, 202 `unparsed`)",
                  unauthorized="missing X-Hub-Signature-256, or it does not match the body"))
-async def github_webhook(request: Request) -> JSONResponse:
+async def github_webhook(request: Request, settings: SettingsDep, ingest: IngestDep
+                         ) -> JSONResponse:
     """A GitHub delivery: checked against its signature, stored once per delivery id."""
-    services = services_of(request)
-    secret = require_secret(services.settings.github_webhook_secret, "GITHUB_WEBHOOK_SECRET")
+    secret = require_secret(settings.github_webhook_secret, "GITHUB_WEBHOOK_SECRET")
     body = await read_body(request)
     verify_hmac_sha256(secret=secret, body=body, name="X-Hub-Signature-256",
                        header=request.headers.get("x-hub-signature-256"))
@@ -61,7 +61,7 @@ async def github_webhook(request: Request) -> JSONResponse:
         events = parse_github(event_type, payload, received_at=datetime.now(UTC))
     except ParseError as exc:
         events, parse_error = [], str(exc)
-    result = await services.ingest.record_async(
+    result = await ingest.record_async(
         source="github",
         delivery_id=delivery_id,
         event_type=event_type,

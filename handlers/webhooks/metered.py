@@ -11,8 +11,8 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
 from devexbot.errors import DevexbotError
+from devexbot.http.deps import metrics_of
 from devexbot.http.metrics import Metrics
-from devexbot.services import services_of
 
 # What a refusal is counted as; answered deliveries count as their ingest outcome.
 _REFUSALS = {400: "invalid", 401: "unauthorized", 413: "too_large", 503: "not_configured"}
@@ -26,7 +26,7 @@ class MeteredRoute(APIRoute):
         source = self.path.rstrip("/").rsplit("/", 1)[-1]
 
         async def metered(request: Request) -> Response:
-            metrics = services_of(request).metrics
+            metrics = metrics_of(request)
             started = time.perf_counter()
             try:
                 response = await handle(request)

@@ -14,10 +14,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from devexbot.services import Services
 from devexbot.store import Card, Database
 from devexbot.store.cards import card_state
 from devexbot.store.migrate import upgrade
+from devexbot.wiring import Services
 from tests.conftest import GITHUB_SECRET, make_settings
 from tests.e2e.serve_process import start_serve
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlack

@@ -20,7 +20,7 @@ from devexbot.config import BotConfig
 from devexbot.demo import DemoSecrets, play
 from devexbot.demo.scenario import ENVIRONMENTS, MERGE
 from devexbot.http.serving import ServerThread
-from devexbot.services import Services, build_services
+from devexbot.wiring import Services, build_services
 from tests.conftest import GITHUB_SECRET, make_settings
 from tests.db_template import migrate
 from tests.github_sender import GitHubSender, load_fixture

@@ -1,4 +1,6 @@
-"""The running bot's parts, built once by `build_services` and handed to the edges."""
+"""The composition root: every part of the bot, built once in dependency order by
+`build_services`, each given only what it uses. Only the entry points (the app, the command
+line) import this module, and only they hold the parts together."""
 
 from __future__ import annotations
 
@@ -6,8 +8,8 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
-from fastapi import Request
 from pydantic import SecretStr
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -60,14 +62,17 @@ from devexbot.settings import Settings
 from devexbot.slack.authz import Authorizer
 from devexbot.slack.metered import MeteredWebClient
 from devexbot.slack.people import People
+from devexbot.slack.socket_mode import SocketModeConnection
 from devexbot.store import Card, Database
 from devexbot.store.cards import CardLoader
 from devexbot.store.commit_ranges import CommitRanges
 from devexbot.store.environments import record_deployments
-from devexbot.store.ingest import Ingest
+from devexbot.store.ingest import Ingest, IngestHook
 from devexbot.tickets.directory import TicketDirectory
 from devexbot.tickets.updates import DecisionComments, DeployTicketUpdates, NoDecisionComments
 from devexbot.tickets.worker import TicketPolicy, TicketUpdater, TicketWorker
+from devexbot.web.team import slack_team
+from devexbot.web.workspace import Workspace
 from handlers.slack import (
     build_bolt_app,
     card_actions,
@@ -77,6 +82,7 @@ from handlers.slack import (
     reject_form,
 )
 from handlers.slack.commands import CommandRouter
+from handlers.slack.events import BoltEvents, SlackEvents, SlackOff
 from handlers.slack.runbooks import RunbookCommands
 from handlers.slack.subscriptions import Subscriptions
 from handlers.slack.where import Where
@@ -86,7 +92,16 @@ log = logging.getLogger(__name__)
 SLACK_TIMEOUT = 10  # seconds for one Web API call
 
 
-@dataclass
+class Background(Protocol):
+    """A part that works behind the requests, in threads of its own: the app starts it and
+    stops it (in the reverse order) when it serves with `background` on."""
+
+    def start(self) -> object: ...  # what it returns is not looked at
+
+    def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
 class Services:
     settings: Settings
     config: BotConfig
@@ -104,6 +119,10 @@ class Services:
     decision_comments: DecisionComments | NoDecisionComments
     actions: Actions  # every card button's action, and the one path a click takes
     repo_choices: RepoChoices  # the options of the PR cards' menus
+    workspace: Workspace  # the web pages, sign-in and live cards
+    slack_events: SlackEvents  # what answers /slack/events (Bolt, or 503 with Slack off)
+    # The outbox and ticket workers, Socket Mode and the scheduler, in the order they start.
+    background: tuple[Background, ...]
     github: GitHubApi | None = None
     teams: GitHubTeams | None = None
     slack_client: WebClient | None = None
@@ -122,6 +141,12 @@ class Services:
     @property
     def slack_on(self) -> bool:
         return self.slack_client is not None
+
+    def close(self) -> None:
+        """End what the parts hold open: running runbooks, database connections."""
+        if self.runner is not None:
+            self.runner.close()
+        self.db.dispose()
 
 
 def build_services(
@@ -150,20 +175,19 @@ def build_services(
                                   base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT)
     rules = config.tickets.rules(settings.jira_url)
     card_loader = CardLoader(FoldRules(tuple(config.environments), rules))
-    ingest = Ingest(db, rules=card_loader.rules, clock=clock.now)
     router = CardRouter(config.routes, settings.slack_default_channel)
     authorizer = Authorizer(client)
     people = People(config.people, client)
     runs = RunStore(db)
     github = GitHubApi(settings)
     jira = JiraClient.from_settings(settings)
-    ingest.hooks.append(record_deployments)
+    hooks: list[IngestHook] = [record_deployments]
     ranges = CommitRanges(db, github, clock=clock.now)
     tickets = ticket_worker = None
     decision_comments: DecisionComments | NoDecisionComments = NoDecisionComments()
     if jira is not None:
         tickets = TicketDirectory(db, jira, ttl=config.tickets.cache_ttl, clock=clock.now)
-        ingest.hooks.append(DeployTicketUpdates(config.tickets))
+        hooks.append(DeployTicketUpdates(config.tickets))
         ticket_worker = TicketWorker(TicketUpdater(
             db, jira, directory=tickets, policy=ticket_policy or TicketPolicy(),
             clock=clock.now))
@@ -196,6 +220,13 @@ def build_services(
                                  timezone=config.schedule.timezone)
         nudges = ThreadNudges(outbox.reply_once, people, clock,
                               approvers=policy_approvers(config.approvals, people))
+    workspace = Workspace(settings, db=db, card_loader=card_loader, config=config,
+                          metrics=metrics, slack_on=client is not None,
+                          team=slack_team(settings.slack_team_id, client))
+    workers = [w for w in (worker, ticket_worker) if w is not None]
+    # Ingest's news wakes the outbox, the ticket updates and the workspace's live cards.
+    ingest = Ingest(db, rules=card_loader.rules, clock=clock.now, hooks=hooks,
+                    on_change=[*(w.wake for w in workers), workspace.live.wake])
     teams = GitHubTeams(github)
     actions = build_actions(settings, config, db, ingest, card_loader, authorizer, people,
                             client, github=github, teams=teams,
@@ -217,8 +248,18 @@ def build_services(
             lambda app: pr_selects.register(app, actions, repo_choices, db),
             lambda app: reject_form.register(app, actions),
         ], signing_secret=settings.slack_signing_secret)
+    slack_events: SlackEvents = SlackOff()
+    background: list[Background] = list(workers)
+    if bolt is not None:
+        slack_events = BoltEvents(bolt, signing_secret=settings.slack_signing_secret)
+        if settings.slack_app_token is not None:
+            background.append(SocketModeConnection(
+                bolt, settings.slack_app_token.get_secret_value()))
     cards = CardJobs(RecentCards(db, card_loader, router, config.schedule), config, ingest,
                      nudges)
+    scheduler = build_scheduler(db, cards, schedule=config.schedule,
+                                retention=config.retention, clock=clock,
+                                runbooks=scheduled, leadership=leadership)
     services = Services(
         settings=settings,
         config=config,
@@ -231,12 +272,13 @@ def build_services(
         runbooks=runbooks,
         runs=runs,
         card_loader=card_loader,
-        scheduler=build_scheduler(db, cards, schedule=config.schedule,
-                                  retention=config.retention, clock=clock,
-                                  runbooks=scheduled, leadership=leadership),
+        scheduler=scheduler,
         decision_comments=decision_comments,
         actions=actions,
         repo_choices=repo_choices,
+        workspace=workspace,
+        slack_events=slack_events,
+        background=(*background, scheduler),
         github=github,
         teams=teams,
         slack_client=client,
@@ -252,7 +294,6 @@ def build_services(
         ticket_worker=ticket_worker,
         clock=clock,
     )
-    ingest.on_change = _waker(worker, ticket_worker)
     return services
 
 
@@ -330,21 +371,3 @@ def oldest_dirty(db: Database) -> datetime | None:
         since: datetime | None = session.scalar(
             select(func.min(Card.dirty_since)).where(Card.dirty.is_(True)))
         return since
-
-
-def _waker(*maybe: OutboxWorker | TicketWorker | None) -> Callable[[], None] | None:
-    """Ingest's news wakes the outbox and the ticket updates."""
-    workers = [w for w in maybe if w is not None]
-    if not workers:
-        return None
-
-    def wake() -> None:
-        for worker in workers:
-            worker.wake()
-
-    return wake
-
-
-def services_of(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services

@@ -1,0 +1,53 @@
+"""What the routes use, as typed FastAPI dependencies: `create_app` puts each part on
+`app.state` once, and a route names the parts it needs (`db: DatabaseDep`), nothing more."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from devexbot.config import BotConfig
+from devexbot.http.metrics import Metrics
+from devexbot.runbooks.runs import RunStore
+from devexbot.settings import Settings
+from devexbot.store import Database
+from devexbot.store.ingest import Ingest
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def config_of(request: Request) -> BotConfig:
+    config: BotConfig = request.app.state.config
+    return config
+
+
+def database_of(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def ingest_of(request: Request) -> Ingest:
+    ingest: Ingest = request.app.state.ingest
+    return ingest
+
+
+def metrics_of(request: Request) -> Metrics:
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
+def runs_of(request: Request) -> RunStore:
+    runs: RunStore = request.app.state.runs
+    return runs
+
+
+SettingsDep = Annotated[Settings, Depends(settings_of)]
+ConfigDep = Annotated[BotConfig, Depends(config_of)]
+DatabaseDep = Annotated[Database, Depends(database_of)]
+IngestDep = Annotated[Ingest, Depends(ingest_of)]
+MetricsDep = Annotated[Metrics, Depends(metrics_of)]
+RunsDep = Annotated[RunStore, Depends(runs_of)]
