@@ -96,7 +96,7 @@ Loader = Callable[[GitHubApi, str], list[Choice]]
 class RepoChoices:
     """Per-repo lists, loaded in the background and kept for `ttl` seconds."""
 
-    def __init__(self, github: GitHubApi | None, *, ttl: float = TTL, wait: float = WAIT) -> None:
+    def __init__(self, github: GitHubApi, *, ttl: float = TTL, wait: float = WAIT) -> None:
         self.github, self.ttl, self.wait = github, ttl, wait
         self._lock = threading.RLock()  # a future done at once calls back under it
         self._loaded: dict[tuple[str, str], tuple[float, list[Choice]]] = {}
@@ -111,7 +111,7 @@ class RepoChoices:
 
     def _get(self, kind: str, repo: str, loader: Loader) -> list[Choice]:
         github = self.github
-        if github is None or not github.configured:
+        if not github.configured:
             raise GitHubNotConfigured()
         key = (kind, repo.lower())
         with self._lock:

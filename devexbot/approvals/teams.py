@@ -14,7 +14,7 @@ TEAM_TTL = 300.0  # membership may change; five minutes stale at most
 
 
 class GitHubTeams:
-    def __init__(self, github: GitHubApi | None) -> None:
+    def __init__(self, github: GitHubApi) -> None:
         self._github = github
         self._lock = threading.Lock()
         self._members: dict[tuple[str, str], tuple[frozenset[str], float]] = {}
@@ -32,7 +32,7 @@ class GitHubTeams:
             if cached and cached[1] > time.monotonic():
                 return cached[0]
         github = self._github
-        if github is None or not github.configured:
+        if not github.configured:
             raise GitHubNotConfigured()
         try:
             team = github.client_for(repo).get_organization(org).get_team_by_slug(slug)

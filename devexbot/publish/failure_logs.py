@@ -40,7 +40,7 @@ def relevant_lines(text: str) -> str:
 
 
 class FailureLogs:
-    def __init__(self, settings: Settings, github: GitHubApi | None) -> None:
+    def __init__(self, settings: Settings, github: GitHubApi) -> None:
         self._settings, self._github = settings, github
         # Excerpts of logs already read, so a reply that could not be sent and is tried
         # again by a later flush does not download them again. A cache: each replica
@@ -89,7 +89,7 @@ class FailureLogs:
                 output: str = jenkins_server(self._settings).get_build_console_output(job,
                                                                                       number)
                 return output
-        if check.kind == "job" and self._github is not None and self._github.configured:
+        if check.kind == "job" and self._github.configured:
             job_id = details.get("job_id")
             if isinstance(job_id, int):
                 job = self._github.repo(card.repo).get_workflow_job(job_id)

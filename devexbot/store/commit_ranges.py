@@ -58,13 +58,13 @@ def pull_of_message(message: str) -> tuple[int, str | None] | None:
 
 
 class CommitRanges:
-    def __init__(self, db: Database, github: GitHubApi | None, *,
+    def __init__(self, db: Database, github: GitHubApi, *,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.db, self.github, self.clock = db, github, clock
 
     @property
     def available(self) -> bool:
-        return self.github is not None and self.github.configured
+        return self.github.configured
 
     def get(self, repo: str, base: str, head: str, *, pulls: bool = False) -> Range | None:
         """The range, from the database or GitHub; None when GitHub cannot say. With
@@ -78,7 +78,6 @@ class CommitRanges:
             return kept
         if not self.available:
             return kept
-        assert self.github is not None
         try:
             gh_repo = self.github.repo(repo)
             if kept is None:
