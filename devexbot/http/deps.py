@@ -1,5 +1,8 @@
 """What the routes use, as typed FastAPI dependencies: `create_app` puts each part on
-`app.state` once, and a route names the parts it needs (`db: DatabaseDep`), nothing more."""
+`app.state` once, and a route names the parts it needs (`db: DatabaseDep`), nothing more.
+
+They are coroutines so that FastAPI runs them on the event loop: a plain function would
+cost each request a trip through the thread pool per dependency."""
 
 from __future__ import annotations
 
@@ -15,32 +18,32 @@ from devexbot.store import Database
 from devexbot.store.ingest import Ingest
 
 
-def settings_of(request: Request) -> Settings:
+async def settings_of(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def config_of(request: Request) -> BotConfig:
+async def config_of(request: Request) -> BotConfig:
     config: BotConfig = request.app.state.config
     return config
 
 
-def database_of(request: Request) -> Database:
+async def database_of(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
-def ingest_of(request: Request) -> Ingest:
+async def ingest_of(request: Request) -> Ingest:
     ingest: Ingest = request.app.state.ingest
     return ingest
 
 
-def metrics_of(request: Request) -> Metrics:
+async def metrics_of(request: Request) -> Metrics:
     metrics: Metrics = request.app.state.metrics
     return metrics
 
 
-def runs_of(request: Request) -> RunStore:
+async def runs_of(request: Request) -> RunStore:
     runs: RunStore = request.app.state.runs
     return runs
 

@@ -16,12 +16,12 @@ from devexbot.actions.registry import Actions
 from devexbot.errors import DevexbotError, RequestError
 from devexbot.http.answers import refusals
 from devexbot.http.bodies import read_body
-from devexbot.web.workspace import workspace_of
+from devexbot.web.workspace import WorkspaceDep
 
 router = APIRouter(tags=["workspace"])
 
 
-def actions_of(request: Request) -> Actions:
+async def actions_of(request: Request) -> Actions:
     """The app's actions, the same Slack's clicks run through."""
     actions: Actions = request.app.state.actions
     return actions
@@ -51,9 +51,8 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
 @router.post("/cards/{owner}/{repo}/{sha}/actions", openapi_extra=SENT,
              status_code=303, response_class=RedirectResponse, responses=ANSWERS)
 async def act(owner: str, repo: str, sha: str, request: Request,
-              actions: ActionsDep) -> Response:
+              actions: ActionsDep, workspace: WorkspaceDep) -> Response:
     """A card button pressed on the web, taken as the signed-in Slack user."""
-    workspace = workspace_of(request)
     viewer = workspace.require_viewer(request)
     back = f"/cards/{owner}/{repo}/{sha}"
     _same_origin(request)

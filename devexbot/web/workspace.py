@@ -107,7 +107,7 @@ class Workspace:
         return response
 
 
-def workspace_of(request: Request) -> Workspace:
+async def workspace_of(request: Request) -> Workspace:
     workspace: Workspace = request.app.state.workspace
     return workspace
 

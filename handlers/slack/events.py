@@ -110,7 +110,7 @@ class SlackOff:
         raise RequestError(503, "Slack is off: SLACK_BOT_TOKEN is not set")
 
 
-def slack_events_of(request: Request) -> SlackEvents:
+async def slack_events_of(request: Request) -> SlackEvents:
     events: SlackEvents = request.app.state.slack_events
     return events
 

@@ -11,7 +11,6 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
 from devexbot.errors import DevexbotError
-from devexbot.http.deps import metrics_of
 from devexbot.http.metrics import Metrics
 
 # What a refusal is counted as; answered deliveries count as their ingest outcome.
@@ -26,7 +25,7 @@ class MeteredRoute(APIRoute):
         source = self.path.rstrip("/").rsplit("/", 1)[-1]
 
         async def metered(request: Request) -> Response:
-            metrics = metrics_of(request)
+            metrics: Metrics = request.app.state.metrics
             started = time.perf_counter()
             try:
                 response = await handle(request)
