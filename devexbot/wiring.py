@@ -316,7 +316,7 @@ def build_actions(settings: Settings, config: BotConfig, policies: Policies, db:
         db, card_loader, authorizer=authorizer, permissions=config.permissions,
         people=people, claims=claims, stamps=Stamps(db, ingest),
         audit=AuditLog(db, people, permalinks),
-        specs=(Merge(github, config.merge), Retry(github, jenkins),
+        specs=(Merge(github, policies.merge), Retry(github, jenkins),
                Approve(requests, checks, ledger, decisions),
                Reject(requests, checks, ledger, decisions),
                RequestReview(github), Label(github),
