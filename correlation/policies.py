@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
+from correlation.routing import RouteRule
 from correlation.status import Status
 
 __all__ = ["ApprovalPolicy", "ButtonKind", "ButtonPolicy", "MergePolicy", "Policies",
@@ -62,6 +63,7 @@ class Policies:
     merge: MergePolicy = MergePolicy()
     approvals: tuple[ApprovalPolicy, ...] = ()
     buttons: tuple[ButtonPolicy, ...] = ()
+    routes: tuple[RouteRule, ...] = ()  # the config's, in order: the first that takes a card
     # The expiry of deploys whose environment sets none (the deprecated
     # `schedule.approval_expires_after_hours`).
     default_expiry: timedelta = DEFAULT_EXPIRY

@@ -177,7 +177,7 @@ def build_services(
     rules = config.tickets.rules(settings.jira_url)
     card_loader = CardLoader(FoldRules(tuple(config.environments), rules))
     policies = config.policies()  # what the decisions read, built once
-    router = CardRouter(config.routes, settings.slack_default_channel)
+    router = CardRouter(policies.routes, settings.slack_default_channel)
     authorizer = Authorizer(client)
     people = People(config.people, client)
     runs = RunStore(db)

@@ -97,6 +97,7 @@ class BotConfig(Strict):
             merge=self.merge.policy(),
             approvals=tuple(p.policy(env) for env, p in self.approvals.items()),
             buttons=tuple(b.policy() for b in self.buttons),
+            routes=tuple(route.rule() for route in self.routes),
             default_expiry=self._default_expiry,
         )
 
