@@ -111,7 +111,7 @@ def _report(services: object, slack: FakeSlack, shas: list[str], last_at: dict[i
             card = session.scalar(select(Card).where(Card.sha == sha))
             final = slack.final_message(card.slack_channel, card.slack_ts)
             folded = services.card_loader.load(card)  # type: ignore[attr-defined]
-            if final.text != card_message(folded, services.config).text:  # type: ignore[attr-defined]
+            if final.text != card_message(folded, services.config.policies()).text:  # type: ignore[attr-defined]
                 wrong += 1
             final_at = final.history[-1].at if final.history else 0.0
             fresh.append(max(0.0, final_at - last_at[i]))

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from correlation.card import CommitCard, DeploymentLine
 from correlation.fold import FoldRules
+from correlation.policies import Policies
 from devexbot.actions.approve import Approve, OpenRequests, Reject
 from devexbot.actions.audit import AuditLog, SlackPermalinks, no_permalinks
 from devexbot.actions.claims import Claims
@@ -175,7 +176,8 @@ def build_services(
                                   base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT)
     rules = config.tickets.rules(settings.jira_url)
     card_loader = CardLoader(FoldRules(tuple(config.environments), rules))
-    router = CardRouter(config.routes, settings.slack_default_channel)
+    policies = config.policies()  # what the decisions read, built once
+    router = CardRouter(policies.routes, settings.slack_default_channel)
     authorizer = Authorizer(client)
     people = People(config.people, client)
     runs = RunStore(db)
@@ -207,7 +209,7 @@ def build_services(
         outbox = Outbox(db, client, router, people,
                         policy=outbox_policy or OutboxPolicy(),
                         pacing=Pacing(clock=clock.monotonic), clock=clock.now,
-                        card_loader=card_loader, config=config,
+                        card_loader=card_loader, config=config, policies=policies,
                         logs=FailureLogs(settings, github),
                         extras=CardExtras(tickets, DeployContentsNotes(db, ranges, rules)))
         worker = OutboxWorker(outbox)
@@ -220,7 +222,7 @@ def build_services(
                                  timezone=config.schedule.timezone)
         nudges = ThreadNudges(outbox.reply_once, people, clock,
                               approvers=policy_approvers(config.approvals, people))
-    workspace = Workspace(settings, db=db, card_loader=card_loader, config=config,
+    workspace = Workspace(settings, db=db, card_loader=card_loader, policies=policies,
                           metrics=metrics, slack_on=client is not None,
                           team=slack_team(settings.slack_team_id, client))
     workers = [w for w in (worker, ticket_worker) if w is not None]
@@ -228,8 +230,8 @@ def build_services(
     ingest = Ingest(db, rules=card_loader.rules, clock=clock.now, hooks=hooks,
                     on_change=[*(w.wake for w in workers), workspace.live.wake])
     teams = GitHubTeams(github)
-    actions = build_actions(settings, config, db, ingest, card_loader, authorizer, people,
-                            client, github=github, teams=teams,
+    actions = build_actions(settings, config, policies, db, ingest, card_loader, authorizer,
+                            people, client, github=github, teams=teams,
                             runbooks=launcher or NoRunbooks(),
                             tickets=decision_comments.comment)
     repo_choices = RepoChoices(github)
@@ -297,23 +299,24 @@ def build_services(
     return services
 
 
-def build_actions(settings: Settings, config: BotConfig, db: Database, ingest: Ingest,
-                  card_loader: CardLoader, authorizer: Authorizer, people: People,
-                  client: WebClient | None, *, github: GitHubApi, teams: GitHubTeams,
+def build_actions(settings: Settings, config: BotConfig, policies: Policies, db: Database,
+                  ingest: Ingest, card_loader: CardLoader, authorizer: Authorizer,
+                  people: People, client: WebClient | None, *, github: GitHubApi,
+                  teams: GitHubTeams,
                   runbooks: RunbookLauncher, tickets: TicketComments) -> Actions:
     """The card buttons' actions, each with what it uses, and the path every click takes."""
     jenkins = JenkinsJobs(settings)
     claims, ledger, events = Claims(db), Ledger(db), ApprovalEvents(ingest)
     effects = DecisionEffects(github, jenkins, callback_secret=settings.deploy_webhook_secret)
     decisions = Decisions(claims, ledger, effects, events, tickets)
-    requests = OpenRequests(config, events)
+    requests = OpenRequests(config, policies, events)
     checks = ApproverChecks(authorizer, people, teams)
     permalinks = SlackPermalinks(client) if client is not None else no_permalinks
     return Actions(
         db, card_loader, authorizer=authorizer, permissions=config.permissions,
         people=people, claims=claims, stamps=Stamps(db, ingest),
         audit=AuditLog(db, people, permalinks),
-        specs=(Merge(github, config.merge), Retry(github, jenkins),
+        specs=(Merge(github, policies.merge), Retry(github, jenkins),
                Approve(requests, checks, ledger, decisions),
                Reject(requests, checks, ledger, decisions),
                RequestReview(github), Label(github),

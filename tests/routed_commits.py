@@ -52,4 +52,4 @@ def assert_one_current_message_per_card(db: Database, slack: FakeSlack, shas: li
     for card in cards:
         folded = card_loader.load(card)
         final = slack.final_message(card.slack_channel, card.slack_ts)
-        assert final.text == card_message(folded, config).text, card.sha
+        assert final.text == card_message(folded, config.policies()).text, card.sha

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from correlation.approval_request import ago, request_for, substitute, template_values
 from correlation.blocks import render_card
+from correlation.button_blocks import button_elements
+from correlation.buttons import card_buttons
 from correlation.card import Approval, PullRequest
 from correlation.status import Status
-from devexbot.actions.buttons import card_actions
-from devexbot.approvals.request import ago, request_for, substitute, template_values
 from devexbot.config import OnCallback, OnJenkins, load_config, parse_config
 from devexbot.errors import ConfigError
 from tests.cards import AT, card, check, deployment
@@ -143,14 +144,14 @@ def test_buttons_follow_the_policy() -> None:
     waiting = (deployment("production", Status.WAITING, source="deploy"),
                deployment("staging", Status.WAITING, source="deploy"))
     c = card(deployments=waiting)
-    buttons = card_actions(c, config, now=AT + timedelta(minutes=30))
-    assert [b["text"]["text"] for b in buttons.elements] == ["Approve production",
-                                                              "Reject production"]
-    assert buttons.notes == ["production needs 2 approvals",
+    buttons = card_buttons(c, config.policies(), AT + timedelta(minutes=30))
+    assert [b["text"]["text"] for b in button_elements(buttons.elements)] == [
+        "Approve production", "Reject production"]
+    assert buttons.notes == ("production needs 2 approvals",
                              "staging: decide where it waits (the bot has no approval policy "
-                             "for it)"]
-    later = card_actions(c, config, now=AT + timedelta(hours=2))
-    assert later.elements == []
+                             "for it)")
+    later = card_buttons(c, config.policies(), AT + timedelta(hours=2))
+    assert later.elements == ()
     assert later.notes[0] == "⌛ production: the approval request expired"
 
 

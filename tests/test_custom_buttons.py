@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from correlation.card import CheckLine, CommitCard, PullRequest
+from correlation.custom_buttons import link_url
+from correlation.placeholders import placeholder_values
 from correlation.status import Status
-from devexbot.actions.custom_buttons import link_url
 from devexbot.config import parse_config
-from devexbot.config.placeholders import placeholder_values
 from devexbot.errors import ConfigError
 from devexbot.wiring import Services
 from tests.bot import BotFactory
@@ -219,7 +219,7 @@ buttons:
 """)
     card = CommitCard(repo=REPO, sha=HEAD, branch="fix/a&b=c d#e",
                       updated_at=datetime(2026, 1, 1, tzinfo=UTC))
-    assert link_url(config.buttons[0], card, None) == (
+    assert link_url(config.buttons[0].policy(), card, None) == (
         "https://ci.example.com/octo-org/octo-app/tree/fix/a%26b%3Dc%20d%23e"
         "?q=fix/a%26b%3Dc%20d%23e#{top}")
 

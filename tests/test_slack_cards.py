@@ -69,7 +69,7 @@ def settled(bot: TestBot, sha: str = HEAD) -> Card:
 
 
 def expected_render(bot: TestBot, card: Card) -> Any:
-    return card_message(bot.services.card_loader.load(card), bot.services.config)
+    return card_message(bot.services.card_loader.load(card), bot.services.config.policies())
 
 
 def top_level_posts(fake: FakeSlack) -> list[Any]:

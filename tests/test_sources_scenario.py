@@ -203,7 +203,7 @@ POLICY = "\napprovals:\n  production:\n    approvers: [U0BEN]\n    expires_after
 
 def _rendered(events: list[Event]) -> tuple[str, SlackMessage]:
     folded = fold(events, environment_order=ENVIRONMENTS)
-    message = card_message(folded, parse_config(CONFIG + POLICY))
+    message = card_message(folded, parse_config(CONFIG + POLICY).policies())
     assert_valid_message(message)
     return all_text(message), message
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from correlation.approval_request import ApprovalRequest, Standing, ago, marked_expired, standing
 from correlation.approval_state import RequestState
 from correlation.card import CommitCard, DeploymentLine
 from correlation.mrkdwn import escape, one_line, people
+from correlation.policies import Policies
 from devexbot.actions.core import ActionContext, ActionSpec, Click, Outcome, Refused, slack_time
 from devexbot.actions.ids import ActionId
 from devexbot.approvals.card_events import ApprovalEvents
@@ -21,7 +23,6 @@ from devexbot.approvals.decisions import Decisions
 from devexbot.approvals.effect import Decision
 from devexbot.approvals.ledger import Decider, Ledger
 from devexbot.approvals.policy import ApproverChecks
-from devexbot.approvals.request import ApprovalRequest, Standing, ago, marked_expired, standing
 from devexbot.config import ApprovalPolicy, BotConfig
 from devexbot.store.models import utcnow
 
@@ -39,8 +40,8 @@ class OpenRequests:
     """The request a click is about, if it is still open; refusals say why not (and a
     click on an expired request marks it expired on the card)."""
 
-    def __init__(self, config: BotConfig, events: ApprovalEvents) -> None:
-        self._config, self._events = config, events
+    def __init__(self, config: BotConfig, policies: Policies, events: ApprovalEvents) -> None:
+        self._config, self._policies, self._events = config, policies, events
 
     def of(self, click: Click, card: CommitCard) -> Open:
         env = click.value.target or ""
@@ -53,7 +54,7 @@ class OpenRequests:
         if deployment is None:
             raise Refused(f"this commit has no deployment to {env}")
         now = utcnow()
-        found = standing(card, deployment, self._config, now)
+        found = standing(card, deployment, self._policies, now)
         if found is None or found.state is RequestState.DECIDED:
             approval = deployment.approval
             if approval and approval.state in ("approved", "rejected") and approval.by:

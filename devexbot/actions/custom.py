@@ -13,13 +13,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from correlation.card import CheckLine
+from correlation.custom_buttons import button_subjects
 from correlation.mrkdwn import escape
+from correlation.placeholders import fill, placeholder_values
 from devexbot.actions.core import ActionContext, ActionSpec, Outcome, Refused, slack_time
-from devexbot.actions.custom_buttons import button_subjects
 from devexbot.actions.ids import ActionId
 from devexbot.clients.jenkins import JenkinsJobs
 from devexbot.config.buttons import CustomButton
-from devexbot.config.placeholders import fill, placeholder_values
 from devexbot.store.models import utcnow
 
 MAX_KEY = 400  # action_claims.key
@@ -51,7 +51,7 @@ def resolve(buttons: Sequence[CustomButton], ctx: ActionContext
     if button is None or button.kind == "link":
         raise Refused("the bot's config no longer has this button")
     statuses = " or ".join(s.value for s in button.when.status)
-    subjects = button_subjects(button, card)
+    subjects = button_subjects(button.policy(), card)
     if button.when.checks is None:
         if None not in subjects:
             raise Refused(f"{button.label} is for {statuses} commits; this one is "

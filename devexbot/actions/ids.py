@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from correlation.button_blocks import ActionId, ButtonRef
 from devexbot.errors import DevexbotError
 
-
-class ActionId(StrEnum):
-    MERGE = "card.merge"
-    RETRY = "card.retry"
-    APPROVE = "card.approve"
-    REJECT = "card.reject"
-    REQUEST_REVIEW = "card.request_review"
-    LABEL = "card.label"
-    CUSTOM = "card.custom"
-    LINK = "card.link"  # a URL button: Slack opens the page and tells us; nothing to do
-
+__all__ = ["ACTION_PATTERN", "ActionId", "ButtonValue"]
 
 ACTION_PATTERN = re.compile(r"^card\.")
 
@@ -38,7 +28,9 @@ class ButtonValue(BaseModel):
     button: str | None = Field(default=None, alias="b")  # a custom button's id
 
     def encode(self) -> str:
-        return self.model_dump_json(by_alias=True, exclude_none=True)
+        """As the card's buttons carry it (`correlation.button_blocks.ButtonRef`)."""
+        return ButtonRef(self.repo, self.sha, self.target, self.pr, self.method,
+                         self.button).encode()
 
     @classmethod
     def decode(cls, raw: str | None) -> ButtonValue:

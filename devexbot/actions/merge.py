@@ -1,4 +1,8 @@
-"""Merge: re-check the pull request at click time, then merge it pinned to the card's SHA."""
+"""Merge: re-check the pull request at click time, then merge it pinned to the card's SHA.
+
+Whether it may merge is `correlation.merge_verdict`'s decision; this reads the facts it
+decides on from GitHub, and merges.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,12 @@ from github import GithubException
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
+from correlation.merge_verdict import CheckFacts, PullFacts, checks_refusal, pull_refusal
+from correlation.policies import MergePolicy
 from devexbot.actions.core import ActionContext, ActionSpec, Outcome, Refused, slack_time
 from devexbot.actions.ids import ActionId
 from devexbot.clients.github import GitHubApi, GitHubNotConfigured
-from devexbot.config import MergePolicy
 from devexbot.store.models import utcnow
-
-GREEN = {"success", "neutral", "skipped"}
 
 
 class Merge:
@@ -40,8 +43,11 @@ class Merge:
             raise GitHubNotConfigured()
         repo = self._github.repo(value.repo)
         pr = _fresh_pull(repo, value.pr)
-        _check_still_mergeable(pr, value.sha)
-        _check_green(repo, pr, value.sha, require_green=policy.require_green)
+        # The checks are read only for a pull request that may still merge.
+        refusal = (pull_refusal(pull_facts(pr), value.sha)
+                   or checks_refusal(check_facts(repo, value.sha, pr.base.ref), policy))
+        if refusal is not None:
+            raise Refused(refusal)
         try:
             result = pr.merge(sha=value.sha, merge_method=method,
                               commit_title=f"{pr.title} (#{pr.number})")
@@ -72,55 +78,34 @@ def _fresh_pull(repo: Repository, number: int) -> PullRequest:
     return pr
 
 
-def _check_still_mergeable(pr: PullRequest, sha: str) -> None:
-    if pr.merged:
-        by = pr.merged_by.login if pr.merged_by else "someone"
-        raise Refused(f"#{pr.number} was already merged by {by}")
-    if pr.state != "open":
-        raise Refused(f"#{pr.number} is closed")
-    if pr.draft:
-        raise Refused(f"#{pr.number} is a draft")
-    if pr.head.sha != sha:
-        raise Refused(f"#{pr.number}'s head moved to {pr.head.sha[:7]}: merge from that "
-                      "commit's card")
-    if pr.mergeable is False:
-        raise Refused(f"GitHub says #{pr.number} cannot be merged ({pr.mergeable_state}: "
-                      "conflicts or rules)")
-    if pr.mergeable_state == "blocked":
-        raise Refused(f"#{pr.number} is blocked by branch protection (required reviews or "
-                      "checks)")
+def pull_facts(pr: PullRequest) -> PullFacts:
+    """What the merge decision reads of the pull request."""
+    return PullFacts(
+        number=pr.number, state=pr.state, head_sha=pr.head.sha, merged=pr.merged,
+        merged_by=pr.merged_by.login if pr.merged_by else None, draft=bool(pr.draft),
+        mergeable=pr.mergeable, mergeable_state=pr.mergeable_state)
 
 
-def _check_green(repo: Repository, pr: PullRequest, sha: str, *, require_green: bool) -> None:
-    """Required checks green, as branch protection names them; else, if the policy says so,
-    every check of the commit."""
+def check_facts(repo: Repository, sha: str, branch: str) -> CheckFacts:
+    """The commit's checks, each by name (a check run outranks a status of the same
+    name), and the checks `branch`'s protection requires."""
     commit = repo.get_commit(sha)
     results: dict[str, str] = {}
     for status in commit.get_combined_status().statuses:
         results[status.context] = "success" if status.state == "success" else status.state
     for run in commit.get_check_runs():
         results[run.name] = run.conclusion or run.status
-    required = _required_checks(repo, pr.base.ref)
-    if required is not None:
-        missing = [name for name in required if results.get(name) not in GREEN]
-        if missing:
-            raise Refused(f"required checks are not green: {', '.join(sorted(missing))}")
-        return
-    if require_green:
-        red = [name for name, result in results.items() if result not in GREEN]
-        if red:
-            raise Refused(f"{len(red)} check{'s' if len(red) != 1 else ''} not green: "
-                          f"{', '.join(sorted(red)[:5])}")
+    return CheckFacts(tuple(results.items()), _required_checks(repo, branch))
 
 
-def _required_checks(repo: Repository, branch: str) -> list[str] | None:
+def _required_checks(repo: Repository, branch: str) -> tuple[str, ...] | None:
     try:
         checks = repo.get_branch(branch).get_required_status_checks()
     except GithubException as exc:
         if exc.status == 404:  # not protected
             return None
         raise
-    return list(checks.contexts)
+    return tuple(checks.contexts)
 
 
 def _github_message(exc: GithubException) -> str:

@@ -1,4 +1,4 @@
-"""A pull request card's "Request review" and "Label" menus.
+"""A pull request card's "Request review" and "Label" menus: their options and values.
 
 They are `external_select` menus: Slack asks the bot for their options as the user types
 (`block_suggestion`), so the lists are the repository's collaborators, teams and labels as
@@ -9,17 +9,12 @@ holds at most 150 characters, so the card the menu belongs to travels in its `ac
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from correlation.card import CommitCard
 from devexbot.actions.ids import ActionId, ButtonValue
 from devexbot.errors import DevexbotError
 
-MAX_ACTION_ID = 255
 MAX_OPTION_VALUE = 150
-SELECTS = ((ActionId.REQUEST_REVIEW, "Request review"), (ActionId.LABEL, "Add label"))
 
 
 class Reviewer(BaseModel):
@@ -49,29 +44,10 @@ class Reviewer(BaseModel):
 
 
 def select_action_id(action: ActionId, card_ref: ButtonValue) -> str:
+    """As `correlation.buttons.pr_menus` names the card's menus."""
     return f"{action.value}:{card_ref.encode()}"
 
 
 def card_ref_of(action_id: str) -> ButtonValue:
     """The card (repo, sha, pull request) a menu's `action_id` names."""
     return ButtonValue.decode(action_id.split(":", 1)[1] if ":" in action_id else "")
-
-
-def pr_selects(card: CommitCard) -> list[dict[str, Any]]:
-    """The menus an open pull request's head commit card offers."""
-    pr = card.pull_request
-    if card.superseded_by or pr is None or pr.state != "open" or pr.head_sha != card.sha:
-        return []
-    ref = ButtonValue(r=card.repo, s=card.sha, n=pr.number)
-    elements = []
-    for action, placeholder in SELECTS:
-        action_id = select_action_id(action, ref)
-        if len(action_id) > MAX_ACTION_ID:
-            continue  # an extraordinarily long repo name: no menu rather than a broken one
-        elements.append({
-            "type": "external_select",
-            "action_id": action_id,
-            "placeholder": {"type": "plain_text", "text": placeholder},
-            "min_query_length": 0,  # load the list when the menu opens
-        })
-    return elements

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from correlation import Event
+from correlation.approval_request import ApprovalRequest
 from correlation.status import Status
-from devexbot.approvals.request import ApprovalRequest
 from devexbot.store.ingest import Ingest
 from devexbot.store.models import utcnow
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from correlation.approval_request import ApprovalRequest
 from correlation.card import CommitCard
 from devexbot.actions.claims import Claims
 from devexbot.actions.core import Refused
 from devexbot.approvals.card_events import ApprovalEvents
 from devexbot.approvals.effect import Decision, DecisionEffects
 from devexbot.approvals.ledger import Ledger
-from devexbot.approvals.request import ApprovalRequest
 from devexbot.config import ApprovalPolicy
 
 

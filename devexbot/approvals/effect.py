@@ -18,10 +18,10 @@ from typing import Any
 from github import GithubException
 from pydantic import SecretStr
 
+from correlation.approval_request import ApprovalRequest, substitute, template_values
 from correlation.card import CommitCard
 from devexbot.actions.core import Refused
 from devexbot.approvals.ledger import Decider
-from devexbot.approvals.request import ApprovalRequest, substitute, template_values
 from devexbot.clients.github import GitHubApi, GitHubNotConfigured
 from devexbot.clients.jenkins import JenkinsJobs
 from devexbot.config import ApprovalPolicy, OnCallback, OnJenkins

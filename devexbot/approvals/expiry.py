@@ -3,7 +3,8 @@
 A click on an expired request is refused and marks it expired on the deployment line;
 `RequestExpiry` marks those nobody clicks, so that the line (and the card's JSON) says so
 too. Nothing schedules it yet: the scheduler notes expired requests on the card itself
-(`scheduler.card_jobs`). Whether a request has expired is `request.standing`'s decision.
+(`scheduler.card_jobs`). Whether a request has expired is decided by
+`correlation.approval_request.standing`.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from correlation.approval_request import marked_expired, standing
 from correlation.approval_state import RequestState
 from devexbot.approvals.card_events import ApprovalEvents
-from devexbot.approvals.request import marked_expired, standing
 from devexbot.config import BotConfig
 from devexbot.store import Card, Database
 from devexbot.store.cards import CardLoader
@@ -34,6 +35,7 @@ class RequestExpiry:
         """Mark every open request that has expired as expired on its card's deployment line;
         returns their keys. Safe to call as often as you like, on any replica."""
         config = self._config
+        policies = config.policies()
         spans = [span for env in config.approvals for signoff in (False, True)
                  if (span := config.approval_expiry(env, signoff=signoff)) is not None]
         if not spans:
@@ -50,7 +52,7 @@ class RequestExpiry:
             for deployment in card.deployments:
                 if config.approval_policy(deployment.environment) is None:
                     continue  # nobody decides it from here: nothing to mark
-                found = standing(card, deployment, config, now)
+                found = standing(card, deployment, policies, now)
                 if found is None or found.state is not RequestState.EXPIRED \
                         or marked_expired(deployment, found.request):
                     continue

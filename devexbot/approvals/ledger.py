@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from devexbot.approvals.request import ApprovalRequest
+from correlation.approval_request import ApprovalRequest
 from devexbot.store import ApprovalDecision, Database
 from devexbot.store.models import utcnow
 

@@ -8,12 +8,13 @@ the policy's `requested_by_label`), else the pull request's author, else the com
 
 from __future__ import annotations
 
+from correlation.approval_request import request_for
 from correlation.blocks import SlackMessage
+from correlation.button_blocks import button_elements
+from correlation.buttons import decision_buttons
 from correlation.card import CommitCard, DeploymentLine
 from correlation.replies import render_tryout_request
 from correlation.status import Status
-from devexbot.actions.buttons import decision_buttons
-from devexbot.approvals.request import request_for
 from devexbot.config import ApprovalPolicy
 from devexbot.slack.people import People
 
@@ -38,7 +39,7 @@ def tryout_message(card: CommitCard, deployment: DeploymentLine, policy: Approva
     if policy.notify != "pr_author" or deployment.status not in (Status.SUCCESS,
                                                                   Status.WAITING):
         return None
-    if request_for(card, deployment, policy) is None:
+    if request_for(card, deployment, policy.policy(deployment.environment)) is None:
         return None
     login = requester_login(card, policy)
     author = card.author
@@ -46,6 +47,6 @@ def tryout_message(card: CommitCard, deployment: DeploymentLine, policy: Approva
     slack_id = people.slack_id(login=login, email=email)
     if slack_id is None:
         return None
-    buttons = decision_buttons(card, deployment.environment)
+    buttons = button_elements(decision_buttons(card, deployment.environment))
     return slack_id, render_tryout_request(card, environment=deployment.environment,
                                            actions=buttons)

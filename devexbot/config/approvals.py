@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator, model_validator
 
+from correlation import policies
 from devexbot.config.base import Duration, Strict
 
 _APPROVER = re.compile(
@@ -118,3 +119,9 @@ class ApprovalPolicy(Strict):
         if self.allow_author is not None:
             return self.allow_author
         return self.notify == "pr_author"
+
+    def policy(self, environment: str) -> policies.ApprovalPolicy:
+        """What the decisions read of this policy, for `environment`."""
+        return policies.ApprovalPolicy(environment, required=self.required,
+                                       notify_author=self.notify == "pr_author",
+                                       expires_after=self.expires_after)

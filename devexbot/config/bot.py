@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import Field, PrivateAttr, field_validator
 
+from correlation.policies import Policies, approval_expiry
 from correlation.scm import ScmRepos
 from devexbot.config.approvals import ApprovalPolicy
 from devexbot.config.base import Strict
@@ -82,13 +83,23 @@ class BotConfig(Strict):
         default, as the scheduler always marked it), and a sign-off never does (as before).
         """
         policy = self.approval_policy(environment)
-        if policy is not None and policy.expires_after is not None:
-            span = policy.expires_after
-        elif signoff:
-            return None
-        else:
-            span = timedelta(hours=self.schedule.approval_expires_after_hours)
-        return span if span > timedelta(0) else None
+        return approval_expiry(
+            policy.policy(environment) if policy is not None else None,
+            self._default_expiry, signoff=signoff)
+
+    @property
+    def _default_expiry(self) -> timedelta:
+        return timedelta(hours=self.schedule.approval_expires_after_hours)
+
+    def policies(self) -> Policies:
+        """The policies the decisions read, as plain data: built once, by the wiring."""
+        return Policies(
+            merge=self.merge.policy(),
+            approvals=tuple(p.policy(env) for env, p in self.approvals.items()),
+            buttons=tuple(b.policy() for b in self.buttons),
+            routes=tuple(route.rule() for route in self.routes),
+            default_expiry=self._default_expiry,
+        )
 
     def deprecations(self) -> list[str]:
         """One line per deprecated setting the file sets, with its file:line."""

@@ -3,7 +3,7 @@
 A button shows on a card of `when.repos` whose overall status is one of `when.status` or,
 with `when.checks`, once for each check of those names in one of those statuses. It starts
 a Jenkins job, runs a runbook command, or opens a link; placeholders
-(`devexbot.config.placeholders`) fill in the commit's and the check's details.
+(`correlation.placeholders`) fill in the commit's and the check's details.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from correlation import policies
+from correlation.placeholders import CHECK_PLACEHOLDERS, placeholders_in
 from correlation.status import Status
 from devexbot.config.base import Strict
-from devexbot.config.placeholders import CHECK_PLACEHOLDERS, placeholders_in
 
 ButtonKind = Literal["jenkins", "runbook", "link"]
 
@@ -106,6 +107,14 @@ class CustomButton(Strict):
         if self.runbook is not None:
             return list(self.runbook.args.values())
         return [self.link or ""]
+
+    def policy(self) -> policies.ButtonPolicy:
+        """What the decisions read of this button."""
+        when = self.when
+        return policies.ButtonPolicy(
+            label=self.label, key=self.key, kind=self.kind, templates=tuple(self.templates),
+            link=self.link, confirm=self.confirm, statuses=tuple(when.status),
+            repos=tuple(when.repos), checks=None if when.checks is None else tuple(when.checks))
 
     @model_validator(mode="after")
     def _one_thing_to_do(self) -> CustomButton:

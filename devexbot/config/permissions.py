@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from correlation import policies
 from devexbot.config.base import Principal, Strict
 
 
@@ -57,3 +58,7 @@ class MergePolicy(Strict):
     methods: list[MergeMethod] = Field(default_factory=_merge_only, min_length=1)
     # Without branch protection to ask, only merge when every check on the card is green.
     require_green: bool = True
+
+    def policy(self) -> policies.MergePolicy:
+        """What the merge decisions read."""
+        return policies.MergePolicy(tuple(self.methods), self.require_green)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from correlation.routing import RouteRule
 from devexbot.config.base import Strict
 
 
@@ -29,3 +30,11 @@ class Route(Strict):
     labels: list[str] = Field(default_factory=list)  # only PRs with one of these labels
     dm_author_on_failure: bool = False
     schedule: NudgeTimes = Field(default_factory=NudgeTimes)  # this route's nudge limits
+
+    def rule(self) -> RouteRule:
+        """What the routing decision reads of this route."""
+        return RouteRule(
+            repos=tuple(self.repos), channel=self.channel, branches=tuple(self.branches),
+            exclude_branches=tuple(self.exclude_branches), pull_requests=self.pull_requests,
+            labels=tuple(self.labels), dm_author_on_failure=self.dm_author_on_failure,
+            schedule=tuple(self.schedule.model_dump(exclude_none=True).items()))

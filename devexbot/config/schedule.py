@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
+from correlation.routing import RouteRule
 from devexbot.config.base import Strict, Weekday
 from devexbot.config.routes import Route
 
@@ -56,11 +57,11 @@ class Schedule(Strict):
         """`working_hours` as (start, end) local times."""
         return parse_working_hours(self.working_hours)
 
-    def for_route(self, route: Route | None) -> Schedule:
+    def for_route(self, route: Route | RouteRule | None) -> Schedule:
         """These settings with a route's overrides applied."""
         if route is None:
             return self
-        overrides = route.schedule.model_dump(exclude_none=True)
+        overrides = dict((route.rule() if isinstance(route, Route) else route).schedule)
         return self.model_copy(update=overrides) if overrides else self
 
 

@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy import or_, select, update
 
 from correlation.card import CommitCard
+from correlation.routing import Destination
 from correlation.ticket_replies import TicketFailure
-from devexbot.publish.routing import CardRouter, Destination
+from devexbot.publish.routing import CardRouter
 from devexbot.store import Card, Database, Notification, TicketUpdate
 from devexbot.store.cards import CardLoader
 from devexbot.store.models import utcnow

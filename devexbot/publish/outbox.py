@@ -21,9 +21,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.slack_response import SlackResponse
 
 from correlation.blocks import SlackMessage, card_fingerprint, render_card, render_superseded
+from correlation.button_blocks import button_elements
+from correlation.buttons import card_buttons
 from correlation.card import CommitCard
+from correlation.policies import Policies
 from correlation.status import Status
-from devexbot.actions.buttons import card_actions
 from devexbot.config import BotConfig
 from devexbot.polling import PollingWorker
 from devexbot.publish.card_extras import CardExtras
@@ -47,14 +49,14 @@ METADATA_EVENT = "devexbot_card"
 _GONE = {"message_not_found", "cant_update_message", "edit_window_closed"}
 
 
-def card_message(card: CommitCard, config: BotConfig,
+def card_message(card: CommitCard, policies: Policies,
                  extra_notes: Sequence[str] = ()) -> SlackMessage:
     """A card's Slack message: its render, its stamps and the buttons it offers now;
     `extra_notes` (what a waiting deploy carries) come last, so they never crowd out a
     stamp or a button's reason in the notes' share of the message."""
-    buttons = card_actions(card, config)
+    buttons = card_buttons(card, policies, utcnow())
     notes = [*(stamp.text for stamp in card.stamps), *buttons.notes, *extra_notes]
-    return render_card(card, actions=buttons.elements, notes=notes)
+    return render_card(card, actions=button_elements(buttons.elements), notes=notes)
 
 
 class Outbox:
@@ -70,6 +72,7 @@ class Outbox:
         policy: OutboxPolicy | None = None,
         card_loader: CardLoader,
         config: BotConfig | None = None,
+        policies: Policies | None = None,
         logs: FailureLogs | None = None,
         extras: CardExtras | None = None,
         clock: Callable[[], datetime] = utcnow,
@@ -77,12 +80,13 @@ class Outbox:
         self.client = client
         self.extras = extras
         self.config = config or BotConfig()
+        self.policies = policies or self.config.policies()
         self.pacing = pacing or Pacing()
         self.channels = channels or ChannelDirectory(client)
         self.clock = clock
         self.claims = CardClaims(db, router, card_loader, policy=policy or OutboxPolicy(),
                                  clock=clock)
-        self.planner = ReplyPlanner(self.config, people, logs)
+        self.planner = ReplyPlanner(self.config, self.policies, people, logs)
         self.sender = ReplySender(db, client, self.pacing)
 
     def release_abandoned_claims(self) -> int:
@@ -143,9 +147,9 @@ class Outbox:
             return render_superseded(card, new_sha=card.superseded_by,
                                      new_message_link=claim.successor_link)
         if self.extras is None:
-            return card_message(card, self.config)
+            return card_message(card, self.policies)
         decorated = self.extras.decorate(card)
-        return card_message(decorated.card, self.config, decorated.notes)
+        return card_message(decorated.card, self.policies, decorated.notes)
 
     def _permalink(self, card_id: int, channel: str, ts: str) -> str | None:
         try:

@@ -2,8 +2,8 @@
 claimed card and what was sent before, then each sent once per key.
 
 Which failures are owed a reply is `correlation.owed_replies`' decision; whether an
-approval request is still open is `approvals.request.standing`'s. A reply whose making costs
-a download (a failure's log) is made only once its keys are claimed.
+approval request is still open is `correlation.approval_request.standing`'s. A reply whose
+making costs a download (a failure's log) is made only once its keys are claimed.
 """
 
 from __future__ import annotations
@@ -16,15 +16,16 @@ from functools import partial
 from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError
 
+from correlation.approval_request import standing
 from correlation.approval_state import RequestState
 from correlation.blocks import SlackMessage
 from correlation.card import CommitCard, DeploymentLine, iso
 from correlation.owed_replies import FailureReply, notification_key, owed_failure_reply
+from correlation.policies import Policies
 from correlation.replies import render_approval_request, render_failure_reply
 from correlation.status import Status
 from correlation.ticket_replies import TicketFailure, render_ticket_failure
 from devexbot.approvals.product_owner import tryout_message
-from devexbot.approvals.request import standing
 from devexbot.config import BotConfig
 from devexbot.publish.claims import Claim
 from devexbot.publish.failure_logs import FailureLogs
@@ -47,8 +48,9 @@ class ReplyPlanner:
     """What a claimed card owes: failure replies, approval requests, the product owner's
     try-out message and failed ticket updates, in that order."""
 
-    def __init__(self, config: BotConfig, people: People, logs: FailureLogs | None) -> None:
-        self.config, self.people, self.logs = config, people, logs
+    def __init__(self, config: BotConfig, policies: Policies, people: People,
+                 logs: FailureLogs | None) -> None:
+        self.config, self.policies, self.people, self.logs = config, policies, people, logs
 
     def owed(self, claim: Claim, now: datetime) -> list[Reply]:
         card = claim.card
@@ -85,7 +87,7 @@ class ReplyPlanner:
     def _approval_request(self, claim: Claim, deployment: DeploymentLine,
                           now: datetime) -> list[Reply]:
         card = claim.card
-        found = standing(card, deployment, self.config, now)
+        found = standing(card, deployment, self.policies, now)
         if found is not None and found.state is RequestState.EXPIRED:
             return []  # nobody can decide any more
         key = notification_key(f"approval:{deployment.environment}:{iso(deployment.updated_at)}")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from correlation.approval_request import standing
 from correlation.approval_state import RequestState
 from correlation.card import CommitCard, DeploymentLine, iso
 from correlation.events import Slot
@@ -25,7 +26,6 @@ from correlation.reminders import (
     stuck_note,
 )
 from correlation.status import Status
-from devexbot.approvals.request import standing
 from devexbot.config import BotConfig, Schedule
 from devexbot.scheduler.calendar import WorkingCalendar
 
@@ -104,8 +104,9 @@ def _approval_nudges(subject: NudgeSubject, now: datetime, config: BotConfig) ->
     nudges = []
     schedule = subject.schedule
     limit = timedelta(hours=schedule.approval_nudge_after_hours)
+    policies = config.policies()
     for deployment in waiting_deployments(subject.card):
-        found = standing(subject.card, deployment, config, now)
+        found = standing(subject.card, deployment, policies, now)
         if found is None or found.state is not RequestState.WAITING:
             continue  # expired (the card says so) or decided: nobody is nudged any more
         waited = now - deployment.updated_at
@@ -148,9 +149,10 @@ def expired_approvals(card: CommitCard, now: datetime, config: BotConfig) -> lis
     if card.superseded_by:
         return []
     notes = []
+    policies = config.policies()
     for deployment in waiting_deployments(card):
         environment = deployment.environment
-        found = standing(card, deployment, config, now)
+        found = standing(card, deployment, policies, now)
         expires = found.facts.expires_after if found else None
         if found is None or found.state is not RequestState.EXPIRED or expires is None \
                 or approval_expiry_noted(card, environment):

@@ -12,15 +12,17 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.responses import Response
 
+from correlation.button_blocks import button_elements
+from correlation.buttons import card_buttons
 from correlation.card import CommitCard
 from correlation.checklist import STATUS_EMOJI
+from correlation.policies import Policies
 from correlation.status import Status
-from devexbot.actions.buttons import card_actions
-from devexbot.config import BotConfig
 from devexbot.http.metrics import Metrics
 from devexbot.settings import Settings
 from devexbot.store import Card, Database
 from devexbot.store.cards import CardLoader
+from devexbot.store.models import utcnow
 from devexbot.web.access import LoginRequired, Sessions, Viewer, viewer_of
 from devexbot.web.live import Change, LiveCards
 from devexbot.web.team import SlackTeam
@@ -47,8 +49,9 @@ class Workspace:
     web says "not in Slack" otherwise), `team` which Slack workspace may sign in."""
 
     def __init__(self, settings: Settings, *, db: Database, card_loader: CardLoader,
-                 config: BotConfig, metrics: Metrics, slack_on: bool, team: SlackTeam) -> None:
-        self.settings, self.card_loader, self.config = settings, card_loader, config
+                 policies: Policies, metrics: Metrics, slack_on: bool,
+                 team: SlackTeam) -> None:
+        self.settings, self.card_loader, self.policies = settings, card_loader, policies
         self.slack_on, self.team = slack_on, team
         self.templates = Jinja2Templates(directory=str(TEMPLATES))
         env = self.templates.env
@@ -65,7 +68,7 @@ class Workspace:
     def actions_for(self, row: Card, card: CommitCard) -> list[WebAction]:
         """The card's buttons, the same the Slack message has; clicking one acts as the
         signed-in Slack user, with the same permissions and audit."""
-        elements = card_actions(card, self.config).elements
+        elements = button_elements(card_buttons(card, self.policies, utcnow()).elements)
         # Buttons that act; menus (Request review, Label) and links stay Slack's for now.
         return [web_action(row, element) for element in elements
                 if element.get("type") == "button" and "url" not in element]

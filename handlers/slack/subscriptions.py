@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from correlation.routing import matches_any
 from devexbot.config import Route
-from devexbot.publish.routing import matches_any
 from devexbot.slack.authz import Authorizer
 from devexbot.store import Database, Subscription
 from handlers.slack.commands import CommandGroup, Invocation, Reply, Subcommand

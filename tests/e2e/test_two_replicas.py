@@ -111,7 +111,7 @@ def test_two_replicas_post_each_commit_once_and_every_card_ends_current(
     config = load_config(tmp_path / "devexbot.yaml")
     loader = CardLoader(FoldRules(tuple(config.environments), config.tickets.rules()))
     for card in cards:
-        expected: Any = card_message(loader.load(card), config)
+        expected: Any = card_message(loader.load(card), config.policies())
         assert fake_slack.final_message(card.slack_channel, card.slack_ts).text == expected.text
     db.dispose()
     print(f"\ntwo replicas: {len(plan)} deliveries for {COMMITS} commits, {len(top_level)} "

@@ -16,9 +16,9 @@ from string import Formatter
 
 from correlation.approval_state import RequestFacts, RequestState, request_state
 from correlation.card import CommitCard, DeploymentLine
+from correlation.policies import ApprovalPolicy, Policies
 from correlation.reminders import approval_expiry_noted
 from correlation.status import Status
-from devexbot.config import ApprovalPolicy, BotConfig
 
 MAX_KEY = 380  # the key is stored as a claim ("approval:" + key) in 400 characters
 
@@ -59,16 +59,16 @@ class Standing:
     state: RequestState
 
 
-def standing(card: CommitCard, deployment: DeploymentLine, config: BotConfig,
+def standing(card: CommitCard, deployment: DeploymentLine, policies: Policies,
              now: datetime) -> Standing | None:
     """Where the request the deployment line stands for is at `now`: waiting, expired or
     decided; None when the line asks nobody to decide."""
-    request = _request_of(card, deployment, config.approval_policy(deployment.environment))
+    request = _request_of(card, deployment, policies.approval(deployment.environment))
     if request is None:
         return None
     facts = RequestFacts(
         since=request.since,
-        expires_after=config.approval_expiry(request.environment, signoff=request.signoff),
+        expires_after=policies.approval_expiry(request.environment, signoff=request.signoff),
         marked_expired=(marked_expired(deployment, request)
                         or approval_expiry_noted(card, deployment.environment)),
         decided=_decided(deployment, request),
@@ -89,7 +89,7 @@ def _request_of(card: CommitCard, deployment: DeploymentLine,
     """The request the deployment line stands for, decided or not."""
     if deployment.status is Status.WAITING:
         signoff = False
-    elif deployment.status is Status.SUCCESS and policy is not None and policy.notify:
+    elif deployment.status is Status.SUCCESS and policy is not None and policy.notify_author:
         signoff = True
     else:
         return None

@@ -1,0 +1,156 @@
+"""Which buttons a card shows, and why a button is missing ("Merge: 2 checks failing").
+
+Decided once, here, from the card, the policies and the time, so the Slack message and the
+web card show the same buttons; `correlation.button_blocks` draws them as Block Kit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from correlation.approval_request import standing
+from correlation.approval_state import RequestState
+from correlation.button_blocks import ActionId, Button, ButtonRef, Confirm, Menu
+from correlation.card import CommitCard
+from correlation.custom_buttons import custom_buttons
+from correlation.mrkdwn import escape, one_line
+from correlation.policies import MergePolicy, Policies
+from correlation.status import Status
+
+__all__ = ["ActionId", "Button", "ButtonRef", "Buttons", "Confirm", "Menu", "card_buttons",
+           "decision_buttons", "pr_menus"]
+
+MAX_RETRY_BUTTONS = 5
+MAX_ACTION_ID = 255
+MENUS = ((ActionId.REQUEST_REVIEW, "Request review"), (ActionId.LABEL, "Add label"))
+
+
+@dataclass(frozen=True)
+class Buttons:
+    """What a card offers now, and why an offer is missing (mrkdwn, our own words only)."""
+
+    elements: tuple[Button | Menu, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def card_buttons(card: CommitCard, policies: Policies, now: datetime) -> Buttons:
+    """The buttons for the card as it stands: what a person may decide here now."""
+    if card.superseded_by:
+        return Buttons()
+    merge, merge_notes = _merge(card, policies.merge)
+    approvals, approval_notes = _approvals(card, policies, now)
+    return Buttons(
+        elements=(*merge, *_retries(card), *approvals,
+                  *custom_buttons(card, policies.buttons), *pr_menus(card)),
+        notes=(*merge_notes, *approval_notes),
+    )
+
+
+def _merge(card: CommitCard, policy: MergePolicy) -> tuple[list[Button], list[str]]:
+    pr = card.pull_request
+    if pr is None or pr.state != "open" or pr.head_sha != card.sha:
+        return [], []
+    if any(stamp.action == "merge" for stamp in card.stamps):
+        return [], []  # merged from here; GitHub's own news of it is on its way
+    if pr.draft:
+        return [], [f"Merge: #{pr.number} is a draft"]
+    failing = [c.name for c in card.checks if c.status is Status.FAILURE]
+    reasons = []
+    if failing:
+        reasons.append(f"{len(failing)} check{'s' if len(failing) != 1 else ''} failing")
+    if pr.review == "changes_requested":
+        reasons.append("changes requested")
+    if reasons:
+        return [], ["Merge unavailable: " + ", ".join(reasons)]
+    base = pr.base or "its base branch"
+    buttons = []
+    for method in policy.methods:
+        value = ButtonRef(card.repo, card.sha, pr=pr.number, method=method)
+        label = "Merge" if len(policy.methods) == 1 else f"Merge ({method})"
+        buttons.append(_button(
+            label, ActionId.MERGE, value, style="primary",
+            confirm=_confirm(f"Merge #{pr.number}?",
+                             f"{method.capitalize()} #{pr.number} into {base} at "
+                             f"{card.short_sha}.", "Merge"),
+        ))
+    return buttons, []
+
+
+def _retries(card: CommitCard) -> list[Button]:
+    failed = [c for c in card.checks
+              if c.kind in ("build", "workflow")
+              and c.status in (Status.FAILURE, Status.CANCELLED)
+              and (c.details.get("job") if c.source == "jenkins" else c.details.get("run_id"))]
+    return [_button(f"Retry {check.name}", ActionId.RETRY,
+                    ButtonRef(card.repo, card.sha, target=check.name))
+            for check in failed[:MAX_RETRY_BUTTONS]]
+
+
+def _approvals(card: CommitCard, policies: Policies,
+               now: datetime) -> tuple[list[Button], list[str]]:
+    buttons: list[Button] = []
+    notes: list[str] = []
+    for deployment in card.deployments:
+        if deployment.status is not Status.WAITING:
+            continue
+        env = deployment.environment
+        shown = escape(one_line(env), 60)
+        policy = policies.approval(env)
+        if policy is None:
+            notes.append(f"{shown}: decide where it waits (the bot has no approval policy "
+                         "for it)")
+            continue
+        found = standing(card, deployment, policies, now)
+        if found is None or found.state is RequestState.DECIDED:
+            continue
+        if found.state is RequestState.EXPIRED:
+            if not found.facts.marked_expired:  # else the card says so already
+                notes.append(f"⌛ {shown}: the approval request expired")
+            continue
+        value = ButtonRef(card.repo, card.sha, target=env)
+        buttons.append(_button(f"Approve {env}", ActionId.APPROVE, value, style="primary"))
+        buttons.append(_button(f"Reject {env}", ActionId.REJECT, value, style="danger"))
+        if policy.required > 1:
+            notes.append(f"{shown} needs {policy.required} approvals")
+    return buttons, notes
+
+
+def pr_menus(card: CommitCard) -> list[Menu]:
+    """The "Request review" and "Add label" menus of an open pull request's head commit
+    card. The card travels in the menu's `action_id`: a select has no `value`."""
+    pr = card.pull_request
+    if card.superseded_by or pr is None or pr.state != "open" or pr.head_sha != card.sha:
+        return []
+    ref = ButtonRef(card.repo, card.sha, pr=pr.number)
+    menus = []
+    for action, placeholder in MENUS:
+        action_id = menu_action_id(action, ref)
+        if len(action_id) > MAX_ACTION_ID:
+            continue  # an extraordinarily long repo name: no menu rather than a broken one
+        menus.append(Menu(action_id, placeholder))
+    return menus
+
+
+def menu_action_id(action: ActionId, ref: ButtonRef) -> str:
+    return f"{action.value}:{ref.encode()}"
+
+
+def decision_buttons(card: CommitCard, environment: str) -> tuple[Button, ...]:
+    """Approve / Request changes, for the person who asked for a change to try it."""
+    value = ButtonRef(card.repo, card.sha, target=environment)
+    return (_button("Approve", ActionId.APPROVE, value, style="primary"),
+            _button("Request changes", ActionId.REJECT, value))
+
+
+def _button(text: str, action: ActionId, value: ButtonRef, *,
+            style: Literal["primary", "danger"] | None = None,
+            confirm: Confirm | None = None) -> Button:
+    return Button(
+        action_id=f"{action.value}:{value.target or value.method or ''}"[:MAX_ACTION_ID],
+        label=text[:75], value=value, style=style, confirm=confirm)
+
+
+def _confirm(title: str, text: str, go: str) -> Confirm:
+    return Confirm(title[:100], text[:300], go[:30])

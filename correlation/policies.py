@@ -1,0 +1,94 @@
+"""The policies the pure decisions read: how cards merge, who decides on which environment
+and for how long, and the team's own buttons.
+
+Plain frozen data: the YAML config (`devexbot.config`) parses and validates, then builds
+these once (`BotConfig.policies()`); the decisions in `correlation` take them as arguments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+from correlation.routing import RouteRule
+from correlation.status import Status
+
+__all__ = ["ApprovalPolicy", "ButtonKind", "ButtonPolicy", "MergePolicy", "Policies",
+           "approval_expiry"]
+
+ButtonKind = Literal["jenkins", "runbook", "link"]
+DEFAULT_EXPIRY = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class MergePolicy:
+    """How the Merge button merges: the first method is the default; several make a menu."""
+
+    methods: tuple[str, ...] = ("merge",)
+    # Without branch protection to ask, only merge when every check is green.
+    require_green: bool = True
+
+
+@dataclass(frozen=True)
+class ApprovalPolicy:
+    """What the decisions read of an environment's approval policy."""
+
+    environment: str
+    required: int = 1  # approvals it takes
+    notify_author: bool = False  # the PR's author is asked to try a deployed change
+    expires_after: timedelta | None = None  # the environment's own span; None: not set
+
+
+@dataclass(frozen=True)
+class ButtonPolicy:
+    """One of the team's own buttons: when it shows (statuses, repo globs, check-name globs,
+    one button each) and what it fills in."""
+
+    label: str
+    key: str  # its id, stable across label edits when the config gives one
+    kind: ButtonKind
+    templates: tuple[str, ...] = ()  # every text it fills placeholders in
+    link: str | None = None
+    confirm: str | None = None
+    statuses: tuple[Status, ...] = tuple(Status)
+    repos: tuple[str, ...] = ("*",)
+    checks: tuple[str, ...] | None = None  # None: about the card, not its checks
+
+
+@dataclass(frozen=True)
+class Policies:
+    """Every policy a decision reads, built once from the config."""
+
+    merge: MergePolicy = MergePolicy()
+    approvals: tuple[ApprovalPolicy, ...] = ()
+    buttons: tuple[ButtonPolicy, ...] = ()
+    routes: tuple[RouteRule, ...] = ()  # the config's, in order: the first that takes a card
+    # The expiry of deploys whose environment sets none (the deprecated
+    # `schedule.approval_expires_after_hours`).
+    default_expiry: timedelta = DEFAULT_EXPIRY
+
+    def approval(self, environment: str) -> ApprovalPolicy | None:
+        """The policy for an environment (names compared without case, like on cards)."""
+        for policy in self.approvals:
+            if policy.environment.casefold() == environment.casefold():
+                return policy
+        return None
+
+    def approval_expiry(self, environment: str, *, signoff: bool = False) -> timedelta | None:
+        """How long a request to decide on `environment` stays open; None: for ever."""
+        return approval_expiry(self.approval(environment), self.default_expiry,
+                               signoff=signoff)
+
+
+def approval_expiry(policy: ApprovalPolicy | None, default: timedelta, *,
+                    signoff: bool) -> timedelta | None:
+    """The environment's own span; where it sets none, `default` for a deploy waiting for
+    approval, and never for a sign-off. A span of 0 is never."""
+    if policy is not None and policy.expires_after is not None:
+        span = policy.expires_after
+    elif signoff:
+        return None
+    else:
+        span = default
+    return span if span > timedelta(0) else None
