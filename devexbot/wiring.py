@@ -43,11 +43,11 @@ from devexbot.config import ApprovalPolicy, BotConfig, RunbookSettings, load_con
 from devexbot.http.metrics import Metrics
 from devexbot.lookups.deploy_contents import DeployRangeLookup
 from devexbot.lookups.due import LookupClaims, LookupPolicy
+from devexbot.lookups.failure_logs import FailureLogs, LogLookup
 from devexbot.lookups.tickets import TicketLookup
 from devexbot.lookups.worker import CardLookups, Lookup, LookupWorker
 from devexbot.publish.card_extras import CardExtras
 from devexbot.publish.deploy_contents import DeployContentsNotes
-from devexbot.publish.failure_logs import FailureLogs
 from devexbot.publish.outbox import Outbox, OutboxPolicy, OutboxWorker
 from devexbot.publish.pacing import Pacing
 from devexbot.publish.routing import CardRouter
@@ -203,7 +203,8 @@ def build_services(
         if config.tickets.on_decision:
             decision_comments = DecisionComments(db, people, ticket_worker.wake,
                                                  clock=clock.now)
-    found: list[Lookup] = [DeployRangeLookup(db, ranges)]
+    logs = FailureLogs(settings, github)
+    found: list[Lookup] = [DeployRangeLookup(db, ranges), LogLookup(db, card_loader, logs)]
     if tickets is not None:
         found.append(TicketLookup(db, tickets))
     lookups = LookupWorker(CardLookups(
@@ -223,7 +224,7 @@ def build_services(
                         policy=outbox_policy or OutboxPolicy(),
                         pacing=Pacing(clock=clock.monotonic), clock=clock.now,
                         card_loader=card_loader, config=config, policies=policies,
-                        logs=FailureLogs(settings, github),
+                        logs=logs.sources,
                         extras=CardExtras(db, DeployContentsNotes(db, ranges, rules)))
         worker = OutboxWorker(outbox)
         runner = build_runner(config.runbooks, runs, authorizer, client, outbox.pacing,
