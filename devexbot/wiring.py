@@ -41,9 +41,13 @@ from devexbot.clients.jira import JiraClient
 from devexbot.clock import SYSTEM_CLOCK, Clock
 from devexbot.config import ApprovalPolicy, BotConfig, RunbookSettings, load_config
 from devexbot.http.metrics import Metrics
+from devexbot.lookups.deploy_contents import DeployRangeLookup
+from devexbot.lookups.due import LookupClaims, LookupPolicy
+from devexbot.lookups.failure_logs import FailureLogs, LogLookup
+from devexbot.lookups.tickets import TicketLookup
+from devexbot.lookups.worker import CardLookups, Lookup, LookupWorker
 from devexbot.publish.card_extras import CardExtras
 from devexbot.publish.deploy_contents import DeployContentsNotes
-from devexbot.publish.failure_logs import FailureLogs
 from devexbot.publish.outbox import Outbox, OutboxPolicy, OutboxWorker
 from devexbot.publish.pacing import Pacing
 from devexbot.publish.routing import CardRouter
@@ -122,7 +126,8 @@ class Services:
     repo_choices: RepoChoices  # the options of the PR cards' menus
     workspace: Workspace  # the web pages, sign-in and live cards
     slack_events: SlackEvents  # what answers /slack/events (Bolt, or 503 with Slack off)
-    # The outbox and ticket workers, Socket Mode and the scheduler, in the order they start.
+    # The lookups, outbox and ticket workers, Socket Mode and the scheduler, in the order
+    # they start.
     background: tuple[Background, ...]
     github: GitHubApi | None = None
     teams: GitHubTeams | None = None
@@ -137,6 +142,7 @@ class Services:
     jira: JiraClient | None = None
     tickets: TicketDirectory | None = None
     ticket_worker: TicketWorker | None = None
+    lookups: LookupWorker | None = None  # tickets, deploy contents and logs, for the cards
     clock: Clock = SYSTEM_CLOCK  # what the outbox, ticket updates and scheduler go by
 
     @property
@@ -156,6 +162,7 @@ def build_services(
     config: BotConfig | None = None,
     outbox_policy: OutboxPolicy | None = None,
     ticket_policy: TicketPolicy | None = None,
+    lookup_policy: LookupPolicy | None = None,
     clock: Clock = SYSTEM_CLOCK,
     leadership: Leadership | None = None,
     runbook_launcher: RunbookLauncher | None = None,
@@ -196,6 +203,13 @@ def build_services(
         if config.tickets.on_decision:
             decision_comments = DecisionComments(db, people, ticket_worker.wake,
                                                  clock=clock.now)
+    logs = FailureLogs(settings, github)
+    found: list[Lookup] = [DeployRangeLookup(db, ranges), LogLookup(db, card_loader, logs)]
+    if tickets is not None:
+        found.append(TicketLookup(db, tickets))
+    lookups = LookupWorker(CardLookups(
+        LookupClaims(db, card_loader, policy=lookup_policy or LookupPolicy(), clock=clock.now),
+        found))
     outbox: Outbox | None = None
     worker: OutboxWorker | None = None
     runner: RunbookRunner | None = None
@@ -210,8 +224,8 @@ def build_services(
                         policy=outbox_policy or OutboxPolicy(),
                         pacing=Pacing(clock=clock.monotonic), clock=clock.now,
                         card_loader=card_loader, config=config, policies=policies,
-                        logs=FailureLogs(settings, github),
-                        extras=CardExtras(tickets, DeployContentsNotes(db, ranges, rules)))
+                        logs=logs.sources,
+                        extras=CardExtras(db, DeployContentsNotes(db, ranges, rules)))
         worker = OutboxWorker(outbox)
         runner = build_runner(config.runbooks, runs, authorizer, client, outbox.pacing,
                               jenkins=jenkins_access(settings),
@@ -225,7 +239,7 @@ def build_services(
     workspace = Workspace(settings, db=db, card_loader=card_loader, policies=policies,
                           metrics=metrics, slack_on=client is not None,
                           team=slack_team(settings.slack_team_id, client))
-    workers = [w for w in (worker, ticket_worker) if w is not None]
+    workers = [w for w in (lookups, worker, ticket_worker) if w is not None]
     # Ingest's news wakes the outbox, the ticket updates and the workspace's live cards.
     ingest = Ingest(db, rules=card_loader.rules, clock=clock.now, hooks=hooks,
                     on_change=[*(w.wake for w in workers), workspace.live.wake])
@@ -294,6 +308,7 @@ def build_services(
         jira=jira,
         tickets=tickets,
         ticket_worker=ticket_worker,
+        lookups=lookups,
         clock=clock,
     )
     return services

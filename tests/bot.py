@@ -7,10 +7,11 @@ test's back and a clock only the test moves.
         assert bot.message().text.startswith("✅")
 
 `deliver()` signs as GitHub does (`bot.jenkins`, `bot.deploy` and `bot.slack_sender` send as
-Jenkins, a deploy tool and Slack do), `flush()` does the outbox's and the ticket updates'
-work that is due now, `clock.advance()` makes more of it due, `settle()` steps the clock
-from one due moment to the next until Slack shows every card, and `run_job()` runs a
-scheduled job at the clock's time. Slack, GitHub, Jenkins and Jira are the local fakes.
+Jenkins, a deploy tool and Slack do), `flush()` does the card lookups', the outbox's and
+the ticket updates' work that is due now, `clock.advance()` makes more of it due,
+`settle()` steps the clock from one due moment to the next until Slack shows every card,
+and `run_job()` runs a scheduled job at the clock's time. Slack, GitHub, Jenkins and Jira
+are the local fakes.
 """
 
 from __future__ import annotations
@@ -117,8 +118,9 @@ class TestBot:
     # --- the work the background threads would do ---------------------------------------
 
     def flush(self) -> int:
-        """The outbox's flush and the ticket updates' pass, until neither finds anything
-        due at the clock's time; how many cards and updates they worked."""
+        """The card lookups, the outbox's flush and the ticket updates' pass, until none
+        finds anything due at the clock's time; how many cards the outbox flushed and
+        updates were tried."""
         return flush(self.services)
 
     def settle(self, *, within: timedelta = timedelta(hours=2)) -> None:
@@ -171,16 +173,19 @@ def stepped(services: Services) -> SteppedClock:
 
 
 def flush(services: Services) -> int:
-    """The outbox's flush and the ticket updates' pass, until neither finds anything due
-    at the clock's time; how many cards and updates they worked."""
+    """The card lookups, the outbox's flush and the ticket updates' pass, until none finds
+    anything due at the clock's time; how many cards the outbox flushed and updates were
+    tried (the lookups, which every news makes due, are not counted)."""
     worked = 0
     while True:
+        # As its thread would, woken by the same news.
+        looked = services.lookups.lookups.run_due() if services.lookups is not None else 0
         done = 0
         if services.outbox is not None:
             done += services.outbox.flush()
         if services.ticket_worker is not None:
             done += services.ticket_worker.updater.run_due()
-        if not done:
+        if not done and not looked:
             return worked
         worked += done
 

@@ -7,7 +7,7 @@ import copy
 
 import pytest
 
-from devexbot.publish.failure_logs import relevant_lines
+from devexbot.lookups.failure_logs import relevant_lines
 from tests.bot import BotFactory
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.jenkins_api import FakeJenkins

@@ -1,6 +1,6 @@
-"""What a card's message shows besides its events, looked up when it is flushed: its
-tickets' titles and statuses (from the issue tracker, cached), and what each waiting or
-pending deploy carries over what is live (from GitHub, cached)."""
+"""What a card's message shows besides its events, as the lookups recorded it (see
+`devexbot.lookups`): its tickets' titles and statuses, and what each waiting or pending
+deploy carries over what is live. Database reads only: a flush calls no Jira or GitHub."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from correlation.card import CommitCard
 from devexbot.publish.deploy_contents import DeployContentsNotes
-from devexbot.tickets.directory import TicketDirectory, with_info
+from devexbot.store import Database
+from devexbot.tickets.directory import cached_info, with_info
 
 log = logging.getLogger(__name__)
 
@@ -22,20 +23,16 @@ class Decorated:
 
 
 class CardExtras:
-    def __init__(self, tickets: TicketDirectory | None = None,
-                 contents: DeployContentsNotes | None = None) -> None:
-        self.tickets, self.contents = tickets, contents
+    def __init__(self, db: Database, contents: DeployContentsNotes | None = None) -> None:
+        self.db, self.contents = db, contents
 
     def decorate(self, card: CommitCard) -> Decorated:
-        """The card with what the lookups found; a lookup that fails leaves its part out."""
+        """The card with what the lookups found; what they have not found is left out."""
         notes: list[str] = []
-        if self.tickets is not None and card.tickets:
-            try:
-                known = self.tickets.lookup(str(t.get("key")) for t in card.tickets)
-                card = dataclasses.replace(card, tickets=with_info(card.tickets, known))
-            except Exception:
-                log.exception("looking up the tickets of %s@%s failed", card.repo,
-                              card.short_sha)
+        if card.tickets:
+            with self.db.read() as session:
+                known = cached_info(session, (str(t.get("key")) for t in card.tickets))
+            card = dataclasses.replace(card, tickets=with_info(card.tickets, known))
         if self.contents is not None and not card.superseded_by:
             try:
                 notes += self.contents.notes(card)

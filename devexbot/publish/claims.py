@@ -20,9 +20,10 @@ from sqlalchemy import or_, select, update
 from correlation.card import CommitCard
 from correlation.routing import Destination
 from correlation.ticket_replies import TicketFailure
+from devexbot.lookups.log_records import recorded_logs
 from devexbot.publish.routing import CardRouter
 from devexbot.store import Card, Database, Notification, TicketUpdate
-from devexbot.store.cards import CardLoader
+from devexbot.store.cards import CardLoader, card_state
 from devexbot.store.models import utcnow
 from devexbot.store.replica import died_here, replica_name
 
@@ -61,6 +62,8 @@ class Claim:
     notified: set[str] = field(default_factory=set)
     # Ticket updates that failed for good, by notification key, to be said once.
     ticket_failures: dict[str, TicketFailure] = field(default_factory=dict)
+    dirty_since: datetime | None = None  # since when the card has news Slack lacks
+    logs: dict[str, str | None] = field(default_factory=dict)  # the lookups' log excerpts
 
 
 class CardClaims:
@@ -128,6 +131,8 @@ class CardClaims:
                 render_hash=card.render_hash,
                 post_started_at=card.post_started_at,
                 destination=None,
+                dirty_since=card.dirty_since,
+                logs=recorded_logs(card_state(card)),
             )
             # Once posted, a message stays where it is; the route still decides on DMs.
             claim.destination = self.router.destination(session, claim.doc)

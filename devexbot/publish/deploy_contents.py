@@ -1,5 +1,6 @@
 """At flush time: what each pending, running or waiting deploy of a card carries over
-what is live in its environment, as notes for the card (see `correlation.deploy_contents`)."""
+what is live in its environment, as notes for the card (see `correlation.deploy_contents`),
+from the ranges the lookups kept (`devexbot.lookups.deploy_contents`): no GitHub call."""
 
 from __future__ import annotations
 
@@ -7,16 +8,14 @@ import logging
 
 from correlation.card import CommitCard
 from correlation.deploy_contents import deploy_contents, render_deploy_contents
-from correlation.status import Status
 from correlation.tickets import TicketRules, github_web_of
+from devexbot.lookups.deploy_contents import BEFORE_LIVE, MAX_ENVIRONMENTS
 from devexbot.store import Database
 from devexbot.store.commit_ranges import CommitRanges
 from devexbot.store.environments import live_in
 
 log = logging.getLogger(__name__)
 
-BEFORE_LIVE = (Status.PENDING, Status.RUNNING, Status.WAITING)
-MAX_ENVIRONMENTS = 3  # notes for the first few; a card rarely waits on more
 
 
 class DeployContentsNotes:
@@ -39,9 +38,9 @@ class DeployContentsNotes:
                 contents = deploy_contents(environment=deployment.environment, repo=card.repo,
                                            status="identical", live_sha=live.sha)
             else:
-                found = self.ranges.get(card.repo, live.sha, card.sha, pulls=True)
+                found = self.ranges.stored(card.repo, live.sha, card.sha)
                 if found is None:
-                    continue  # GitHub cannot say now; the next render tries again
+                    continue  # not looked up yet: the lookup marks the card when it is
                 contents = deploy_contents(
                     environment=deployment.environment, repo=card.repo, status=found.status,
                     live_sha=live.sha, live_url=f"{web}/{card.repo}/commit/{live.sha}",

@@ -27,11 +27,11 @@ from correlation.card import CommitCard
 from correlation.policies import Policies
 from correlation.status import Status
 from devexbot.config import BotConfig
+from devexbot.lookups.log_records import LogSources
 from devexbot.polling import PollingWorker
 from devexbot.publish.card_extras import CardExtras
 from devexbot.publish.channels import CHANNEL_ID, ChannelDirectory
 from devexbot.publish.claims import CardClaims, Claim, OutboxPolicy
-from devexbot.publish.failure_logs import FailureLogs
 from devexbot.publish.pacing import Deferred, Pacing
 from devexbot.publish.replies import ReplyPlanner, ReplySender
 from devexbot.publish.routing import CardRouter
@@ -73,7 +73,7 @@ class Outbox:
         card_loader: CardLoader,
         config: BotConfig | None = None,
         policies: Policies | None = None,
-        logs: FailureLogs | None = None,
+        logs: LogSources | None = None,
         extras: CardExtras | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -86,7 +86,8 @@ class Outbox:
         self.clock = clock
         self.claims = CardClaims(db, router, card_loader, policy=policy or OutboxPolicy(),
                                  clock=clock)
-        self.planner = ReplyPlanner(self.config, self.policies, people, logs)
+        self.planner = ReplyPlanner(self.config, self.policies, people,
+                                    logs or LogSources(jenkins=False, github=False))
         self.sender = ReplySender(db, client, self.pacing)
 
     def release_abandoned_claims(self) -> int:
@@ -126,8 +127,13 @@ class Outbox:
             elif fingerprint != claim.render_hash:
                 self._update(claim, message)
             claim.render_hash = fingerprint  # Slack shows this render now
-            for reply in self.planner.owed(claim, self.clock()):
+            plan = self.planner.owed(claim, self.clock())
+            for reply in plan.replies:
                 self.sender.send(claim, reply)
+            if plan.again_at is not None:  # a reply waits for the lookups: still dirty
+                wait = (plan.again_at - self.clock()).total_seconds()
+                self.claims.release(claim, retry_in=max(wait, 0.0), failed=False)
+                return
             self.claims.finish(claim, render_hash=fingerprint)
         except Deferred as wait:
             self.claims.release(claim, retry_in=wait.seconds, failed=False)

@@ -2,16 +2,16 @@
 claimed card and what was sent before, then each sent once per key.
 
 Which failures are owed a reply is `correlation.owed_replies`' decision; whether an
-approval request is still open is `correlation.approval_request.standing`'s. A reply whose
-making costs a download (a failure's log) is made only once its keys are claimed.
+approval request is still open is `correlation.approval_request.standing`'s. A failure
+reply quoting logs waits for the card lookups to record them (see
+`devexbot.lookups.log_records`), for `LOG_WAIT` at most: the planner reads, never fetches.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from functools import partial
+from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError
@@ -20,18 +20,20 @@ from correlation.approval_request import standing
 from correlation.approval_state import RequestState
 from correlation.blocks import SlackMessage
 from correlation.card import CommitCard, DeploymentLine, iso
-from correlation.owed_replies import FailureReply, notification_key, owed_failure_reply
+from correlation.owed_replies import notification_key, owed_failure_reply
 from correlation.policies import Policies
 from correlation.replies import render_approval_request, render_failure_reply
 from correlation.status import Status
 from correlation.ticket_replies import TicketFailure, render_ticket_failure
 from devexbot.approvals.product_owner import tryout_message
 from devexbot.config import BotConfig
+from devexbot.lookups.log_records import MAX_LOGS, LogSources, log_key
 from devexbot.publish.claims import Claim
-from devexbot.publish.failure_logs import FailureLogs
 from devexbot.publish.pacing import Deferred, Pacing
 from devexbot.slack.people import People
 from devexbot.store import Database, Notification
+
+LOG_WAIT = timedelta(seconds=30)  # since the news: a failure reply waits no longer for logs
 
 
 @dataclass(frozen=True)
@@ -44,45 +46,68 @@ class Reply:
     in_thread: bool = True
 
 
+@dataclass(frozen=True)
+class Plan:
+    """The replies a card owes now, and when to plan again for one that waits (a failure
+    reply waiting for its logs to be recorded)."""
+
+    replies: list[Reply]
+    again_at: datetime | None = None
+
+
 class ReplyPlanner:
     """What a claimed card owes: failure replies, approval requests, the product owner's
     try-out message and failed ticket updates, in that order."""
 
     def __init__(self, config: BotConfig, policies: Policies, people: People,
-                 logs: FailureLogs | None) -> None:
+                 logs: LogSources) -> None:
         self.config, self.policies, self.people, self.logs = config, policies, people, logs
 
-    def owed(self, claim: Claim, now: datetime) -> list[Reply]:
+    def owed(self, claim: Claim, now: datetime) -> Plan:
         card = claim.card
         if card.superseded_by or claim.ts is None or claim.channel is None:
-            return []
-        replies: list[Reply] = []
-        owed = owed_failure_reply(card, claim.notified)
-        if owed is not None:
-            mention = self._responsible(card)
-            keys = tuple(owed.keys)
-            replies.append(Reply(keys, partial(self._failure_reply, card, owed, mention)))
-            if mention and claim.destination and claim.destination.route and \
-                    claim.destination.route.dm_author_on_failure:
-                replies.append(Reply(
-                    tuple(notification_key(f"dm:{key}") for key in keys),
-                    render_failure_reply(card, mention=None, checks=owed.checks,
-                                         deployments=owed.deployments),
-                    channel=mention, in_thread=False))
+            return Plan([])
+        replies, again_at = self._failure(claim, now)
         for deployment in card.deployments:
             replies += self._tryout(claim, deployment)
             if deployment.status is Status.WAITING:
                 replies += self._approval_request(claim, deployment, now)
         replies += self._ticket_failures(claim)
-        return replies
+        return Plan(replies, again_at)
 
-    def _failure_reply(self, card: CommitCard, owed: FailureReply,
-                       mention: str | None) -> SlackMessage:
-        """The reply telling `owed`'s failures with the end of their logs: made only when
-        it is sure to be sent, as the logs are downloaded then."""
-        logs = self.logs.excerpts(card, owed.checks) if self.logs is not None else {}
-        return render_failure_reply(card, mention=mention, log_excerpts=logs,
-                                    checks=owed.checks, deployments=owed.deployments)
+    def _failure(self, claim: Claim, now: datetime) -> tuple[list[Reply], datetime | None]:
+        """The failure reply, with the excerpts of its logs: once the lookups recorded
+        them (or tried and could not), or once `LOG_WAIT` passed since the news."""
+        card = claim.card
+        owed = owed_failure_reply(card, claim.notified)
+        if owed is None:
+            return [], None
+        excerpts: dict[str, str] = {}
+        missing = False
+        for check in self.logs.wanted(owed.checks):
+            if len(excerpts) >= MAX_LOGS:
+                break
+            key = log_key(check)
+            if key not in claim.logs:
+                missing = True
+            elif excerpt := claim.logs[key]:
+                excerpts[check.name] = excerpt
+        deadline = (claim.dirty_since or claim.claimed_at) + LOG_WAIT
+        if missing and len(excerpts) < MAX_LOGS and now < deadline:
+            return [], deadline
+        mention = self._responsible(card)
+        keys = tuple(owed.keys)
+        replies = [Reply(keys, render_failure_reply(
+            card, mention=mention, log_excerpts=excerpts, checks=owed.checks,
+            deployments=owed.deployments))]
+        if mention and claim.destination and claim.destination.route and \
+                claim.destination.route.dm_author_on_failure:
+            replies.append(Reply(
+                tuple(notification_key(f"dm:{key}") for key in keys),
+                render_failure_reply(card, mention=None, checks=owed.checks,
+                                     deployments=owed.deployments),
+                channel=mention, in_thread=False))
+        return replies, None
 
     def _approval_request(self, claim: Claim, deployment: DeploymentLine,
                           now: datetime) -> list[Reply]:

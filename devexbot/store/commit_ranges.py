@@ -66,6 +66,15 @@ class CommitRanges:
     def available(self) -> bool:
         return self.github.configured
 
+    def stored(self, repo: str, base: str, head: str) -> Range | None:
+        """The range as kept with its commits' pull requests, never asking GitHub; None
+        until a lookup kept it."""
+        with self.db.read() as session:
+            row = session.scalar(select(CommitRange).where(
+                CommitRange.repo == repo, CommitRange.base == base, CommitRange.head == head,
+                CommitRange.pulls_resolved.is_(True)))
+            return _range(row) if row is not None else None
+
     def get(self, repo: str, base: str, head: str, *, pulls: bool = False) -> Range | None:
         """The range, from the database or GitHub; None when GitHub cannot say. With
         `pulls`, its commits know their pull requests."""

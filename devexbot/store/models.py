@@ -118,6 +118,10 @@ class Card(Base):
     # Set before chat.postMessage and cleared when its ts is stored: after a crash in
     # between, the message is looked up in the channel instead of posted twice.
     post_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The lookups (tickets, deploy contents, failure logs): the version they last looked
+    # at, and the lease of the replica looking now; a card whose version moved is due.
+    looked_up_version: Mapped[int | None] = mapped_column(Integer)
+    lookup_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class EventRecord(Base):

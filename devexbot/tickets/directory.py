@@ -1,8 +1,9 @@
 """Tickets' titles and statuses, cached in the database so every replica shares them.
 
-Read at flush time (`TicketDirectory.lookup`, which asks Jira for what is missing or older
-than the TTL) and by the API (`cached_info`, which never calls out). Jira being down never
-stops a flush: the last known answer is used, and Jira is not asked again for a minute.
+Filled by the card lookups (`TicketDirectory.lookup`, which asks Jira for what is missing or
+older than the TTL) and read by the flush and the API (`cached_info`, which never calls
+out). Jira being down never stops a lookup: the last known answer stays, and Jira is not
+asked again for a minute.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from devexbot.store.upsert import insert_for
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_ERROR = timedelta(seconds=60)
-LOOKUP_TIMEOUT = 3.0  # seconds: a flush waits this long at most for a slow Jira
-MAX_FETCHES = 10  # per lookup: a card shows 5 tickets; the rest wait for the next flush
+LOOKUP_TIMEOUT = 3.0  # seconds: a lookup waits this long at most for a slow Jira
+MAX_FETCHES = 10  # per lookup: a card shows 5 tickets; the rest wait for its next change
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,4 @@
+"""What a card shows besides its events, looked up outside the outbox's flush: tickets'
+titles and statuses (Jira), what a waiting deploy carries (GitHub's compare) and the
+pieces of failed builds' logs (GitHub, Jenkins). The worker records what it finds in the
+database and marks the card dirty when that changes what it shows; a flush only reads."""
