@@ -59,12 +59,20 @@ from devexbot.runbooks.registry import Runbooks, load_runbooks
 from devexbot.runbooks.runner import RunbookRunner
 from devexbot.runbooks.runs import RunStore
 from devexbot.scheduler import Scheduler, build_scheduler
-from devexbot.scheduler.card_jobs import Approvers, CardJobs, RecentCards, ThreadNudges
+from devexbot.scheduler.card_jobs import (
+    Approvers,
+    CardJobs,
+    NoNudges,
+    Nudges,
+    RecentCards,
+    ThreadNudges,
+)
 from devexbot.scheduler.leader import Leadership
 from devexbot.scheduler.runbooks import runbook_jobs, scheduled_runbooks
 from devexbot.scheduler.service import JobSpec
 from devexbot.settings import Settings
 from devexbot.slack.authz import Authorizer
+from devexbot.slack.directory import NoDirectory, SlackDirectory, WebDirectory
 from devexbot.slack.metered import MeteredWebClient
 from devexbot.slack.people import People
 from devexbot.slack.socket_mode import SocketModeConnection
@@ -185,8 +193,9 @@ def build_services(
     card_loader = CardLoader(FoldRules(tuple(config.environments), rules))
     policies = config.policies()  # what the decisions read, built once
     router = CardRouter(policies.routes, settings.slack_default_channel)
-    authorizer = Authorizer(client)
-    people = People(config.people, client)
+    directory: SlackDirectory = WebDirectory(client) if client is not None else NoDirectory()
+    authorizer = Authorizer(directory)
+    people = People(config.people, directory)
     runs = RunStore(db)
     github = GitHubApi(settings)
     jira = JiraClient.from_settings(settings)
@@ -216,7 +225,7 @@ def build_services(
     launcher = runbook_launcher
     devex: CommandRouter | None = None
     bolt: App | None = None
-    nudges: ThreadNudges | None = None  # Slack is off: notes on cards, no nudges
+    nudges: Nudges = NoNudges()  # Slack is off: notes on cards, no nudges
     scheduled: list[JobSpec] = []
     if client is not None:
         metrics.watch_outbox(lambda: oldest_dirty(db), clock.now)

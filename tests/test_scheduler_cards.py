@@ -14,7 +14,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from devexbot.app import create_app
-from devexbot.scheduler.card_jobs import Approvers, CardJobs, RecentCards, ThreadNudges
+from devexbot.scheduler.card_jobs import (
+    Approvers,
+    CardJobs,
+    NoNudges,
+    Nudges,
+    RecentCards,
+    ThreadNudges,
+)
 from devexbot.store import Card, Notification
 from devexbot.store.cards import get_card
 from devexbot.wiring import Services, build_services
@@ -63,7 +70,7 @@ def github(test_bot: TestBot) -> GitHubSender:
 def card_jobs(services: Services, approvers: Approvers | None = None) -> CardJobs:
     """The card jobs of the bot's parts; without `approvers`, approval nudges mention the
     people GitHub asked."""
-    nudges = None
+    nudges: Nudges = NoNudges()
     if services.outbox is not None:
         nudges = ThreadNudges(services.outbox.reply_once, services.people, services.clock,
                               approvers=approvers)

@@ -23,7 +23,7 @@ class Decorated:
 
 
 class CardExtras:
-    def __init__(self, db: Database, contents: DeployContentsNotes | None = None) -> None:
+    def __init__(self, db: Database, contents: DeployContentsNotes) -> None:
         self.db, self.contents = db, contents
 
     def decorate(self, card: CommitCard) -> Decorated:
@@ -33,7 +33,7 @@ class CardExtras:
             with self.db.read() as session:
                 known = cached_info(session, (str(t.get("key")) for t in card.tickets))
             card = dataclasses.replace(card, tickets=with_info(card.tickets, known))
-        if self.contents is not None and not card.superseded_by:
+        if not card.superseded_by:
             try:
                 notes += self.contents.notes(card)
             except Exception:

@@ -74,7 +74,7 @@ class Outbox:
         config: BotConfig | None = None,
         policies: Policies | None = None,
         logs: LogSources | None = None,
-        extras: CardExtras | None = None,
+        extras: CardExtras,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.client = client
@@ -152,8 +152,6 @@ class Outbox:
                 claim.successor_link = self._permalink(*claim.successor)
             return render_superseded(card, new_sha=card.superseded_by,
                                      new_message_link=claim.successor_link)
-        if self.extras is None:
-            return card_message(card, self.policies)
         decorated = self.extras.decorate(card)
         return card_message(decorated.card, self.policies, decorated.notes)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -125,6 +125,19 @@ class ReplyOnce(Protocol):
                  message: Any) -> bool: ...
 
 
+class Nudges(Protocol):
+    def run(self, due: Iterable[tuple[_Row, Nudge]], tally: _Tally) -> str:
+        """Send the due nudges, counting them in `tally`; says what the job did."""
+        ...
+
+
+class NoNudges:
+    """Slack is off: the nudges wait."""
+
+    def run(self, due: Iterable[tuple[_Row, Nudge]], tally: _Tally) -> str:
+        return tally.summary() + " (Slack is off: no nudges)"
+
+
 class ThreadNudges:
     """Sends nudges in the card's thread, mentioning people by their Slack ids: the
     approvers the policy names, or else the GitHub logins the nudge is for."""
@@ -133,6 +146,16 @@ class ThreadNudges:
                  approvers: Approvers | None = None) -> None:
         self._reply_once, self._people, self._approvers = reply_once, people, approvers
         self.clock = clock  # Slack's pacing is waited out on it
+
+    def run(self, due: Iterable[tuple[_Row, Nudge]], tally: _Tally) -> str:
+        deadline = self.clock.monotonic() + SEND_BUDGET
+        for row, nudge in due:
+            outcome = self.send(row, nudge, deadline)
+            if outcome == "sent":
+                tally.add(f"{nudge.kind} nudges")
+            elif outcome == "deferred":
+                tally.add("nudges left for the next run")
+        return tally.summary()
 
     def send(self, row: _Row, nudge: Nudge, deadline: float) -> str:
         """`sent`, `duplicate` (another replica sent it), or `deferred` past the budget."""
@@ -170,11 +193,11 @@ class ThreadNudges:
 
 
 class CardJobs:
-    """Nudges and notes for the cards of the last `LOOKBACK` days. With `nudges` None
-    (Slack is off) the notes are made and the nudges wait."""
+    """Nudges and notes for the cards of the last `LOOKBACK` days. With `NoNudges` (Slack
+    is off) the notes are made and the nudges wait."""
 
     def __init__(self, cards: RecentCards, config: BotConfig, ingest: Ingest,
-                 nudges: ThreadNudges | None) -> None:
+                 nudges: Nudges) -> None:
         self._cards, self._config, self._ingest, self._nudges = cards, config, ingest, nudges
         self._calendar = WorkingCalendar.of(config.schedule)
 
@@ -186,20 +209,10 @@ class CardJobs:
             for note in expired_approvals(row.card, now, self._config):
                 self._stamp(row, note, now)
                 tally.add("expired approval requests")
-        nudges = self._nudges
-        if nudges is None:
-            return tally.summary() + " (Slack is off: no nudges)"
-        deadline = nudges.clock.monotonic() + SEND_BUDGET
-        for row in rows:
-            if row.ts is None or row.channel is None:
-                continue  # no message to reply under
-            for nudge in due_nudges(row.subject, now, self._calendar, self._config):
-                outcome = nudges.send(row, nudge, deadline)
-                if outcome == "sent":
-                    tally.add(f"{nudge.kind} nudges")
-                elif outcome == "deferred":
-                    tally.add("nudges left for the next run")
-        return tally.summary()
+        due = ((row, nudge) for row in rows
+               if row.ts is not None and row.channel is not None  # a message to reply under
+               for nudge in due_nudges(row.subject, now, self._calendar, self._config))
+        return self._nudges.run(due, tally)
 
     def mark_stuck(self, now: datetime) -> str:
         """Note on each card the checks running without news for too long."""

@@ -7,8 +7,9 @@ import threading
 import time
 from collections.abc import Iterable
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+
+from devexbot.slack.directory import SlackDirectory
 
 log = logging.getLogger(__name__)
 
@@ -16,8 +17,8 @@ GROUP_TTL = 300.0  # membership may change; five minutes stale at most
 
 
 class Authorizer:
-    def __init__(self, client: WebClient | None) -> None:
-        self._client = client
+    def __init__(self, directory: SlackDirectory) -> None:
+        self._directory = directory
         self._lock = threading.Lock()
         self._members: dict[str, tuple[frozenset[str], float]] = {}
         self._handles: tuple[dict[str, str], float] = ({}, 0.0)
@@ -38,10 +39,9 @@ class Authorizer:
         if not principal.startswith("@"):
             return None
         handles, expires = self._handles
-        if expires < time.monotonic() and self._client is not None:
+        if expires < time.monotonic():
             try:
-                groups = self._client.usergroups_list()["usergroups"]
-                handles = {g["handle"]: g["id"] for g in groups}
+                handles = self._directory.usergroup_ids()
                 self._handles = (handles, time.monotonic() + GROUP_TTL)
             except SlackApiError as exc:
                 log.warning("usergroups.list failed: %s", exc.response.get("error"))
@@ -52,10 +52,8 @@ class Authorizer:
             cached = self._members.get(group)
             if cached and cached[1] > time.monotonic():
                 return cached[0]
-        if self._client is None:
-            return frozenset()
         try:
-            members = frozenset(self._client.usergroups_users_list(usergroup=group)["users"])
+            members = self._directory.usergroup_members(group)
         except SlackApiError as exc:
             log.warning("usergroups.users.list %s failed: %s", group, exc.response.get("error"))
             return frozenset()  # fail closed, uncached: retried on the next check

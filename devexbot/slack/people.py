@@ -7,10 +7,10 @@ import threading
 import time
 from collections.abc import Mapping
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from devexbot.config import Person
+from devexbot.slack.directory import SlackDirectory
 
 log = logging.getLogger(__name__)
 
@@ -18,11 +18,11 @@ LOOKUP_TTL = 6 * 3600.0  # a directory changes rarely; a miss is retried after t
 
 
 class People:
-    def __init__(self, people: Mapping[str, Person], client: WebClient | None) -> None:
+    def __init__(self, people: Mapping[str, Person], directory: SlackDirectory) -> None:
         self._by_login = {login.lower(): p.slack for login, p in people.items()}
         self._by_email = {p.email.lower(): p.slack for p in people.values() if p.email}
         self._login_of = {p.slack: login for login, p in people.items()}
-        self._client = client
+        self._directory = directory
         self._cache: dict[str, tuple[str | None, float]] = {}
         self._lock = threading.Lock()
 
@@ -48,10 +48,8 @@ class People:
             cached = self._cache.get(email)
             if cached and cached[1] > time.monotonic():
                 return cached[0]
-        if self._client is None:
-            return None
         try:
-            user_id: str | None = self._client.users_lookupByEmail(email=email)["user"]["id"]
+            user_id = self._directory.user_id_by_email(email)
         except SlackApiError as exc:
             if exc.response.get("error") != "users_not_found":
                 log.warning("users.lookupByEmail failed: %s", exc.response.get("error"))

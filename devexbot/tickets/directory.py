@@ -62,7 +62,7 @@ def with_info(tickets: Sequence[Mapping[str, Any]], known: Mapping[str, Known]
 class TicketDirectory:
     """The cache with Jira behind it."""
 
-    def __init__(self, db: Database, jira: JiraClient | None, *, ttl: float = 300.0,
+    def __init__(self, db: Database, jira: JiraClient, *, ttl: float = 300.0,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.db, self.jira, self.clock = db, jira, clock
         self.ttl = timedelta(seconds=ttl)
@@ -77,10 +77,9 @@ class TicketDirectory:
             rows = {r.key: r for r in session.scalars(
                 select(TicketInfo).where(TicketInfo.key.in_(wanted)))}
         stale = [key for key in wanted if key not in rows or self._stale(rows[key], now)]
-        if self.jira is not None:
-            for key in stale[:MAX_FETCHES]:
-                if not self.refresh(key):
-                    break  # Jira is down: the other keys wait too
+        for key in stale[:MAX_FETCHES]:
+            if not self.refresh(key):
+                break  # Jira is down: the other keys wait too
         with self.db.read() as session:
             return cached_info(session, wanted)
 
@@ -91,8 +90,6 @@ class TicketDirectory:
 
     def refresh(self, key: str) -> bool:
         """Ask Jira about one ticket and keep the answer; False if Jira could not say."""
-        if self.jira is None:
-            return False
         now = self.clock()
         try:
             issue = self.jira.issue(key, timeout=LOOKUP_TIMEOUT)

@@ -50,7 +50,7 @@ class Job:
 
 class TicketUpdater:
     def __init__(self, db: Database, jira: JiraClient, *,
-                 directory: TicketDirectory | None = None,
+                 directory: TicketDirectory,
                  policy: TicketPolicy = TicketPolicy(),
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.db, self.jira, self.directory = db, jira, directory
@@ -104,7 +104,7 @@ class TicketUpdater:
     def _perform(self, job: Job) -> None:
         if job.kind == "transition":
             assert job.transition is not None
-            if self._transition(job.ticket, job.transition) and self.directory is not None:
+            if self._transition(job.ticket, job.transition):
                 try:
                     self.directory.refresh(job.ticket)  # the card shows the new status
                 except Exception:  # the transition is made: that is what counts
