@@ -5,17 +5,14 @@ line) import this module, and only they hold the parts together."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 
 from pydantic import SecretStr
 from slack_bolt import App
 from slack_sdk import WebClient
-from sqlalchemy import func, select
 
-from correlation.card import CommitCard, DeploymentLine
 from correlation.fold import FoldRules
 from correlation.policies import Policies
 from devexbot.actions.approve import Approve, OpenRequests, Reject
@@ -39,7 +36,7 @@ from devexbot.clients.github import GitHubApi
 from devexbot.clients.jenkins import JenkinsJobs
 from devexbot.clients.jira import JiraClient
 from devexbot.clock import SYSTEM_CLOCK, Clock
-from devexbot.config import ApprovalPolicy, BotConfig, RunbookSettings, load_config
+from devexbot.config import BotConfig, RunbookSettings, load_config
 from devexbot.http.metrics import Metrics
 from devexbot.lookups.deploy_contents import DeployRangeLookup
 from devexbot.lookups.due import LookupClaims, LookupPolicy
@@ -60,12 +57,12 @@ from devexbot.runbooks.runner import RunbookRunner
 from devexbot.runbooks.runs import RunStore
 from devexbot.scheduler import Scheduler, build_scheduler
 from devexbot.scheduler.card_jobs import (
-    Approvers,
     CardJobs,
     NoNudges,
     Nudges,
     RecentCards,
     ThreadNudges,
+    policy_approvers,
 )
 from devexbot.scheduler.leader import Leadership
 from devexbot.scheduler.runbooks import runbook_jobs, scheduled_runbooks
@@ -76,8 +73,8 @@ from devexbot.slack.directory import NoDirectory, SlackDirectory, WebDirectory
 from devexbot.slack.metered import MeteredWebClient
 from devexbot.slack.people import People
 from devexbot.slack.socket_mode import SocketModeConnection
-from devexbot.store import Card, Database
-from devexbot.store.cards import CardLoader
+from devexbot.store import Database
+from devexbot.store.cards import CardLoader, oldest_dirty
 from devexbot.store.commit_ranges import CommitRanges
 from devexbot.store.environments import record_deployments
 from devexbot.store.ingest import Ingest, IngestHook
@@ -347,27 +344,6 @@ def build_actions(settings: Settings, config: BotConfig, policies: Policies, db:
                Custom(config.buttons, jenkins, runbooks)))
 
 
-def policy_approvers(approvals: Mapping[str, ApprovalPolicy], people: People) -> Approvers:
-    """Who the approval nudges mention: the policy's Slack users and groups, and its
-    `github:` logins through the people map."""
-
-    def approvers(card: CommitCard, deployment: DeploymentLine) -> list[str]:
-        policy = approvals.get(deployment.environment)
-        if policy is None:
-            return []
-        found = []
-        for principal in policy.approvers:
-            if principal[:1] in ("U", "W", "S"):
-                found.append(principal)
-            elif principal.startswith("github:"):
-                slack = people.slack_id(login=principal.removeprefix("github:"))
-                if slack:
-                    found.append(slack)
-        return found
-
-    return approvers
-
-
 def jenkins_access(settings: Settings) -> JenkinsAccess | None:
     """How the Jenkins runbooks reach Jenkins (None: no `JENKINS_URL`)."""
     if not settings.jenkins_url:
@@ -390,11 +366,3 @@ def build_runner(options: RunbookSettings, runs: RunStore, authorizer: Authorize
             "python": PythonExecutor(kill_grace=options.kill_grace),
         },
         channel_id=channel_id)
-
-
-def oldest_dirty(db: Database) -> datetime | None:
-    """When the oldest card Slack does not show yet became dirty (None: Slack is current)."""
-    with db.read() as session:
-        since: datetime | None = session.scalar(
-            select(func.min(Card.dirty_since)).where(Card.dirty.is_(True)))
-        return since

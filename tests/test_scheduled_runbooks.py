@@ -16,8 +16,8 @@ from devexbot.app import create_app
 from devexbot.config import parse_config
 from devexbot.errors import ConfigError
 from devexbot.scheduler import ScheduledRunbook
+from devexbot.scheduler.card_jobs import policy_approvers
 from devexbot.scheduler.runbooks import scheduled_runbooks
-from devexbot.wiring import policy_approvers
 from tests.conftest import GITHUB_SECRET
 from tests.fakes.slack_api import FakeSlack
 from tests.github_sender import GitHubSender, load_fixture

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -24,7 +24,7 @@ from correlation.card import CommitCard, DeploymentLine
 from correlation.events import ParseError, Slot, parse_time
 from correlation.reminders import render_approval_nudge, render_review_nudge
 from devexbot.clock import Clock
-from devexbot.config import BotConfig
+from devexbot.config import ApprovalPolicy, BotConfig
 from devexbot.config import Schedule as ScheduleConfig
 from devexbot.publish.pacing import Deferred
 from devexbot.publish.routing import CardRouter
@@ -282,3 +282,24 @@ def _parse(value: object) -> datetime | None:
         return parse_time(value) if value else None
     except ParseError:
         return None
+
+
+def policy_approvers(approvals: Mapping[str, ApprovalPolicy], people: People) -> Approvers:
+    """Who the approval nudges mention: the policy's Slack users and groups, and its
+    `github:` logins through the people map."""
+
+    def approvers(card: CommitCard, deployment: DeploymentLine) -> list[str]:
+        policy = approvals.get(deployment.environment)
+        if policy is None:
+            return []
+        found = []
+        for principal in policy.approvers:
+            if principal[:1] in ("U", "W", "S"):
+                found.append(principal)
+            elif principal.startswith("github:"):
+                slack = people.slack_id(login=principal.removeprefix("github:"))
+                if slack:
+                    found.append(slack)
+        return found
+
+    return approvers

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from correlation import CommitCard, Event, join
 from correlation.fold import FoldRules
+from devexbot.store.engine import Database
 from devexbot.store.models import Card, utcnow
 
 BRANCH_CHARS = 255  # the column: PostgreSQL refuses longer, and the card's JSON has it whole
@@ -106,3 +107,11 @@ def mark_dirty(session: Session, card_id: int, now: datetime) -> None:
             dirty=True, dirty_since=func.coalesce(Card.dirty_since, now), changed_at=now,
             version=Card.version + 1)
     )
+
+
+def oldest_dirty(db: Database) -> datetime | None:
+    """When the oldest card Slack does not show yet became dirty (None: Slack is current)."""
+    with db.read() as session:
+        since: datetime | None = session.scalar(
+            select(func.min(Card.dirty_since)).where(Card.dirty.is_(True)))
+        return since
