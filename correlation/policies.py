@@ -8,14 +8,14 @@ these once (`BotConfig.policies()`); the decisions in `correlation` take them as
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, time, timedelta
 from typing import Literal
 
 from correlation.routing import RouteRule
 from correlation.status import Status
 
-__all__ = ["ApprovalPolicy", "ButtonKind", "ButtonPolicy", "MergePolicy", "Policies",
-           "approval_expiry"]
+__all__ = ["ApprovalPolicy", "ButtonKind", "ButtonPolicy", "MergePolicy", "NoticePolicy",
+           "Policies", "approval_expiry"]
 
 ButtonKind = Literal["jenkins", "runbook", "link"]
 DEFAULT_EXPIRY = timedelta(hours=24)
@@ -28,6 +28,22 @@ class MergePolicy:
     methods: tuple[str, ...] = ("merge",)
     # Without branch protection to ask, only merge when every check is green.
     require_green: bool = True
+
+
+@dataclass(frozen=True)
+class NoticePolicy:
+    """When people are at work, and when nudges and stuck-build notes are due (a route may
+    have its own). A span of zero turns that notice off."""
+
+    timezone: str = "UTC"
+    working_start: time = time(9)
+    working_end: time = time(18)
+    working_days: frozenset[int] = frozenset(range(5))  # 0 = Monday
+    holidays: frozenset[date] = frozenset()
+    review_nudge_after: timedelta = timedelta(hours=4)  # working time
+    approval_nudge_after: timedelta = timedelta(hours=2)  # clock time
+    stuck_after: timedelta = timedelta(minutes=30)
+    max_nudges: int = 3  # per pull request or approval request
 
 
 @dataclass(frozen=True)

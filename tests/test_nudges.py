@@ -8,25 +8,26 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from correlation.calendar import WorkingCalendar
 from correlation.card import Approval, CommitCard, PullRequest
-from correlation.reminders import duration
-from correlation.status import Status
-from devexbot.config import BotConfig, Retention, Schedule, parse_config
-from devexbot.errors import ConfigError
-from devexbot.scheduler.calendar import WorkingCalendar
-from devexbot.scheduler.nudges import (
+from correlation.nudges import (
     Nudge,
     NudgeSubject,
     due_nudges,
     expired_approvals,
     stuck_checks,
 )
+from correlation.reminders import duration
+from correlation.status import Status
+from devexbot.config import BotConfig, Retention, Schedule, parse_config
+from devexbot.errors import ConfigError
 from tests.cards import SHA, card, check, deployment
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SCHEDULE = Schedule(timezone="Europe/Berlin")  # 09:00-18:00 Mon-Fri; review 4 h, approval 2 h
-CALENDAR = WorkingCalendar.of(SCHEDULE)
+CALENDAR = WorkingCalendar.of(SCHEDULE.policy())
 CONFIG = BotConfig(schedule=SCHEDULE)  # no approval policies: requests expire after 24 h
+POLICIES = CONFIG.policies()
 
 
 def berlin(day: int, hour: int, minute: int = 0) -> datetime:
@@ -51,11 +52,11 @@ class Clock:
         self.sent: list[Nudge] = []
 
     def at(self, moment: datetime) -> list[Nudge]:
-        subject = NudgeSubject(card=self.card, schedule=self.schedule,
+        subject = NudgeSubject(card=self.card, notices=self.schedule.policy(),
                                sent=frozenset(n.key for n in self.sent),
                                review_since=self.review_since, requested_reviewers=("ben",))
-        due = due_nudges(subject, moment, WorkingCalendar.of(self.schedule),
-                         BotConfig(schedule=self.schedule))
+        due = due_nudges(subject, moment, WorkingCalendar.of(self.schedule.policy()),
+                         BotConfig(schedule=self.schedule).policies())
         self.sent += due
         return due
 
@@ -85,7 +86,7 @@ def test_working_time_counts_only_working_hours_on_working_days() -> None:
 
 def test_holidays_are_quiet_and_daylight_saving_changes_keep_local_hours() -> None:
     calendar = WorkingCalendar.of(Schedule(timezone="Europe/Berlin",
-                                           holidays=[date(2026, 11, 23)]))
+                                           holidays=[date(2026, 11, 23)]).policy())
     assert not calendar.is_working_time(berlin(23, 10))
     assert calendar.working_time(berlin(20, 17), berlin(24, 10)) == timedelta(hours=2)
     # Berlin goes to summer time on 29 March 2026: 09:00 local is 07:00 UTC after it.
@@ -200,10 +201,10 @@ def test_an_approval_nudge_counts_clock_hours_and_names_the_reviewers() -> None:
 def test_an_approval_request_expires_instead_of_nudging_on() -> None:
     waited = waiting_card(berlin(19, 10))
     clock = Clock(waited)
-    assert expired_approvals(waited, berlin(20, 9, 59), CONFIG) == []
+    assert expired_approvals(waited, berlin(20, 9, 59), POLICIES) == []
     clock.every(berlin(19, 10), berlin(20, 9, 55))
     assert clock.at(berlin(20, 10)) == []
-    (note,) = expired_approvals(waited, berlin(20, 10), CONFIG)
+    (note,) = expired_approvals(waited, berlin(20, 10), POLICIES)
     assert note.environment == "production"
     assert note.text == ("⌛ The approval request for *production* expired after 24 h "
                          "without a decision")
@@ -225,8 +226,8 @@ def test_a_check_running_without_news_is_noted_and_keeps_its_status() -> None:
     running = card(checks=(check("test", Status.RUNNING, updated_at=started,
                                  slot=("github", "check", "test")),
                            check("lint", Status.SUCCESS, updated_at=started)))
-    assert stuck_checks(running, started + timedelta(minutes=29), SCHEDULE) == []
-    (note,) = stuck_checks(running, started + timedelta(minutes=47), SCHEDULE)
+    assert stuck_checks(running, started + timedelta(minutes=29), SCHEDULE.policy()) == []
+    (note,) = stuck_checks(running, started + timedelta(minutes=47), SCHEDULE.policy())
     assert note.text == "⏳ *test* is running, no news for 47 min"
     assert note.check == ("github", "check", "test")
     assert [c.status for c in running.checks] == [Status.RUNNING, Status.SUCCESS]

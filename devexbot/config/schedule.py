@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, time, timedelta
 from typing import Any
 
 from pydantic import Field, field_validator
 
+from correlation.policies import NoticePolicy
 from correlation.routing import RouteRule
-from devexbot.config.base import Strict, Weekday
+from devexbot.config.base import WEEKDAYS, Strict, Weekday
 from devexbot.config.routes import Route
 
 
@@ -56,6 +57,18 @@ class Schedule(Strict):
     def working_window(self) -> tuple[time, time]:
         """`working_hours` as (start, end) local times."""
         return parse_working_hours(self.working_hours)
+
+    def policy(self) -> NoticePolicy:
+        """What the nudges and notes read of these settings."""
+        start, end = self.working_window
+        return NoticePolicy(
+            timezone=self.timezone, working_start=start, working_end=end,
+            working_days=frozenset(WEEKDAYS.index(d) for d in self.working_days),
+            holidays=frozenset(self.holidays),
+            review_nudge_after=timedelta(hours=self.review_nudge_after_hours),
+            approval_nudge_after=timedelta(hours=self.approval_nudge_after_hours),
+            stuck_after=timedelta(minutes=self.stuck_after_minutes),
+            max_nudges=self.max_nudges)
 
     def for_route(self, route: Route | RouteRule | None) -> Schedule:
         """These settings with a route's overrides applied."""

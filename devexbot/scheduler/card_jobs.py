@@ -20,16 +20,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from correlation import Event
+from correlation.calendar import WorkingCalendar
 from correlation.card import CommitCard, DeploymentLine
 from correlation.events import ParseError, Slot, parse_time
-from correlation.reminders import render_approval_nudge, render_review_nudge
-from devexbot.clock import Clock
-from devexbot.config import ApprovalPolicy, BotConfig
-from devexbot.config import Schedule as ScheduleConfig
-from devexbot.publish.pacing import Deferred
-from devexbot.publish.routing import CardRouter
-from devexbot.scheduler.calendar import WorkingCalendar
-from devexbot.scheduler.nudges import (
+from correlation.nudges import (
     CardNote,
     Nudge,
     NudgeSubject,
@@ -38,6 +32,12 @@ from devexbot.scheduler.nudges import (
     stuck_checks,
     waits_for_review,
 )
+from correlation.reminders import render_approval_nudge, render_review_nudge
+from devexbot.clock import Clock
+from devexbot.config import ApprovalPolicy, BotConfig
+from devexbot.config import Schedule as ScheduleConfig
+from devexbot.publish.pacing import Deferred
+from devexbot.publish.routing import CardRouter
 from devexbot.slack.people import People
 from devexbot.store import Card, Database, Notification
 from devexbot.store.cards import CardLoader, card_state
@@ -98,7 +98,7 @@ class RecentCards:
                 card = self._loader.load(row)
                 destination = self._router.destination(session, row.doc)
                 schedule = self._schedule.for_route(destination.route if destination else None)
-                subject = NudgeSubject(card=card, schedule=schedule,
+                subject = NudgeSubject(card=card, notices=schedule.policy(),
                                        sent=frozenset(sent.get(row.id, ())))
                 if waits_for_review(card):
                     subject = _with_review(session, subject, state)
@@ -199,26 +199,27 @@ class CardJobs:
     def __init__(self, cards: RecentCards, config: BotConfig, ingest: Ingest,
                  nudges: Nudges) -> None:
         self._cards, self._config, self._ingest, self._nudges = cards, config, ingest, nudges
-        self._calendar = WorkingCalendar.of(config.schedule)
+        self._calendar = WorkingCalendar.of(config.schedule.policy())
+        self._policies = config.policies()
 
     def nudge(self, now: datetime) -> str:
         """Send the nudges due now and mark expired approval requests; says what it did."""
         tally = _Tally()
         rows = list(self._cards.rows(now))
         for row in rows:
-            for note in expired_approvals(row.card, now, self._config):
+            for note in expired_approvals(row.card, now, self._policies):
                 self._stamp(row, note, now)
                 tally.add("expired approval requests")
         due = ((row, nudge) for row in rows
                if row.ts is not None and row.channel is not None  # a message to reply under
-               for nudge in due_nudges(row.subject, now, self._calendar, self._config))
+               for nudge in due_nudges(row.subject, now, self._calendar, self._policies))
         return self._nudges.run(due, tally)
 
     def mark_stuck(self, now: datetime) -> str:
         """Note on each card the checks running without news for too long."""
         tally = _Tally()
         for row in self._cards.rows(now):
-            for note in stuck_checks(row.card, now, row.subject.schedule):
+            for note in stuck_checks(row.card, now, row.subject.notices):
                 self._stamp(row, note, now)
                 tally.add("stuck checks noted")
         return tally.summary()
@@ -260,7 +261,7 @@ def _with_review(session: Session, subject: NudgeSubject,
                 ready = Event.from_dict(raw).at
                 since = max(since, ready) if since else ready
     reviewers = tuple(str(r) for r in data.get("requested_reviewers") or ())
-    return NudgeSubject(card=card, schedule=subject.schedule, sent=subject.sent,
+    return NudgeSubject(card=card, notices=subject.notices, sent=subject.sent,
                         review_since=since, requested_reviewers=reviewers)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from devexbot.config import WEEKDAYS, Schedule
+from correlation.policies import NoticePolicy
 
 
 @dataclass(frozen=True)
@@ -22,11 +22,10 @@ class WorkingCalendar:
     holidays: frozenset[date] = frozenset()
 
     @classmethod
-    def of(cls, schedule: Schedule) -> WorkingCalendar:
-        start, end = schedule.working_window
-        return cls(zone=ZoneInfo(schedule.timezone), start=start, end=end,
-                   days=frozenset(WEEKDAYS.index(d) for d in schedule.working_days),
-                   holidays=frozenset(schedule.holidays))
+    def of(cls, notices: NoticePolicy) -> WorkingCalendar:
+        return cls(zone=ZoneInfo(notices.timezone), start=notices.working_start,
+                   end=notices.working_end, days=notices.working_days,
+                   holidays=notices.holidays)
 
     def is_working_time(self, moment: datetime) -> bool:
         """Whether `moment` falls in working hours; outside them is quiet time."""

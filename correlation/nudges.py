@@ -17,8 +17,10 @@ from typing import Any
 
 from correlation.approval_request import standing
 from correlation.approval_state import RequestState
+from correlation.calendar import WorkingCalendar
 from correlation.card import CommitCard, DeploymentLine, iso
 from correlation.events import Slot
+from correlation.policies import NoticePolicy, Policies
 from correlation.reminders import (
     APPROVAL_EXPIRED,
     approval_expired_note,
@@ -26,8 +28,6 @@ from correlation.reminders import (
     stuck_note,
 )
 from correlation.status import Status
-from devexbot.config import BotConfig, Schedule
-from devexbot.scheduler.calendar import WorkingCalendar
 
 STUCK_ACTION = "stuck"
 EXPIRED_ACTION = APPROVAL_EXPIRED
@@ -40,7 +40,7 @@ class NudgeSubject:
     and what the card's JSON does not hold (when its PR became ready, who is asked)."""
 
     card: CommitCard
-    schedule: Schedule
+    notices: NoticePolicy
     sent: frozenset[str] = frozenset()
     review_since: datetime | None = None
     requested_reviewers: tuple[str, ...] = ()
@@ -70,13 +70,13 @@ class CardNote:
 
 
 def due_nudges(subject: NudgeSubject, now: datetime, calendar: WorkingCalendar,
-               config: BotConfig) -> list[Nudge]:
-    """The nudges to send about this card now (none in quiet time); `config` says when
+               policies: Policies) -> list[Nudge]:
+    """The nudges to send about this card now (none in quiet time); `policies` say when
     approval requests expire."""
     if subject.card.superseded_by or not calendar.is_working_time(now):
         return []
     review = _review_nudge(subject, now, calendar)
-    return ([review] if review else []) + _approval_nudges(subject, now, config)
+    return ([review] if review else []) + _approval_nudges(subject, now, policies)
 
 
 def waits_for_review(card: CommitCard) -> bool:
@@ -89,22 +89,20 @@ def waits_for_review(card: CommitCard) -> bool:
 
 def _review_nudge(subject: NudgeSubject, now: datetime,
                   calendar: WorkingCalendar) -> Nudge | None:
-    card, schedule = subject.card, subject.schedule
+    card = subject.card
     pr = card.pull_request
     if pr is None or not waits_for_review(card) or subject.review_since is None:
         return None
-    limit = timedelta(hours=schedule.review_nudge_after_hours)
+    limit = subject.notices.review_nudge_after
     waited = calendar.working_time(subject.review_since, now)
     prefix = f"nudge:review:{pr.number}:{iso(subject.review_since)}:"
     return _nudge(subject, "review", prefix, waited, limit,
                   logins=subject.requested_reviewers)
 
 
-def _approval_nudges(subject: NudgeSubject, now: datetime, config: BotConfig) -> list[Nudge]:
+def _approval_nudges(subject: NudgeSubject, now: datetime, policies: Policies) -> list[Nudge]:
     nudges = []
-    schedule = subject.schedule
-    limit = timedelta(hours=schedule.approval_nudge_after_hours)
-    policies = config.policies()
+    limit = subject.notices.approval_nudge_after
     for deployment in waiting_deployments(subject.card):
         found = standing(subject.card, deployment, policies, now)
         if found is None or found.state is not RequestState.WAITING:
@@ -125,7 +123,7 @@ def _approval_nudges(subject: NudgeSubject, now: datetime, config: BotConfig) ->
 def _nudge(subject: NudgeSubject, kind: str, prefix: str, waited: timedelta,
            limit: timedelta, **fields: Any) -> Nudge | None:
     """The nudge of the interval `waited` is in, unless it was sent or enough were."""
-    max_nudges = subject.schedule.max_nudges
+    max_nudges = subject.notices.max_nudges
     if limit <= timedelta(0) or max_nudges == 0:
         return None
     interval = int(waited / limit)
@@ -143,13 +141,12 @@ def waiting_deployments(card: CommitCard) -> list[DeploymentLine]:
     return [d for d in card.deployments if d.status is Status.WAITING]
 
 
-def expired_approvals(card: CommitCard, now: datetime, config: BotConfig) -> list[CardNote]:
+def expired_approvals(card: CommitCard, now: datetime, policies: Policies) -> list[CardNote]:
     """Notes for expired approval requests (`approvals.<env>.expires_after`), not yet on
     the card."""
     if card.superseded_by:
         return []
     notes = []
-    policies = config.policies()
     for deployment in waiting_deployments(card):
         environment = deployment.environment
         found = standing(card, deployment, policies, now)
@@ -163,10 +160,10 @@ def expired_approvals(card: CommitCard, now: datetime, config: BotConfig) -> lis
     return notes
 
 
-def stuck_checks(card: CommitCard, now: datetime, schedule: Schedule) -> list[CardNote]:
-    """Notes for checks `running` with no news for longer than `stuck_after_minutes`, where
-    the card does not already say so in these words. The check keeps its status."""
-    after = timedelta(minutes=schedule.stuck_after_minutes)
+def stuck_checks(card: CommitCard, now: datetime, notices: NoticePolicy) -> list[CardNote]:
+    """Notes for checks `running` with no news for longer than `stuck_after`, where the card
+    does not already say so in these words. The check keeps its status."""
+    after = notices.stuck_after
     if after <= timedelta(0) or card.superseded_by:
         return []
     shown = {stamp.text for stamp in card.stamps if stamp.action == STUCK_ACTION}
