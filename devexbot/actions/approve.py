@@ -68,10 +68,9 @@ class OpenRequests:
         return Open(policy, deployment, found.request)
 
 
-class Approve:
-    """One approver's approval; the decision once enough have approved."""
-
-    spec = ActionSpec(ActionId.APPROVE, permission="policy:approvals")
+class _Decider:
+    """What Approve and Reject share: the open request, who may decide, the ledger, and the
+    decision carried out once."""
 
     def __init__(self, requests: OpenRequests, checks: ApproverChecks, ledger: Ledger,
                  decisions: Decisions) -> None:
@@ -80,6 +79,12 @@ class Approve:
 
     def claim_key(self, ctx: ActionContext) -> None:
         return None  # one decision per person per request: the approvals table keeps that
+
+
+class Approve(_Decider):
+    """One approver's approval; the decision once enough have approved."""
+
+    spec = ActionSpec(ActionId.APPROVE, permission="policy:approvals")
 
     def __call__(self, ctx: ActionContext) -> Outcome:
         found = self._requests.of(ctx.click, ctx.card)
@@ -113,18 +118,10 @@ class Approve:
                        stamp=f"{stamp} · {done}", target=request.label, environment=env)
 
 
-class Reject:
+class Reject(_Decider):
     """A rejection (or "request changes") with its reason: decided at once."""
 
     spec = ActionSpec(ActionId.REJECT, permission="policy:approvals")
-
-    def __init__(self, requests: OpenRequests, checks: ApproverChecks, ledger: Ledger,
-                 decisions: Decisions) -> None:
-        self._requests, self._checks = requests, checks
-        self._ledger, self._decisions = ledger, decisions
-
-    def claim_key(self, ctx: ActionContext) -> None:
-        return None  # one decision per person per request: the approvals table keeps that
 
     def __call__(self, ctx: ActionContext) -> Outcome:
         reason = str(ctx.click.extra.get("reason") or "").strip()[:MAX_REASON]
