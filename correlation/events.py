@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -150,3 +150,21 @@ def normalise_sha(sha: object) -> str:
     if not isinstance(sha, str) or not _SHA.fullmatch(sha):
         raise ParseError(f"not a commit SHA: {sha!r}")
     return sha.lower()
+
+
+MAX_CLOCK_AHEAD = timedelta(minutes=5)
+"""How far ahead of its arrival an event's own time is believed (senders' clocks drift)."""
+
+
+def clamp_future(events: Sequence[Event], arrival: datetime, *,
+                 ahead: timedelta = MAX_CLOCK_AHEAD) -> tuple[list[Event], list[Event]]:
+    """The events with every time more than `ahead` past `arrival` taken as `arrival`, and
+    the ones that were: a sender whose clock runs ahead, or a payload stamped years out,
+    must not pin a card's state or its place in the list."""
+    kept, clamped = [], []
+    for event in events:
+        if event.at > arrival + ahead:
+            clamped.append(event)
+            event = replace(event, at=arrival)
+        kept.append(event)
+    return kept, clamped

@@ -32,7 +32,10 @@ def _push(p: Fields, received_at: datetime) -> list[Event]:
         return []
     repo, sha = repo_of(p), normalise_sha(after)
     ref = p.str("ref")
-    pushed_at = event_time(p, "repository.pushed_at", fallback=received_at)
+    # `pushed_at` is missing from some pushes; the head commit's own time still beats the
+    # arrival, so the same events always make the same card.
+    pushed_at = event_time(p, "repository.pushed_at", "head_commit.timestamp",
+                           fallback=received_at)
     events = []
     if ref.startswith("refs/heads/"):
         events += commit_fields(repo, sha, "push", pushed_at,

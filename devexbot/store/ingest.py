@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from correlation import Event
+from correlation.events import clamp_future
 from correlation.fold import FoldRules
 from devexbot.store import Card, Database, Delivery, EventRecord
 from devexbot.store.cards import apply_events
@@ -161,7 +162,13 @@ class Ingest:
     ) -> set[tuple[str, str]]:
         by_card: dict[tuple[str, str], list[tuple[int, Event]]] = defaultdict(list)
         for delivery_pk, delivery in deliveries:
-            for event in delivery.events:
+            events, clamped = clamp_future(delivery.events, now)
+            if clamped:
+                log.warning("%s delivery %s (%s): %d event time(s) ahead of its arrival, up "
+                            "to %s, taken as its arrival", delivery.source,
+                            delivery.delivery_id, delivery.event_type, len(clamped),
+                            max(e.at for e in clamped).isoformat())
+            for event in events:
                 by_card[(event.repo, event.sha)].append((delivery_pk, event))
         if not by_card:
             return set()
