@@ -38,6 +38,10 @@ class Destination:
     origin: Literal["config", "subscription", "default"]
 
 
+MERGE_QUEUE_PREFIX = "gh-readonly-queue/"
+"""GitHub's merge queue tests each queued PR on a temporary branch named so."""
+
+
 def matches_any(value: str, globs: Iterable[str]) -> bool:
     """Whether `value` matches one of the globs, case aside."""
     return any(fnmatchcase(value.lower(), glob.lower()) for glob in globs)
@@ -59,6 +63,11 @@ def route_takes(route: RouteRule, card: Mapping[str, Any]) -> bool:
         return False
     if route.pull_requests and pr.get("state") == "open":
         return True
+    if branch.lower().startswith(MERGE_QUEUE_PREFIX):
+        # A queue's temporary commits are not news of their own: only a route that names
+        # the queue's branches takes them, never one that takes every branch.
+        return any(glob.lower().startswith(MERGE_QUEUE_PREFIX) and matches_any(branch, [glob])
+                   for glob in route.branches)
     return matches_any(branch, route.branches)
 
 
@@ -73,6 +82,7 @@ def destination(card: Mapping[str, Any], routes: Iterable[RouteRule],
     for route in subscriptions:
         if route_takes(route, card):
             return Destination(route.channel, route, "subscription")
-    if default_channel:
+    if default_channel and not str(card.get("branch") or "").lower().startswith(
+            MERGE_QUEUE_PREFIX):
         return Destination(default_channel, None, "default")
     return None

@@ -19,6 +19,7 @@ def card(branch: str | None = "feature/login", *, repo: str = APP,
     return {"repo": repo, "branch": branch, "pull_request": pr}
 
 
+QUEUE = "gh-readonly-queue/main/pr-12-6dcb09b5b57875f334f61aebed695e2e4193db5e"
 OPEN_PR = {"number": 12, "state": "open", "labels": ["needs-qa"]}
 MAIN_ONLY = RouteRule(repos=("octo-org/*",), channel="C0APP", branches=("main",),
                       exclude_branches=("dependabot/*",))
@@ -49,6 +50,12 @@ EVERY = RouteRule(repos=(APP,), channel="C0ALL")
     (RouteRule(repos=(APP,), channel="C", labels=("needs-qa", "x")), card(pr=OPEN_PR), True),
     (RouteRule(repos=(APP,), channel="C", labels=("x",)), card(pr=OPEN_PR), False),
     (RouteRule(repos=(APP,), channel="C", labels=("needs-qa",)), card(), False),
+    # GitHub's merge-queue commits are no news of their own: only a route naming the queue's
+    # branches takes them.
+    (EVERY, card(QUEUE), False),
+    (RouteRule(repos=(APP,), channel="C", branches=("gh-readonly-queue/*",)), card(QUEUE), True),
+    (RouteRule(repos=(APP,), channel="C", branches=("gh-readonly-queue/*",)), card("main"),
+     False),
 ])
 def test_whether_a_route_takes_a_card(rule: RouteRule, c: dict[str, Any], takes: bool) -> None:
     assert route_takes(rule, c) is takes
@@ -67,6 +74,7 @@ OTHER_SUB = RouteRule(repos=(APP,), channel="C0SUB2")
     (card(), [MAIN_ONLY], [], "C0DEF", Destination("C0DEF", None, "default")),
     (card(), [MAIN_ONLY], [], None, None),  # no route takes it: never posted
     (card(), [], [], "", None),
+    (card(QUEUE), [EVERY], [SUBSCRIBED], "C0DEF", None),  # not even to the default channel
 ])
 def test_where_a_card_goes(c: dict[str, Any], routes: list[RouteRule],
                            subscriptions: list[RouteRule], default: str | None,

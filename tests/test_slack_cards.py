@@ -313,6 +313,29 @@ def test_a_superseded_head_collapses_to_one_line_linking_the_new_message(
 
 
 @pytest.mark.sqlite_only
+def test_a_head_replaced_before_it_was_posted_is_never_posted(
+    bot: TestBot, slack: FakeSlack
+) -> None:
+    bot.deliver("pull_request", load_fixture("pull_request.opened"))
+    bot.deliver("pull_request", load_fixture("pull_request.synchronize"))  # before any flush
+    settled(bot, NEXT)
+    assert [p.params["metadata"]["event_payload"]["sha"] for p in top_level_posts(slack)] \
+        == [NEXT]
+    old = bot.card()
+    assert old.slack_ts is None and not old.dirty
+
+
+@pytest.mark.sqlite_only
+def test_a_merge_queue_commit_gets_no_message_of_its_own(bot: TestBot, slack: FakeSlack) -> None:
+    push = load_fixture("push")
+    push["ref"] = f"refs/heads/gh-readonly-queue/main/pr-12-{HEAD}"
+    bot.deliver("push", push)
+    bot.settle()
+    assert top_level_posts(slack) == []
+    assert not bot.card().dirty
+
+
+@pytest.mark.sqlite_only
 def test_a_failure_mentions_the_author_once_however_often_it_is_delivered(
     bot: TestBot, slack: FakeSlack
 ) -> None:

@@ -117,8 +117,10 @@ class Outbox:
 
     def _work(self, claim: Claim) -> None:
         try:
-            if claim.destination is None and claim.ts is None:
-                self.claims.finish(claim, render_hash=claim.render_hash)  # no route takes it
+            if claim.ts is None and (claim.destination is None or (
+                    claim.card.superseded_by and claim.post_started_at is None)):
+                # No route takes it, or a newer head replaced it before anyone saw it.
+                self.claims.finish(claim, render_hash=claim.render_hash)
                 return
             message = self._render(claim)
             fingerprint = card_fingerprint(message)
