@@ -7,7 +7,7 @@ import copy
 
 import pytest
 
-from devexbot.lookups.failure_logs import relevant_lines
+from correlation.log_excerpt import MAX_LINES, log_excerpt
 from tests.bot import BotFactory
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.jenkins_api import FakeJenkins
@@ -27,13 +27,37 @@ PYTEST_FAILURE = (
 )
 
 
-def test_relevant_lines_are_around_the_last_error_without_timestamps() -> None:
-    excerpt = relevant_lines(NOISE + PYTEST_FAILURE)
+def test_the_excerpt_is_the_error_the_assertion_and_the_summary_without_noise() -> None:
+    excerpt = log_excerpt(NOISE + PYTEST_FAILURE)
     lines = excerpt.splitlines()
     assert lines[-1] == "##[error]Process completed with exit code 1."
     assert "FAILED tests/test_login.py::test_remember_me - AssertionError" in excerpt
-    assert len(lines) <= 41 and not lines[0].startswith("2026-")
-    assert relevant_lines("a\nb\nc") == "a\nb\nc"  # nothing wrong: the end of the log
+    assert "===== 1 failed, 119 passed in 41.20s =====" in lines
+    assert len(lines) <= MAX_LINES and not any(line.startswith("2026-") for line in lines)
+    assert log_excerpt("a\nb\nc") == "a\nb\nc"  # nothing wrong: the end of the log
+
+
+STEPS = "".join(f"2026-11-20T10:02:{i:02d}.0Z step {i} ok\n" for i in range(50))
+UNITTEST_FAILURE = (
+    "2026-11-20T10:03:00.0Z ERROR: test_checkout (tests.test_cart.CartTest)\n"
+    "2026-11-20T10:03:00.1Z Traceback (most recent call last):\n"
+    '2026-11-20T10:03:00.2Z   File "tests/test_cart.py", line 42, in test_checkout\n'
+    "2026-11-20T10:03:00.3Z     self.assertEqual(total, 30)\n"
+    "2026-11-20T10:03:00.4Z AssertionError: 25 != 30\n"
+    + "".join(f"2026-11-20T10:03:01.{i}Z teardown {i}\n" for i in range(20))
+    + "2026-11-20T10:03:05.0Z Ran 120 tests in 41.2s\n"
+    "2026-11-20T10:03:05.1Z FAILED (errors=1)\n"
+)
+
+
+def test_steps_that_went_well_are_left_out_of_the_excerpt() -> None:
+    lines = log_excerpt(STEPS + UNITTEST_FAILURE).splitlines()
+    # Of the fifty steps that went well, only the two right before the error, for context.
+    assert [line for line in lines if line.startswith("step ")] == ["step 48 ok", "step 49 ok"]
+    assert "ERROR: test_checkout (tests.test_cart.CartTest)" in lines
+    assert "AssertionError: 25 != 30" in lines
+    assert lines[-1] == "FAILED (errors=1)"
+    assert "…" in lines and len(lines) <= MAX_LINES
 
 
 @pytest.mark.sqlite_only
@@ -54,7 +78,7 @@ def test_a_failed_actions_job_reply_quotes_its_log(
     replies = bot.slack.thread(card.channel, card.ts)[1:]  # the failure reply
     blocks = str(replies[0].blocks)
     assert "test_remember_me - AssertionError: expected a cookie" in blocks
-    assert "collecting item 299" in blocks and "collecting item 0\\n" not in blocks
+    assert blocks.count("collecting item") == 2  # of 300, two lines of context
     assert fake_github.calls("GET", f"*/actions/jobs/{job_id}/logs")
 
 

@@ -6,12 +6,12 @@ outbox's planner owes the reply once they are recorded."""
 from __future__ import annotations
 
 import logging
-import re
 
 import requests
 from sqlalchemy import select
 
 from correlation.card import CheckLine, CommitCard
+from correlation.log_excerpt import log_excerpt
 from correlation.owed_replies import owed_failure_reply
 from devexbot.clients.github import TIMEOUT, GitHubApi
 from devexbot.clients.jenkins import jenkins_server
@@ -23,23 +23,6 @@ from devexbot.store import Card, Database, Notification
 from devexbot.store.cards import CardLoader, apply_events, card_state
 
 log = logging.getLogger(__name__)
-
-CONTEXT_BEFORE, CONTEXT_AFTER, TAIL = 30, 10, 40
-_GITHUB_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z ")
-_TROUBLE = re.compile(r"(?i)\b(error|failed|failure|fatal|exception|traceback|assert\w*)\b")
-_NOISE = re.compile(r"^(##\[(group|endgroup)\]|Post job cleanup|Cleaning up orphan)")
-
-
-def relevant_lines(text: str) -> str:
-    """Around the last line that says something went wrong; else the end of the log."""
-    lines = [_GITHUB_TIMESTAMP.sub("", line) for line in text.splitlines()]
-    lines = [line for line in lines if not _NOISE.match(line)]
-    trouble = [i for i, line in enumerate(lines) if _TROUBLE.search(line)]
-    if trouble:
-        last = trouble[-1]
-        return "\n".join(lines[max(0, last - CONTEXT_BEFORE):last + CONTEXT_AFTER + 1])
-    return "\n".join(lines[-TAIL:])
-
 
 class FailureLogs:
     """Reads failed builds' logs from GitHub and Jenkins."""
@@ -55,7 +38,7 @@ class FailureLogs:
         text = self._log_of(card, check)
         if not text or not text.strip():
             return None
-        return relevant_lines(text)
+        return log_excerpt(text)
 
     def _log_of(self, card: CommitCard, check: CheckLine) -> str | None:
         details = check.details
