@@ -363,13 +363,14 @@ approvals:
     bot.deployed("production", "waiting", deployment_id="deploy-77")
     payload, url = bot.click("card.approve", user="U0BEN")
     reply = bot.reply(url)
-    assert reply.startswith("Approved production (1 of 1): promote-prod started (queue item")
+    assert reply.startswith("Approved production (1 of 1): Jenkins is starting promote-prod "
+                            "(queue item")
     bot.clicker.interaction(payload)  # Slack's retry
     bot.reply(url, count=2)  # the retry's
     (trigger,) = fake_jenkins.triggered("promote-prod")
     assert trigger.parameters == {"SHA": HEAD, "ENV": "production", "PR": "12",
                                   "TAG": "v-6dcb09b-{x}"}
-    bot.card_message(having="promote-prod started")
+    bot.card_message(having="Jenkins is starting promote-prod")
     assert bot.deployment("production")["status"] == "pending"
 
 
@@ -422,7 +423,7 @@ approvals:
         bot.deployed("staging", "waiting", deployment_id="s-1")
         bot.deployed("production", "waiting", deployment_id="p-1")
         payload, url = bot.click("card.approve:staging", user="U0BEN")
-        assert bot.reply(url) == "Approved staging (1 of 1): callback answered 200."
+        assert bot.reply(url) == "Approved staging (1 of 1): the deploy tool was told."
         bot.clicker.interaction(payload)
         bot.reply(url, count=2)  # the retry's
 

@@ -127,7 +127,7 @@ class DecisionEffects:
         parameters = {name: substitute(template, values)
                       for name, template in action.jenkins.parameters.items()}
         queue_id = self._jenkins_jobs.build_job(action.jenkins.job, parameters=parameters or None)
-        return f"{action.jenkins.job} started (queue item {queue_id})"
+        return f"Jenkins is starting {action.jenkins.job} (queue item {queue_id})"
 
     def _callback(self, card: CommitCard, request: ApprovalRequest, action: OnCallback,
                   decision: Decision) -> str:
@@ -145,11 +145,12 @@ class DecisionEffects:
         http = urllib.request.Request(action.callback, data=body, headers=headers,  # noqa: S310
                                       method="POST")
         try:
-            with urllib.request.urlopen(http, timeout=CALLBACK_TIMEOUT) as response:  # noqa: S310
-                status = response.status
+            with urllib.request.urlopen(http, timeout=CALLBACK_TIMEOUT):  # noqa: S310
+                pass
         except urllib.error.HTTPError as exc:
-            raise DevexbotError(f"the approval callback answered {exc.code}") from None
+            raise DevexbotError(f"the deploy tool refused to hear of it (HTTP {exc.code})") \
+                from None
         except (urllib.error.URLError, TimeoutError) as exc:
             reason: Any = getattr(exc, "reason", exc)
-            raise DevexbotError(f"the approval callback could not be reached: {reason}") from None
-        return f"callback answered {status}"
+            raise DevexbotError(f"the deploy tool could not be reached ({reason})") from None
+        return "the deploy tool was told"
