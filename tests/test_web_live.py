@@ -211,7 +211,7 @@ def test_the_poller_stops_even_when_its_cancel_is_swallowed(
     from devexbot.web import live as live_module
 
     wait_for = asyncio.wait_for
-    polling = threading.Event()
+    polling = asyncio.Event()  # bound to the loop that first waits on it
 
     async def deaf_wait_for(awaitable: object, timeout: float) -> object:
         polling.set()
@@ -226,8 +226,7 @@ def test_the_poller_stops_even_when_its_cancel_is_swallowed(
 
     async def start_and_stop() -> None:
         await app.state.workspace.live.start()
-        while not polling.is_set():  # the poller waits for news: cancel it there
-            await asyncio.sleep(0)
+        await polling.wait()  # the poller waits for news: cancel it there
         await app.state.workspace.live.stop()
 
     # In a thread of its own: before the fix this never returned, and must not hang the run.
