@@ -10,20 +10,15 @@ from github import GithubException
 from correlation.mrkdwn import code
 from devexbot.actions.core import ActionContext, ActionSpec, Outcome, Refused, slack_time
 from devexbot.actions.ids import ActionId
-from devexbot.actions.request_review import github_refusal, open_pull
-from devexbot.clients.github import GitHubApi
+from devexbot.actions.request_review import PullMenuAction, github_refusal, open_pull
 from devexbot.store.models import utcnow
 
 
-class Label:
+class Label(PullMenuAction):
     """Add the label picked in the menu to the card's pull request."""
 
     spec = ActionSpec(ActionId.LABEL, permission="label", verb="label pull requests")
-    def __init__(self, github: GitHubApi) -> None:
-        self._github = github
 
-    def claim_key(self, ctx: ActionContext) -> None:
-        return None  # may be done again
 
     def __call__(self, ctx: ActionContext) -> Outcome:
         name = str(ctx.click.extra.get("choice") or "").strip()

@@ -37,15 +37,21 @@ def github_refusal(exc: GithubException) -> str:
     return str(data.get("message") or exc)
 
 
-class RequestReview:
-    """Ask the person or team picked in the menu to review the card's pull request."""
+class PullMenuAction:
+    """What the PR cards' menus share: GitHub, and no claim (picking again is fine)."""
 
-    spec = ActionSpec(ActionId.REQUEST_REVIEW, permission="review", verb="request reviews")
     def __init__(self, github: GitHubApi) -> None:
         self._github = github
 
     def claim_key(self, ctx: ActionContext) -> None:
         return None  # may be done again
+
+
+class RequestReview(PullMenuAction):
+    """Ask the person or team picked in the menu to review the card's pull request."""
+
+    spec = ActionSpec(ActionId.REQUEST_REVIEW, permission="review", verb="request reviews")
+
 
     def __call__(self, ctx: ActionContext) -> Outcome:
         try:
