@@ -78,9 +78,11 @@ from devexbot.store.cards import CardLoader, oldest_dirty
 from devexbot.store.commit_ranges import CommitRanges
 from devexbot.store.environments import record_deployments
 from devexbot.store.ingest import Ingest, IngestHook
+from devexbot.tickets.carried import CarriedTickets
 from devexbot.tickets.directory import TicketDirectory
+from devexbot.tickets.policy import TicketPolicy
 from devexbot.tickets.updates import DecisionComments, DeployTicketUpdates, NoDecisionComments
-from devexbot.tickets.worker import TicketPolicy, TicketUpdater, TicketWorker
+from devexbot.tickets.worker import TicketUpdater, TicketWorker
 from devexbot.web.team import slack_team
 from devexbot.web.workspace import Workspace
 from handlers.slack import (
@@ -196,19 +198,23 @@ def build_services(
     runs = RunStore(db)
     github = GitHubApi(settings)
     jira = JiraClient.from_settings(settings)
-    hooks: list[IngestHook] = [record_deployments]
+    hooks: list[IngestHook] = []
     ranges = CommitRanges(db, github, clock=clock.now)
     tickets = ticket_worker = None
     decision_comments: DecisionComments | NoDecisionComments = NoDecisionComments()
     if jira is not None:
         tickets = TicketDirectory(db, jira, ttl=config.tickets.cache_ttl, clock=clock.now)
-        hooks.append(DeployTicketUpdates(config.tickets))
-        ticket_worker = TicketWorker(TicketUpdater(
-            db, jira, directory=tickets, policy=ticket_policy or TicketPolicy(),
-            clock=clock.now))
+        # Before record_deployments: it reads what was live before the deploy.
+        hooks.append(DeployTicketUpdates(config.tickets, rules))
+        ticket_policy = ticket_policy or TicketPolicy()
+        ticket_worker = TicketWorker(
+            TicketUpdater(db, jira, directory=tickets, policy=ticket_policy, clock=clock.now),
+            CarriedTickets(db, ranges, card_loader, config.tickets, policy=ticket_policy,
+                           clock=clock.now))
         if config.tickets.on_decision:
             decision_comments = DecisionComments(db, people, ticket_worker.wake,
                                                  clock=clock.now)
+    hooks.append(record_deployments)
     logs = FailureLogs(settings, github)
     found: list[Lookup] = [DeployRangeLookup(db, ranges), LogLookup(db, card_loader, logs)]
     if tickets is not None:
