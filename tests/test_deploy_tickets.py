@@ -80,9 +80,12 @@ def merged_14(bot: TestBot, history: History) -> None:
     assert bot.deliver("pull_request", payload).status_code == 202
 
 
-def pushed_c4(bot: TestBot) -> None:
+def pushed(bot: TestBot, sha: str = HEAD, message: str = "ABC-3 Remember me") -> None:
+    """GitHub tells the bot of a push of `sha` (c4 by default)."""
     payload = copy.deepcopy(load_fixture("push"))
-    payload["head_commit"]["message"] = "ABC-3 Remember me"
+    payload["after"] = payload["head_commit"]["id"] = sha
+    payload["head_commit"]["message"] = message
+    payload["head_commit"]["url"] = f"https://github.com/{REPO}/commit/{sha}"
     assert bot.deliver("push", payload).status_code == 202
 
 
@@ -96,7 +99,7 @@ def test_a_deploy_updates_the_tickets_of_every_commit_it_brings(
     bot = start(make_bot, fake_jira, fake_github)
     deploy(bot, history.c1, "production", "09:00:00")  # what production runs
     merged_14(bot, history)
-    pushed_c4(bot)
+    pushed(bot)
     bot.settle()
     assert fake_jira.comments("ABC-1") == fake_jira.comments("ABC-2") == []
 
@@ -131,7 +134,7 @@ def test_staging_then_production_updates_each_ticket_once_per_environment(
     for environment in ("staging", "production"):
         deploy(bot, history.c1, environment, "09:00:00")
     merged_14(bot, history)
-    pushed_c4(bot)
+    pushed(bot)
     # Staging gets c3 first, then c4; production gets c4 at once.
     deploy(bot, history.c3, "staging", "10:00:00")
     deploy(bot, HEAD, "staging", "10:10:00")
@@ -146,3 +149,40 @@ def test_staging_then_production_updates_each_ticket_once_per_environment(
     # ABC-1 and ABC-2 reached staging with c3, before c4 was there.
     assert " in " + history.c3[:7] in fake_jira.comments("ABC-2")[0]
     assert " in 6dcb09b" in fake_jira.comments("ABC-3")[0]
+
+
+@pytest.mark.sqlite_only
+def test_two_deploys_bringing_one_ticket_update_it_once(
+        make_bot: BotFactory, fake_jira: FakeJira, fake_github: FakeGitHub,
+        history: History) -> None:
+    bot = start(make_bot, fake_jira, fake_github)
+    pushed(bot, history.c3, SQUASH_15)
+    pushed(bot, HEAD, "ABC-3 Remember me, which ABC-2 needs")
+    deploy(bot, history.c3, "production", "10:00:00")
+    bot.settle()
+    assert len(fake_jira.comments("ABC-2")) == 1
+    deploy(bot, HEAD, "production", "11:00:00")  # names ABC-2 too
+    bot.settle()
+    (comment,) = fake_jira.comments("ABC-2")
+    assert comment.startswith(f"Deployed to production in {history.c3[:7]}")
+    assert fake_jira.transitions_made("ABC-2") == [("In Progress", "Done")]
+    assert len(fake_jira.comments("ABC-3")) == 1
+
+
+@pytest.mark.sqlite_only
+def test_github_down_delays_the_brought_tickets_and_loses_none(
+        make_bot: BotFactory, fake_jira: FakeJira, fake_github: FakeGitHub,
+        history: History) -> None:
+    bot = start(make_bot, fake_jira, fake_github)
+    deploy(bot, history.c1, "production", "09:00:00")
+    merged_14(bot, history)
+    pushed(bot)
+    fake_github.fail_next("GET /repos/*/compare/*", status=502, times=3)
+    deploy(bot, HEAD, "production", "10:00:00")
+    bot.flush()
+    assert len(fake_jira.comments("ABC-3")) == 1  # its own ticket does not wait for GitHub
+    assert fake_jira.comments("ABC-2") == []
+    bot.settle()  # GitHub is back: the compare is tried again
+    for key in ("ABC-1", "ABC-2"):
+        assert len(fake_jira.comments(key)) == 1, key
+    assert [c.status for c in fake_github.calls("GET", "*/compare/*")] == [502, 502, 502, 200]
