@@ -237,3 +237,20 @@ def test_a_github_team_may_subscribe_and_a_refusal_is_audited(
                        "is not in octo-org/sre.")
     assert "subscribed this channel" in devex("subscribe octo-org/octo-app", "U0BEN")
     assert audit(bot) == [("U0ANA", "/devex subscribe", REPO, "C0TEAM", "refused", refused)]
+
+
+@pytest.mark.sqlite_only
+def test_a_team_github_does_not_show_refuses_and_says_why(
+    make_bot: BotFactory, fake_github: FakeGitHub
+) -> None:
+    fake_github.add_team("octo-org", "sre", members=["ben"])
+    config = PEOPLE + "permissions:\n  merge: ['github-team:octo-org/sre']\n"
+    bot = start_bot(make_bot, fake_github, config=config)
+    open_pr(bot, fake_github)
+    fake_github.fail_next("GET /orgs/octo-org/teams/sre", status=404)
+    _, url = bot.click("card.merge", user="U0BEN")
+    assert bot.reply(url).endswith(
+        "`permissions.merge` in the bot's config. GitHub shows the bot no team octo-org/sre "
+        "(check its name, and that the bot's GitHub credentials may read the organisation's "
+        "members)")
+    assert fake_github.merges(REPO) == []

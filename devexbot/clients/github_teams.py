@@ -44,8 +44,11 @@ class GitHubTeams:
             team = github.client_for_org(org).get_organization(org).get_team_by_slug(slug)
             members = frozenset(m.login.casefold() for m in team.get_members())
         except GithubException as exc:
-            error = DevexbotError(f"GitHub did not say who is in {org}/{slug} (it answered "
-                                  f"{exc.status})")
+            error = DevexbotError(
+                f"GitHub shows the bot no team {org}/{slug} (check its name, and that the "
+                "bot's GitHub credentials may read the organisation's members)"
+                if exc.status == 404 else
+                f"GitHub did not say who is in {org}/{slug} (it answered {exc.status})")
             with self._lock:  # remembered briefly: the next click asks again
                 self._failed[key] = (error, time.monotonic() + FAILURE_TTL)
             raise error from None
