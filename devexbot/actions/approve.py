@@ -90,7 +90,7 @@ class Approve(_Decider):
         found = self._requests.of(ctx.click, ctx.card)
         policy, request, env = found.policy, found.request, found.request.environment
         user = ctx.click.user_id
-        self._checks.check_approver(policy, environment=env, repo=request.repo, user=user)
+        self._checks.check_approver(policy, environment=env, user=user)
         self._checks.check_not_author(policy, ctx.card, environment=env, user=user)
         self._decisions.check_undecided(request)
         tally = self._ledger.record(request, user=user, login=ctx.github_login,
@@ -130,7 +130,7 @@ class Reject(_Decider):
         found = self._requests.of(ctx.click, ctx.card)
         policy, request, env = found.policy, found.request, found.request.environment
         user = ctx.click.user_id
-        self._checks.check_approver(policy, environment=env, repo=request.repo, user=user)
+        self._checks.check_approver(policy, environment=env, user=user)
         self._decisions.check_undecided(request)
         self._ledger.record(request, user=user, login=ctx.github_login, decision="rejected",
                             reason=reason)
