@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from correlation.policies import MERGE_METHODS, MergeMethod, MergePolicy
 from correlation.routing import matches_any
 
-__all__ = ["MERGE_LABELS", "RepoMergeSettings", "merge_methods", "no_merge_method"]
+__all__ = ["MERGE_LABELS", "METHOD_NAMES", "RepoMergeSettings", "merge_methods", "no_merge_method"]
 
 MERGE_LABELS: dict[str, str] = {
     "merge": "Merge", "squash": "Squash and merge", "rebase": "Rebase and merge"}
 # As GitHub's repository settings name them ("Allow merge commits", …).
-_SETTING_NAMES: dict[MergeMethod, str] = {
+METHOD_NAMES: dict[str, str] = {
     "merge": "merge commits", "squash": "squash merging", "rebase": "rebase merging"}
 
 
@@ -59,8 +59,8 @@ def no_merge_method(repo: str, policy: MergePolicy, settings: RepoMergeSettings 
     the config does."""
     allowed = settings or RepoMergeSettings()
     configured, where = _configured(repo, policy)
-    on_github = [_SETTING_NAMES[m] for m in MERGE_METHODS if allowed.allows(m)]
-    in_config = [_SETTING_NAMES[m] for m in configured]
+    on_github = [METHOD_NAMES[m] for m in MERGE_METHODS if allowed.allows(m)]
+    in_config = [METHOD_NAMES[m] for m in configured]
     return (f"Merge unavailable: {repo} allows only {_words(on_github)} on GitHub, and "
             f"the bot's config only {_words(in_config)} ({where})")
 

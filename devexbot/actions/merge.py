@@ -13,9 +13,15 @@ from github import GithubException
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
-from correlation.merge_methods import MERGE_LABELS, merge_methods, no_merge_method
+from correlation.merge_methods import (
+    MERGE_LABELS,
+    METHOD_NAMES,
+    RepoMergeSettings,
+    merge_methods,
+    no_merge_method,
+)
 from correlation.merge_verdict import CheckFacts, PullFacts, checks_refusal, pull_refusal
-from correlation.policies import MergeMethod, MergePolicy
+from correlation.policies import MERGE_METHODS, MergeMethod, MergePolicy
 from devexbot.actions.core import ActionContext, ActionSpec, Outcome, Refused, slack_time
 from devexbot.actions.ids import ActionId
 from devexbot.clients.github import GitHubApi, GitHubNotConfigured
@@ -90,8 +96,13 @@ class Merge:
             if shown in (None, method):
                 return method
         self._settings.render_again(repo)  # a button from before the change
-        raise Refused(f"{MERGE_LABELS.get(str(shown), str(shown))} is not allowed on {repo} "
-                      f"now. {self._offer(repo)}")
+        name = METHOD_NAMES.get(str(shown), str(shown))
+        repo_allows = (settings or RepoMergeSettings()).allows
+        if any(m == shown and repo_allows(m) for m in MERGE_METHODS):
+            why = f"the bot's config no longer allows {name} on {repo}"
+        else:
+            why = f"{repo} no longer allows {name} on GitHub"
+        raise Refused(f"{why}. {self._offer(repo)}")
 
     def _offer(self, repo: str) -> str:
         settings = self._settings.known(repo)
