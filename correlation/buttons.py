@@ -26,7 +26,7 @@ from correlation.policies import MergePolicy, Policies
 from correlation.status import Status
 
 __all__ = ["ActionId", "Button", "ButtonRef", "Buttons", "Confirm", "Menu", "card_buttons",
-           "decision_buttons", "pr_menus"]
+           "decision_buttons", "merge_candidate", "pr_menus"]
 
 MAX_RETRY_BUTTONS = 5
 MAX_ACTION_ID = 255
@@ -56,10 +56,18 @@ def card_buttons(card: CommitCard, policies: Policies, now: datetime,
     )
 
 
+def merge_candidate(card: CommitCard) -> bool:
+    """The card is its open pull request's head: whether it has a Merge button, and which,
+    may depend on what the repository allows."""
+    pr = card.pull_request
+    return (not card.superseded_by and pr is not None and pr.state == "open"
+            and pr.head_sha == card.sha)
+
+
 def _merge(card: CommitCard, policy: MergePolicy,
            settings: RepoMergeSettings | None) -> tuple[list[Button], list[str]]:
     pr = card.pull_request
-    if pr is None or pr.state != "open" or pr.head_sha != card.sha:
+    if pr is None or not merge_candidate(card):
         return [], []
     if any(stamp.action == "merge" for stamp in card.stamps):
         return [], []  # merged from here; GitHub's own news of it is on its way

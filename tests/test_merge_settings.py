@@ -163,3 +163,15 @@ def test_one_method_may_be_written_without_a_list() -> None:
     config = parse_config("merge:\n  methods: squash\n  repos: {'octo-org/*': {methods: rebase}}")
     assert config.policies().merge.methods == ("squash",)
     assert config.policies().merge.repos == (("octo-org/*", ("rebase",)),)
+
+
+@pytest.mark.sqlite_only
+def test_github_down_leaves_the_button_as_configured_and_is_asked_again(
+    bot: Bot, fake_github: FakeGitHub
+) -> None:
+    fake_github.update_repo(REPO, allow_merge_commit=False, allow_rebase_merge=False)
+    fake_github.fail_next("GET /repos/octo-org/octo-app", status=502, times=3)
+    open_pr(bot, fake_github)
+    assert merge_button(bot) == "Merge"  # the config's first: nothing known yet
+    bot.bot.clock.advance(timedelta(seconds=61))  # the lookup is tried again
+    assert merge_button(bot) == "Squash and merge"

@@ -4,6 +4,7 @@ for the card's Merge button."""
 
 from __future__ import annotations
 
+from correlation.buttons import merge_candidate
 from devexbot.lookups.due import DueCard
 from devexbot.lookups.found import Found
 from devexbot.store.merge_settings import MergeSettings
@@ -14,9 +15,8 @@ class MergeSettingsLookup:
         self.settings = settings
 
     def look(self, due: DueCard) -> Found:
-        card, pr = due.card, due.card.pull_request
-        if (card.superseded_by or pr is None or pr.state != "open" or pr.head_sha != card.sha
-                or not self.settings.available):
+        card = due.card
+        if not merge_candidate(card) or not self.settings.available:
             return Found()  # no Merge button to draw
         before = self.settings.known(card.repo)
         answered = self.settings.lookup(card.repo)

@@ -9,6 +9,7 @@ import dataclasses
 import logging
 from dataclasses import dataclass, field
 
+from correlation.buttons import merge_candidate
 from correlation.card import CommitCard
 from correlation.merge_methods import RepoMergeSettings
 from devexbot.publish.deploy_contents import DeployContentsNotes
@@ -44,5 +45,5 @@ class CardExtras:
             except Exception:
                 log.exception("what the deploys of %s@%s carry is unknown", card.repo,
                               card.short_sha)
-        merge = self.merge_settings.known(card.repo) if card.pull_request else None
+        merge = self.merge_settings.known(card.repo) if merge_candidate(card) else None
         return Decorated(card, notes, merge)

@@ -92,7 +92,7 @@ class MergeSettings:
             row = self._row(session, repo)
             if row is not None:
                 if row.error is not None and row.checked_at + RETRY_AFTER_ERROR > now:
-                    return False
+                    return row.fetched_at is not None  # an older answer stands meanwhile
                 if row.error is None and row.fetched_at is not None \
                         and row.fetched_at + self.ttl > now:
                     return True
@@ -101,7 +101,9 @@ class MergeSettings:
         except (GithubException, requests.RequestException) as exc:
             log.info("cannot read the merge settings of %s: %s", repo, exc)
             self._store(repo, error=str(exc)[:500] or type(exc).__name__)
-            return False
+            # Not found (no access, or the App not installed there) is an answer: asking
+            # again in a minute would not change it. The next news after the TTL will.
+            return isinstance(exc, GithubException) and exc.status == 404
         self.record(repo, shown)
         return True
 

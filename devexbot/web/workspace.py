@@ -13,7 +13,7 @@ from markupsafe import Markup
 from starlette.responses import Response
 
 from correlation.button_blocks import button_elements
-from correlation.buttons import card_buttons
+from correlation.buttons import card_buttons, merge_candidate
 from correlation.card import CommitCard
 from correlation.checklist import STATUS_EMOJI
 from correlation.policies import Policies
@@ -70,7 +70,7 @@ class Workspace:
     def actions_for(self, row: Card, card: CommitCard) -> list[WebAction]:
         """The card's buttons, the same the Slack message has; clicking one acts as the
         signed-in Slack user, with the same permissions and audit."""
-        merge = self.merge_settings.known(card.repo) if card.pull_request else None
+        merge = self.merge_settings.known(card.repo) if merge_candidate(card) else None
         elements = button_elements(card_buttons(card, self.policies, utcnow(),
                                                 merge).elements)
         # Buttons that act; menus (Request review, Label) and links stay Slack's for now.
