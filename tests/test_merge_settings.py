@@ -50,11 +50,13 @@ def test_a_squash_only_repository_is_squash_merged_from_the_card(
     fake_github.update_repo(REPO, allow_merge_commit=False, allow_rebase_merge=False)
     open_pr(bot, fake_github)
     label = merge_button(bot)
+    with bot.bot.web() as web:  # the web card offers what the Slack card does
+        page = web.get(f"/cards/{REPO}/{HEAD}").text
     _, url = bot.click("card.merge")
     assert bot.reply(url).startswith("Merged #12 into main (squash")
     (merge,) = fake_github.merges(REPO)
     assert (merge.number, merge.sha, merge.merge_method) == (12, HEAD, "squash")
-    assert label == "Squash and merge"
+    assert label == "Squash and merge" and ">Squash and merge<" in page
     bot.card_message(having="Merged by <@U0ANA>")
 
 

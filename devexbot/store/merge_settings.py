@@ -85,8 +85,8 @@ class MergeSettings:
 
     def lookup(self, repo: str) -> bool:
         """Read the settings from GitHub if the kept ones are missing or older than the
-        TTL; False when GitHub could not say (the last answer stays, and GitHub is asked
-        again after a minute)."""
+        TTL; False when GitHub could not say for now and nothing older stands (ask again
+        after a minute). The last answer stays through GitHub's errors."""
         now = self.clock()
         with self.db.read() as session:
             row = self._row(session, repo)
