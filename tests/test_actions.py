@@ -195,6 +195,7 @@ def test_the_click_is_acknowledged_before_a_slow_github_answers(
 ) -> None:
     open_pr(bot, fake_github)
     message = bot.card_message(having="card.merge")
+    fake_github.reset()  # forget what the card's lookups asked (the repository's settings)
     fake_github.hold_answers()  # GitHub answers nothing until the test says so
     clicked: list[tuple[dict[str, Any], str]] = []
     clicking = threading.Thread(target=lambda: clicked.append(

@@ -24,6 +24,7 @@ from correlation.blocks import SlackMessage, card_fingerprint, render_card, rend
 from correlation.button_blocks import button_elements
 from correlation.buttons import card_buttons
 from correlation.card import CommitCard
+from correlation.merge_methods import RepoMergeSettings
 from correlation.policies import Policies
 from correlation.status import Status
 from devexbot.config import BotConfig
@@ -49,12 +50,13 @@ METADATA_EVENT = "devexbot_card"
 _GONE = {"message_not_found", "cant_update_message", "edit_window_closed"}
 
 
-def card_message(card: CommitCard, policies: Policies,
-                 extra_notes: Sequence[str] = ()) -> SlackMessage:
+def card_message(card: CommitCard, policies: Policies, extra_notes: Sequence[str] = (),
+                 merge_settings: RepoMergeSettings | None = None) -> SlackMessage:
     """A card's Slack message: its render, its stamps and the buttons it offers now;
     `extra_notes` (what a waiting deploy carries) come last, so they never crowd out a
-    stamp or a button's reason in the notes' share of the message."""
-    buttons = card_buttons(card, policies, utcnow())
+    stamp or a button's reason in the notes' share of the message. `merge_settings`: what
+    the repository allows merging by, as last read."""
+    buttons = card_buttons(card, policies, utcnow(), merge_settings)
     notes = [*(stamp.text for stamp in card.stamps), *buttons.notes, *extra_notes]
     return render_card(card, actions=button_elements(buttons.elements), notes=notes)
 
@@ -155,7 +157,8 @@ class Outbox:
             return render_superseded(card, new_sha=card.superseded_by,
                                      new_message_link=claim.successor_link)
         decorated = self.extras.decorate(card)
-        return card_message(decorated.card, self.policies, decorated.notes)
+        return card_message(decorated.card, self.policies, decorated.notes,
+                            decorated.merge_settings)
 
     def _permalink(self, card_id: int, channel: str, ts: str) -> str | None:
         try:

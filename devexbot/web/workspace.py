@@ -13,7 +13,7 @@ from markupsafe import Markup
 from starlette.responses import Response
 
 from correlation.button_blocks import button_elements
-from correlation.buttons import card_buttons
+from correlation.buttons import card_buttons, merge_candidate
 from correlation.card import CommitCard
 from correlation.checklist import STATUS_EMOJI
 from correlation.policies import Policies
@@ -22,6 +22,7 @@ from devexbot.http.metrics import Metrics
 from devexbot.settings import Settings
 from devexbot.store import Card, Database
 from devexbot.store.cards import CardLoader
+from devexbot.store.merge_settings import MergeSettings
 from devexbot.store.models import utcnow
 from devexbot.web.access import LoginRequired, Sessions, Viewer, viewer_of
 from devexbot.web.live import Change, LiveCards
@@ -50,8 +51,9 @@ class Workspace:
 
     def __init__(self, settings: Settings, *, db: Database, card_loader: CardLoader,
                  policies: Policies, metrics: Metrics, slack_on: bool,
-                 team: SlackTeam) -> None:
+                 team: SlackTeam, merge_settings: MergeSettings) -> None:
         self.settings, self.card_loader, self.policies = settings, card_loader, policies
+        self.merge_settings = merge_settings
         self.slack_on, self.team = slack_on, team
         self.templates = Jinja2Templates(directory=str(TEMPLATES))
         env = self.templates.env
@@ -68,7 +70,9 @@ class Workspace:
     def actions_for(self, row: Card, card: CommitCard) -> list[WebAction]:
         """The card's buttons, the same the Slack message has; clicking one acts as the
         signed-in Slack user, with the same permissions and audit."""
-        elements = button_elements(card_buttons(card, self.policies, utcnow()).elements)
+        merge = self.merge_settings.known(card.repo) if merge_candidate(card) else None
+        elements = button_elements(card_buttons(card, self.policies, utcnow(),
+                                                merge).elements)
         # Buttons that act; menus (Request review, Label) and links stay Slack's for now.
         return [web_action(row, element) for element in elements
                 if element.get("type") == "button" and "url" not in element]
