@@ -244,7 +244,7 @@ def build_services(
                               approvers=policy_approvers(config.approvals, people))
     workspace = Workspace(settings, db=db, card_loader=card_loader, policies=policies,
                           metrics=metrics, slack_on=client is not None,
-                          team=slack_team(settings.slack_team_id, client))
+                          team=slack_team(settings.slack_team_id, client), names=people.name)
     workers = [w for w in (lookups, worker, ticket_worker) if w is not None]
     # Ingest's news wakes the outbox, the ticket updates and the workspace's live cards.
     ingest = Ingest(db, rules=card_loader.rules, clock=clock.now, hooks=hooks,
