@@ -8,6 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from devexbot.config import Person
+from devexbot.slack.directory import WebDirectory
+from devexbot.slack.people import People
 from tests.bot import BotFactory
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.slack_api import FakeSlack
@@ -70,3 +73,14 @@ approvals:
     with bot.bot.web() as web:
         card = texts(web.get("/").text)
     assert "approved by ben" in card and "U0BEN" not in card
+
+
+def test_while_slack_fails_a_name_falls_back_and_slack_is_not_asked_again_at_once(
+        slack: FakeSlack) -> None:
+    slack.add_user("U0BEN", "ben", real_name="Ben Okafor")
+    slack.fail_next("users.info", status=500, error="internal_error")
+    people = People({"ben": Person(slack="U0BEN")}, WebDirectory(slack.client()))
+    assert people.name("U0BEN") == "ben"  # the people: map's GitHub login
+    assert people.name("U0BEN") == "ben"  # not asked again within the minute
+    assert people.name("U0NOBODY") is None  # Slack knows nobody by that id
+    assert len(slack.calls("users.info")) == 2

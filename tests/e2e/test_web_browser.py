@@ -164,6 +164,10 @@ def test_on_a_phone(browser: Any, demo_bot: ServerThread) -> None:
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways ({width}px)"
     _shot(phone, "workspace-phone.png")
+    phone.goto(f"{demo_bot.url}/cards/octo-org/octo-app/{MERGE}")
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the card's page scrolls sideways ({width}px)"
+    _shot(phone, "card-page-phone.png", full_page=True)
     context.close()
 
 
