@@ -259,7 +259,7 @@ def build_services(
     workspace = Workspace(settings, db=db, card_loader=card_loader, policies=policies,
                           metrics=metrics, slack_on=client is not None,
                           team=slack_team(settings.slack_team_id, client),
-                          merge_settings=merge_settings)
+                          merge_settings=merge_settings, names=people.name)
     workers = [w for w in (lookups, worker, ticket_worker) if w is not None]
     # Ingest's news wakes the outbox, the ticket updates and the workspace's live cards.
     ingest = Ingest(db, rules=card_loader.rules, clock=clock.now, hooks=hooks,
