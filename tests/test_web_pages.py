@@ -341,3 +341,47 @@ def test_many_passing_checks_read_as_a_count_that_opens_as_in_slack(
     assert "show 9" in folded and len(re.findall(r'<li class="line', folded)) == 9
     listed = texts(html.split("</details>", 1)[1].split('class="card-foot"', 1)[0])
     assert "suite-3" in listed and "suite-0" not in listed  # as Slack lists them
+
+
+HOSTILE_URLS = ("javascript:alert(1)", " JaVaScRiPt:alert(1)", "data:text/html,<b>x</b>",
+                "vbscript:msgbox(1)", "//evil.example/x", "java\tscript:alert(1)")
+
+
+def hostile(value: object, n: list[int]) -> object:
+    """The payload with every `…url` field replaced by a URL no page should link to."""
+    if isinstance(value, dict):
+        out: dict[str, object] = {}
+        for key, item in value.items():
+            if key.endswith("url") and isinstance(item, str):
+                out[key] = HOSTILE_URLS[n[0] % len(HOSTILE_URLS)]
+                n[0] += 1
+            else:
+                out[key] = hostile(item, n)
+        return out
+    if isinstance(value, list):
+        return [hostile(item, n) for item in value]
+    return value
+
+
+@pytest.mark.sqlite_only
+def test_no_page_links_to_an_unsafe_url_from_any_payload(local: TestClient) -> None:
+    """Every href on the workspace and the card page is the bot's own path or http(s),
+    whatever URL a sender put in any field."""
+    sender, n = GitHubSender(local, GITHUB_SECRET), [0]
+    for event, payload in commit_stream():
+        assert sender.deliver(event, hostile(payload, n)).status_code == 202
+    for name in ("deployment_status.failure", "workflow_run.completed",
+                 "workflow_job.completed", "check_run.completed.failure"):
+        event = name.split(".")[0]
+        assert sender.deliver(event, hostile(load_fixture(name), n)).status_code == 202
+    jenkins = hostile(load_jenkins("completed.failure"), n)
+    assert isinstance(jenkins, dict)
+    JenkinsSender(local, JENKINS_TOKEN).notify(jenkins)
+    assert n[0] > 20  # many fields carried a hostile URL
+    pages = [local.get("/").text, local.get(f"/cards/{REPO}/{HEAD}").text]
+    hrefs = [h for page in pages for h in re.findall(r'href="([^"]*)"', page)]
+    assert len(hrefs) > 5
+    unsafe = [h for h in hrefs
+              if not ((h.startswith(("/", "?", "#")) and not h.startswith("//"))
+                      or h.startswith(("https://", "http://")))]
+    assert unsafe == []
