@@ -155,6 +155,9 @@ def _deciders(events: Sequence[Event]) -> dict[tuple[str, str, object], list[str
 
 def _name(event: Event) -> str:
     shown = event.data.get("display_name") or event.name
+    trigger = event.data.get("trigger")  # a workflow run's: which of its runs this is
+    if isinstance(trigger, str) and trigger:
+        shown = f"{shown} ({trigger})"
     return f"*{escape(one_line(str(shown)), NAME_LIMIT) or '(unnamed)'}*"
 
 

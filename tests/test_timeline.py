@@ -42,6 +42,9 @@ def event(kind: str, name: str, status: Status | None = None, source: str = "git
     (event("job", "CI / test", S.RUNNING, display_name="CI / test"), True,
      "job *CI / test* started"),
     (event("check", "build", S.SUCCESS), True, "check *build* passed"),
+    # A workflow that runs for a push and for a pull request: which run it is.
+    (event("workflow", "161335#901", S.FAILURE, display_name="CI", trigger="pull_request"),
+     True, "workflow *CI (pull_request)* failed"),
     (event("build", "octo-app/feature%2Flogin", S.FAILURE, source="jenkins",
            display_name="octo-app/feature/login"), True, "build *octo-app/feature/login* failed"),
     (event("job", "Deploy / deploy-test", S.WAITING), True,
