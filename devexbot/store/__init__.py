@@ -1,6 +1,7 @@
 """Persistence: SQLAlchemy 2 models, engines and Alembic migrations."""
 
 from devexbot.store.engine import Database
+from devexbot.store.messages import CardMessage
 from devexbot.store.models import (
     ActionClaim,
     ApprovalDecision,
@@ -23,7 +24,8 @@ from devexbot.store.models import (
 
 __all__ = [
     "ActionClaim", "ApprovalDecision", "AuditEntry",
-    "Base", "Card", "CommitRange", "Database", "Delivery", "EnvironmentState", "EventRecord",
+    "Base", "Card", "CardMessage", "CommitRange", "Database", "Delivery", "EnvironmentState",
+    "EventRecord",
     "Notification", "RunbookRun", "RunbookSlot", "SchedulerJob", "SchedulerResult",
     "Subscription", "TicketInfo", "TicketUpdate",
 ]
