@@ -118,37 +118,19 @@ class Outbox:
 
     def _work(self, claim: Claim) -> None:
         try:
+            # No messages: no route takes it, or a newer head replaced it before anyone saw it.
             posts, wait = self._posts(claim)
-            if not posts:
-                # No route takes it, or a newer head replaced it before anyone saw it.
-                if wait is None:
-                    self.claims.finish(claim)
-                else:
-                    self.claims.release(claim, retry_in=wait, failed=False)
-                return
-            message = self._render(claim)
-            fingerprint = card_fingerprint(message)
-            failed = False
-            for post in posts:
-                try:
-                    self._send(claim, post, message, fingerprint)
-                except Deferred as deferred:
-                    wait = min(wait if wait is not None else deferred.seconds, deferred.seconds)
-                except SlackApiError as exc:
-                    retry_in = self._on_slack_error(claim, post, exc)
-                    if retry_in is None:
-                        failed = True
-                    else:
-                        wait = min(wait if wait is not None else retry_in, retry_in)
-            plan = self.planner.owed(claim, self.clock())
-            for reply in plan.replies:
-                self.sender.send(claim, reply)
-            if failed:
-                self.claims.release(claim, retry_in=None, failed=True)
-                return
-            if plan.again_at is not None:  # a reply waits for the lookups: still dirty
-                again = max((plan.again_at - self.clock()).total_seconds(), 0.0)
-                wait = again if wait is None else min(wait, again)
+            if posts:
+                failed, deferred = self._send_all(claim, posts)
+                wait = _sooner(wait, deferred)
+                plan = self.planner.owed(claim, self.clock())
+                for reply in plan.replies:
+                    self.sender.send(claim, reply)
+                if failed:
+                    self.claims.release(claim, retry_in=None, failed=True)
+                    return
+                if plan.again_at is not None:  # a reply waits for the lookups: still dirty
+                    wait = _sooner(wait, max((plan.again_at - self.clock()).total_seconds(), 0))
             if wait is not None:
                 self.claims.release(claim, retry_in=wait, failed=False)
                 return
@@ -161,6 +143,23 @@ class Outbox:
         except Exception:
             log.exception("flushing card %s@%s failed", claim.repo, claim.sha[:7])
             self.claims.release(claim, retry_in=None, failed=True)
+
+    def _send_all(self, claim: Claim, posts: list[CardPost]) -> tuple[bool, float | None]:
+        """Bring each message up to the card's render, each within its channel's limits:
+        whether one failed, and how soon to try again those Slack said not now."""
+        message = self._render(claim)
+        fingerprint = card_fingerprint(message)
+        failed, wait = False, None
+        for post in list(posts):  # a message Slack lost leaves the list
+            try:
+                self._send(claim, post, message, fingerprint)
+            except Deferred as deferred:
+                wait = _sooner(wait, deferred.seconds)
+            except SlackApiError as exc:
+                retry_in = self._on_slack_error(claim, post, exc)
+                failed = failed or retry_in is None
+                wait = _sooner(wait, retry_in)
+        return failed, wait
 
     def _posts(self, claim: Claim) -> tuple[list[CardPost], float | None]:
         """The card's messages to keep current: those it has, and one for each channel its
@@ -181,8 +180,7 @@ class Outbox:
                 channel = self.channels.id_of(found.channel)
             except SlackApiError as exc:
                 retry_in = self._on_slack_error(claim, None, exc, channel=found.channel)
-                retry_in = LOOKUP_RETRY if retry_in is None else retry_in
-                wait = retry_in if wait is None else min(wait, retry_in)
+                wait = _sooner(wait, LOOKUP_RETRY if retry_in is None else retry_in)
                 continue
             if any(p.channel == channel for p in posts) or claim.card.superseded_by:
                 continue  # there already; or replaced by a newer head before it was seen here
@@ -323,6 +321,13 @@ class Outbox:
         log.warning("Slack refused %s@%s in %s: %s (HTTP %s)", claim.repo, claim.sha[:7],
                     channel or "a lookup", error or "no error code", response.status_code)
         return None
+
+
+def _sooner(wait: float | None, other: float | None) -> float | None:
+    """The sooner of two waits, either of which may be none."""
+    if wait is None or other is None:
+        return other if wait is None else wait
+    return min(wait, other)
 
 
 def _can_wait(card: CommitCard) -> bool:
