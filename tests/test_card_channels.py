@@ -20,6 +20,7 @@ from tests.scenario import HEAD, REPO, _check_run
 from tests.slack_signing import block_actions_payload
 
 TEAM = "C0TEAM"
+NEXT = "4f7e1c0d8b2a9e6f3c5d7a1b0e9f8c2d4a6b8e0f"  # the PR's next head
 CONFIG = ("people:\n  ana: U0ANA\n"
           "permissions:\n  subscribe: [U0ANA]\n"
           f"routes:\n  - {{repos: ['{REPO}'], channel: '#deploys'}}\n")
@@ -109,6 +110,24 @@ def test_a_click_in_either_message_acts_on_the_card_and_both_messages_show_it(
     bot.settle()
     for channel in (deploys, TEAM):
         assert "Merged by <@U0ANA>" in str(only_message(slack, channel).blocks), channel
+
+
+@pytest.mark.sqlite_only
+def test_a_superseded_commit_links_to_the_new_one_in_each_channel(
+    make_bot: BotFactory, slack: FakeSlack
+) -> None:
+    bot, deploys = start(make_bot, slack)
+    bot.deliver("pull_request", load_fixture("pull_request.opened"))
+    bot.settle()
+    bot.deliver("pull_request", load_fixture("pull_request.synchronize"))
+    bot.settle()
+    for channel in (deploys, TEAM):
+        old, new = slack.messages(channel)
+        assert new.metadata is not None and new.metadata["event_payload"]["sha"] == NEXT
+        line = slack.final_message(channel, old.ts)
+        assert "superseded by" in line.text and len(line.blocks) == 1
+        here = f"/archives/{channel}/p{new.ts.replace('.', '')}"
+        assert here in str(line.blocks), (channel, line.blocks)
 
 
 @pytest.mark.sqlite_only

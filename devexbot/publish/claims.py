@@ -72,6 +72,8 @@ class Claim:
     destinations: tuple[Destination, ...]  # where its routes take it now, the first first
     successor_link: str | None = None
     successor: tuple[int, str, str] | None = None  # id, channel, ts of the newer head's card
+    # The newer head's further messages (channel, ts), by the channel as routes name it.
+    successors: dict[str, tuple[str, str]] = field(default_factory=dict)
     notified: set[str] = field(default_factory=set)
     # Ticket updates that failed for good, by notification key, to be said once.
     ticket_failures: dict[str, TicketFailure] = field(default_factory=dict)
@@ -163,6 +165,10 @@ class CardClaims:
                 if successor and successor.slack_ts and successor.slack_channel:
                     claim.successor = (successor.id, successor.slack_channel, successor.slack_ts)
                     claim.successor_link = successor.slack_permalink
+                if successor:
+                    claim.successors = {p.route_channel or p.channel: (p.channel, p.ts)
+                                        for p in _posts(session, successor)
+                                        if p.ts and not p.on_card}
             claim.notified = set(
                 session.scalars(select(Notification.key).where(Notification.card_id == card.id))
             )
@@ -199,14 +205,14 @@ class CardClaims:
         """Record the new message at once: everything after this is an update."""
         now = self.clock()
         with self.db.write() as session:
-            if not post.on_card:
+            if post.on_card:
+                session.execute(update(Card).where(Card.id == claim.card_id)
+                                .values(slack_channel=post.channel, slack_ts=post.ts,
+                                        post_started_at=None))
+            else:
                 session.execute(update(CardMessage).where(*_row(claim, post)).values(
                     channel=post.channel, ts=post.ts, post_started_at=None))
-                return
-            session.execute(update(Card).where(Card.id == claim.card_id)
-                            .values(slack_channel=post.channel, slack_ts=post.ts,
-                                    post_started_at=None))
-            # Cards this one supersedes can now link to it.
+            # Cards this one supersedes can now link to it (in this channel).
             session.execute(
                 update(Card)
                 .where(Card.repo == claim.repo, Card.superseded_by == claim.sha,

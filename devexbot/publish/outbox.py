@@ -147,12 +147,13 @@ class Outbox:
     def _send_all(self, claim: Claim, posts: list[CardPost]) -> tuple[bool, float | None]:
         """Bring each message up to the card's render, each within its channel's limits:
         whether one failed, and how soon to try again those Slack said not now."""
-        message = self._render(claim)
-        fingerprint = card_fingerprint(message)
+        # A superseded card links to the newer head's message in the same channel.
+        shared = None if claim.card.superseded_by else self._render(claim, None)
         failed, wait = False, None
         for post in list(posts):  # a message Slack lost leaves the list
             try:
-                self._send(claim, post, message, fingerprint)
+                message = shared or self._render(claim, post)
+                self._send(claim, post, message, card_fingerprint(message))
             except Deferred as deferred:
                 wait = _sooner(wait, deferred.seconds)
             except SlackApiError as exc:
@@ -199,23 +200,32 @@ class Outbox:
 
     # --- rendering and sending ----------------------------------------------------------
 
-    def _render(self, claim: Claim) -> SlackMessage:
+    def _render(self, claim: Claim, post: CardPost | None) -> SlackMessage:
+        """The card's message (for `post`, if it is superseded: the link differs by
+        channel)."""
         card = claim.card
         if card.superseded_by:
-            if claim.successor and not claim.successor_link:
-                claim.successor_link = self._permalink(*claim.successor)
-            return render_superseded(card, new_sha=card.superseded_by,
-                                     new_message_link=claim.successor_link)
+            there = claim.successors.get(post.route_channel or post.channel) \
+                if post is not None and not post.on_card else None
+            if there is not None:
+                link = self._permalink(*there)
+            else:
+                if claim.successor and not claim.successor_link:
+                    successor_id, channel, ts = claim.successor
+                    claim.successor_link = self._permalink(channel, ts)
+                    if claim.successor_link:
+                        self.claims.store_permalink(successor_id, claim.successor_link)
+                link = claim.successor_link
+            return render_superseded(card, new_sha=card.superseded_by, new_message_link=link)
         decorated = self.extras.decorate(card)
         return card_message(decorated.card, self.policies, decorated.notes)
 
-    def _permalink(self, card_id: int, channel: str, ts: str) -> str | None:
+    def _permalink(self, channel: str, ts: str) -> str | None:
         try:
             link: str = self.client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"]
         except SlackApiError as exc:
             log.warning("chat.getPermalink failed: %s", exc.response.get("error"))
             return None
-        self.claims.store_permalink(card_id, link)
         return link
 
     def _post(self, claim: Claim, post: CardPost, message: SlackMessage) -> None:
