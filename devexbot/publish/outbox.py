@@ -169,8 +169,9 @@ class Outbox:
         posts = claim.posts
         wait: float | None = None
         for found in claim.destinations:
-            if any(p.route_channel == found.channel for p in posts):
-                continue
+            if claim.card.superseded_by or any(p.route_channel == found.channel
+                                               for p in posts):
+                continue  # a newer head replaced it before it was seen there; or it is there
             own = next((p for p in posts if p.on_card), None)
             if own is not None and own.route_channel is None and found is claim.destination:
                 continue  # posted before cards had several messages: it is the first route's
@@ -183,8 +184,8 @@ class Outbox:
                 retry_in = self._on_slack_error(claim, None, exc, channel=found.channel)
                 wait = _sooner(wait, LOOKUP_RETRY if retry_in is None else retry_in)
                 continue
-            if any(p.channel == channel for p in posts) or claim.card.superseded_by:
-                continue  # there already; or replaced by a newer head before it was seen here
+            if any(p.channel == channel for p in posts):
+                continue  # there already, the channel named another way
             posts.append(CardPost(channel=channel, route_channel=found.channel,
                                   on_card=own is None))
         return posts, wait
