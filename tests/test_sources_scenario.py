@@ -152,7 +152,8 @@ def test_over_http_before_the_approval(
     senders = Senders(github, jenkins, deploy)
     for sender, payload in reversed(merge_stream(until="10:42:00")):
         assert senders.send(sender, payload, str(uuid.uuid4())).status_code == 202
-    assert client.get(CARD_URL).json() == {**EXPECTED_WAITING_CARD, "slack": None, "slack_messages": []}
+    assert client.get(CARD_URL).json() == {
+        **EXPECTED_WAITING_CARD, "slack": None, "slack_messages": []}
 
 
 def test_the_config_orders_environments_whatever_arrives_first(
