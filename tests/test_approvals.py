@@ -71,6 +71,7 @@ class Approvals(Bot):
     def waiting_on_github(self, fake: FakeGitHub, *, since: datetime | None = None,
                           reviewers: tuple[str, ...] = ("devexbot",)) -> None:
         """Run 30433642 waits for a reviewer of production, on GitHub and on the card."""
+        github_knows_the_commit(fake)
         fake.add_workflow_run(REPO, head_sha=HEAD, run_id=RUN_ID, status="in_progress",
                               jobs={"deploy-production": None})
         fake.add_pending_deployment(REPO, RUN_ID, "production", reviewers=list(reviewers))
@@ -111,6 +112,15 @@ class Approvals(Bot):
 
     def deployment(self, environment: str) -> dict[str, Any]:
         return next(d for d in self.card()["deployments"] if d["environment"] == environment)
+
+
+def github_knows_the_commit(fake: FakeGitHub, *, author: str = "ana") -> None:
+    """GitHub has HEAD, written by `author` (who wrote a deploy-only card's commit)."""
+    with fake.state.lock:
+        known = HEAD in fake.state.commits[REPO]
+    if not known:
+        fake.add_commit(REPO, "Add login page", sha=HEAD, branch="feature/login",
+                        author=author)
 
 
 def start(make_bot: BotFactory, github: FakeGitHub, config: str,
@@ -420,6 +430,7 @@ approvals:
     on_approve: {{callback: "{receiver.url}"}}
 """
         bot = start(make_bot, fake_github, config)
+        github_knows_the_commit(fake_github)  # ana wrote it; ben approves
         bot.deployed("staging", "waiting", deployment_id="s-1")
         bot.deployed("production", "waiting", deployment_id="p-1")
         payload, url = bot.click("card.approve:staging", user="U0BEN")
