@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from correlation.deploy_tickets import commit_texts
 from correlation.mrkdwn import clip, escape, link, one_line, slack_len
 from correlation.tickets import TicketRules, ticket_refs
 
@@ -65,13 +66,11 @@ def deploy_contents(
     pulls: dict[int, PullSummary] = {}
     texts: list[str] = []
     for commit in reversed(commits):
-        texts.append(str(commit.get("message") or ""))
+        texts += commit_texts(commit)  # what names tickets, as for the tickets a deploy updates
         for pull in commit.get("pulls") or ():
             number = pull.get("number")
-            if not isinstance(number, int) or number in pulls:
-                continue
-            pulls[number] = PullSummary(number, pull.get("title"), pull.get("url"))
-            texts += [str(pull.get(k)) for k in ("title", "body") if pull.get(k)]
+            if isinstance(number, int) and number not in pulls:
+                pulls[number] = PullSummary(number, pull.get("title"), pull.get("url"))
     refs = ticket_refs(rules, repo=repo, texts=texts, own_pulls=list(pulls))
     return DeployContents(
         environment=environment, status=status, live_sha=live_sha, live_url=live_url,

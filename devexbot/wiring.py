@@ -32,8 +32,8 @@ from devexbot.approvals.decisions import Decisions, TicketComments
 from devexbot.approvals.effect import DecisionEffects
 from devexbot.approvals.ledger import Ledger
 from devexbot.approvals.policy import ApproverChecks
-from devexbot.approvals.teams import GitHubTeams
 from devexbot.clients.github import GitHubApi
+from devexbot.clients.github_teams import GitHubTeams
 from devexbot.clients.jenkins import JenkinsJobs
 from devexbot.clients.jira import JiraClient
 from devexbot.clock import SYSTEM_CLOCK, Clock
@@ -79,9 +79,11 @@ from devexbot.store.cards import CardLoader, oldest_dirty
 from devexbot.store.commit_ranges import CommitRanges
 from devexbot.store.environments import record_deployments
 from devexbot.store.ingest import Ingest, IngestHook
+from devexbot.tickets.carried import CarriedTickets
 from devexbot.tickets.directory import TicketDirectory
+from devexbot.tickets.policy import TicketPolicy
 from devexbot.tickets.updates import DecisionComments, DeployTicketUpdates, NoDecisionComments
-from devexbot.tickets.worker import TicketPolicy, TicketUpdater, TicketWorker
+from devexbot.tickets.worker import TicketUpdater, TicketWorker
 from devexbot.web.team import slack_team
 from devexbot.web.workspace import Workspace
 from handlers.slack import (
@@ -192,24 +194,31 @@ def build_services(
     policies = config.policies()  # what the decisions read, built once
     router = CardRouter(policies.routes, settings.slack_default_channel)
     directory: SlackDirectory = WebDirectory(client) if client is not None else NoDirectory()
-    authorizer = Authorizer(directory)
-    people = People(config.people, directory)
-    runs = RunStore(db)
     github = GitHubApi(settings)
+    teams = GitHubTeams(github)
+    people = People(config.people, directory)
+    authorizer = Authorizer(directory, people, teams)
+    audit = AuditLog(db, people, SlackPermalinks(client) if client is not None
+                     else no_permalinks)
+    runs = RunStore(db)
     jira = JiraClient.from_settings(settings)
-    hooks: list[IngestHook] = [record_deployments]
+    hooks: list[IngestHook] = []
     ranges = CommitRanges(db, github, clock=clock.now)
     tickets = ticket_worker = None
     decision_comments: DecisionComments | NoDecisionComments = NoDecisionComments()
     if jira is not None:
         tickets = TicketDirectory(db, jira, ttl=config.tickets.cache_ttl, clock=clock.now)
-        hooks.append(DeployTicketUpdates(config.tickets))
-        ticket_worker = TicketWorker(TicketUpdater(
-            db, jira, directory=tickets, policy=ticket_policy or TicketPolicy(),
-            clock=clock.now))
+        # Before record_deployments: it reads what was live before the deploy.
+        hooks.append(DeployTicketUpdates(config.tickets, rules))
+        ticket_policy = ticket_policy or TicketPolicy()
+        ticket_worker = TicketWorker(
+            TicketUpdater(db, jira, directory=tickets, policy=ticket_policy, clock=clock.now),
+            CarriedTickets(db, ranges, card_loader, config.tickets, policy=ticket_policy,
+                           clock=clock.now))
         if config.tickets.on_decision:
             decision_comments = DecisionComments(db, people, ticket_worker.wake,
                                                  clock=clock.now)
+    hooks.append(record_deployments)
     logs = FailureLogs(settings, github)
     found: list[Lookup] = [DeployRangeLookup(db, ranges), LogLookup(db, card_loader, logs)]
     if tickets is not None:
@@ -250,16 +259,15 @@ def build_services(
     # Ingest's news wakes the outbox, the ticket updates and the workspace's live cards.
     ingest = Ingest(db, rules=card_loader.rules, clock=clock.now, hooks=hooks,
                     on_change=[*(w.wake for w in workers), workspace.live.wake])
-    teams = GitHubTeams(github)
     actions = build_actions(settings, config, policies, db, ingest, card_loader, authorizer,
-                            people, client, github=github, teams=teams,
+                            people, audit, github=github,
                             runbooks=launcher or NoRunbooks(),
                             tickets=decision_comments.comment)
     repo_choices = RepoChoices(github)
     if client is not None and runner is not None:
         runbook_commands = RunbookCommands(runbooks, runner, runs, authorizer, client)
         devex = slash = CommandRouter(
-            Subscriptions(db, authorizer, allowed=config.permissions.subscribe,
+            Subscriptions(db, authorizer, audit, allowed=config.permissions.subscribe,
                           routes=config.routes),
             Where(db, config.environments, ranges),
             runbook_commands)
@@ -323,8 +331,7 @@ def build_services(
 
 def build_actions(settings: Settings, config: BotConfig, policies: Policies, db: Database,
                   ingest: Ingest, card_loader: CardLoader, authorizer: Authorizer,
-                  people: People, client: WebClient | None, *, github: GitHubApi,
-                  teams: GitHubTeams,
+                  people: People, audit: AuditLog, *, github: GitHubApi,
                   runbooks: RunbookLauncher, tickets: TicketComments) -> Actions:
     """The card buttons' actions, each with what it uses, and the path every click takes."""
     jenkins = JenkinsJobs(settings)
@@ -332,12 +339,11 @@ def build_actions(settings: Settings, config: BotConfig, policies: Policies, db:
     effects = DecisionEffects(github, jenkins, callback_secret=settings.deploy_webhook_secret)
     decisions = Decisions(claims, ledger, effects, events, tickets)
     requests = OpenRequests(config, policies, events)
-    checks = ApproverChecks(authorizer, people, teams, CommitAuthors(github))
-    permalinks = SlackPermalinks(client) if client is not None else no_permalinks
+    checks = ApproverChecks(authorizer, people, CommitAuthors(github))
     return Actions(
         db, card_loader, authorizer=authorizer, permissions=config.permissions,
         people=people, claims=claims, stamps=Stamps(db, ingest),
-        audit=AuditLog(db, people, permalinks),
+        audit=audit,
         specs=(Merge(github, policies.merge), Retry(github, jenkins),
                Approve(requests, checks, ledger, decisions),
                Reject(requests, checks, ledger, decisions),

@@ -33,9 +33,9 @@ from devexbot.publish.outbox import OutboxPolicy
 from devexbot.scheduler import Scheduler
 from devexbot.scheduler.leader import SoleLeader
 from devexbot.scheduler.service import last_results
-from devexbot.store import Card, TicketUpdate
+from devexbot.store import Card, TicketDeploy, TicketUpdate
 from devexbot.store.cards import get_card
-from devexbot.tickets.worker import TicketPolicy
+from devexbot.tickets.policy import TicketPolicy
 from devexbot.wiring import Services, build_services
 from tests.conftest import DEPLOY_SECRET, GITHUB_SECRET, JENKINS_TOKEN, make_settings
 from tests.db_template import migrate
@@ -184,7 +184,7 @@ def flush(services: Services) -> int:
         if services.outbox is not None:
             done += services.outbox.flush()
         if services.ticket_worker is not None:
-            done += services.ticket_worker.updater.run_due()
+            done += services.ticket_worker.run_due()
         if not done and not looked:
             return worked
         worked += done
@@ -224,10 +224,11 @@ def next_due(services: Services) -> datetime | None:
                           (since or changed) + timedelta(seconds=policy.max_delay))
                 moments.append(max([due, *(t for t in (retry_at, claimed) if t)]))
         if services.ticket_worker is not None:
-            for attempt_at, claimed in session.execute(
-                    select(TicketUpdate.next_attempt_at, TicketUpdate.claimed_until)
-                    .where(TicketUpdate.state == "pending")):
-                moments.append(max(attempt_at, claimed or attempt_at))
+            for table in (TicketDeploy, TicketUpdate):
+                for attempt_at, claimed in session.execute(
+                        select(table.next_attempt_at, table.claimed_until)
+                        .where(table.state == "pending")):
+                    moments.append(max(attempt_at, claimed or attempt_at))
     return min(moments) if moments else None
 
 
@@ -237,7 +238,10 @@ def pending(services: Services) -> str:
                                 .where(Card.dirty.is_(True))).all()
         updates = session.execute(select(TicketUpdate.ticket, TicketUpdate.last_error)
                                   .where(TicketUpdate.state == "pending")).all()
-    return f"dirty cards {cards}, pending ticket updates {updates}"
+        deploys = session.execute(select(TicketDeploy.sha, TicketDeploy.last_error)
+                                  .where(TicketDeploy.state == "pending")).all()
+    return (f"dirty cards {cards}, pending ticket updates {updates}, deploys whose tickets "
+            f"are to be worked out {deploys}")
 
 
 BotFactory = Callable[..., TestBot]

@@ -59,7 +59,9 @@ def test_durations(text: object, seconds: int) -> None:
     ("approvers: [U0A]\n    required: 2", 3,
      "approvals.prod: required is 2, but only 1 approvers are listed"),
     ("approvers: []", 3, "approvals.prod.approvers: List should have at least 1 item"),
-    ("approvers: [ben]", 3, "'ben' is not an approver: use *, a Slack user id"),
+    ("approvers: [ben]", 3, "'ben' is not a principal — use *, a Slack user id (U…), a user "
+                              "group (S… or @handle), github:<login> or github-team:<org>/<team> "
+                              "(a GitHub user is github:ben)"),
     ("approvers: ['*']\n    expires_after: soon", 4, "not a duration: 'soon'"),
     ("approvers: ['*']\n    on_approve: gitlab", 4, "on_approve.github: Input should be"),
     ("approvers: ['*']\n    on_approve: {ftp: x}", 4,

@@ -136,3 +136,19 @@ def test_a_token_github_refuses_early_is_replaced_not_kept(
     github.reset()
     app_bot.services.github.repo(REPO)  # type: ignore[union-attr]
     assert [c.headers["authorization"] for c in github.calls()] == [f"token {second.token}"]
+
+
+def test_a_github_team_is_read_with_its_organisations_installation(
+    make_bot: BotFactory, fake_github: tuple[FakeGitHub, str]
+) -> None:
+    github, private_key = fake_github
+    github.add_team("octo-org", "sre", members=["ana"])
+    config = PEOPLE + "permissions:\n  merge: ['github-team:octo-org/sre']\n"
+    bot = Bot(make_bot(config=config, github_app_id=APP_ID,
+                       github_app_private_key=private_key, github_api_url=github.base_url))
+    merge(bot, github)  # ana is in octo-org/sre
+    as_app = [f"{c.method} {c.path}" for c in github.calls()
+              if c.headers["authorization"].startswith("Bearer ")]
+    assert as_app == ["GET /orgs/octo-org/installation",  # the team's organisation: once
+                      f"POST /app/installations/{INSTALLATION_ID}/access_tokens"]
+    assert refused(github) == []

@@ -59,3 +59,28 @@ def test_a_database_at_a_released_head_upgrades_cleanly(database_url: str) -> No
     db.dispose()
     assert kept == ["octo/app"]
     assert diff == []
+
+
+def test_a_deploys_updates_become_once_per_ticket_and_environment(database_url: str) -> None:
+    """Before 0011 a ticket was owed a deploy's comment per commit: the first row of each
+    ticket, environment and kind stays, and a decision's rows all stay."""
+    db = Database(database_url)
+    command.upgrade(alembic_config(db.engine), "0010_lookups")
+    now = datetime(2026, 11, 20, tzinfo=UTC)
+    rows = [("comment", "a"), ("transition", "a"), ("comment", "b"), ("transition", "b"),
+            ("decision:approved", "a"), ("decision:approved", "b")]
+    with db.engine.begin() as conn:
+        for kind, sha in rows:
+            conn.execute(text(
+                "INSERT INTO ticket_updates (ticket, environment, sha, kind, repo, state,"
+                " attempts, next_attempt_at, created_at)"
+                " VALUES ('ABC-1', 'production', :sha, :kind, 'octo/app', 'done', 1, :now, :now)"),
+                {"sha": sha * 40, "kind": kind, "now": now})
+    upgrade(db.engine)
+    with db.engine.connect() as conn:
+        kept = conn.execute(text(
+            "SELECT kind, sha FROM ticket_updates ORDER BY id")).all()
+    db.dispose()
+    assert [(kind, sha[0]) for kind, sha in kept] == [
+        ("comment", "a"), ("transition", "a"), ("decision:approved", "a"),
+        ("decision:approved", "b")]

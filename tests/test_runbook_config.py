@@ -150,7 +150,7 @@ def test_a_jenkins_command(tmp_path: Path) -> None:
          description: x
          run: [a.sh]
          allowed: [everyone]
-     """, ":5: commands.cleanup.allowed[0]: String should match pattern"),
+     """, ":5: commands.cleanup.allowed[0]: 'everyone' is not a principal — use *"),
     ("""\
      runbooks:
        redact: ["AKIA[0-9A-Z"]
@@ -232,7 +232,7 @@ def test_a_decorated_function_is_a_runbook_too(tmp_path: Path) -> None:
      from devexbot.runbooks import runbook
      @runbook(allowed=["everyone"], description="bad principal")
      def g() -> None: ...
-     """, "allowed: 'everyone' is not '*'"),
+     """, "allowed: 'everyone' is not a principal — use *, a Slack user id"),
 ])
 def test_plugin_mistakes_name_the_plugins_line(body: str, expected: str, tmp_path: Path) -> None:
     module = plugin(tmp_path, body)

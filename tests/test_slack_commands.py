@@ -120,6 +120,19 @@ def test_only_people_the_config_allows_may_subscribe(sender: SlackSender) -> Non
     assert "subscribed" in run(sender, "subscribe octo-org/octo-app", user="U0CAROL")["text"]
 
 
+@pytest.mark.sqlite_only
+def test_every_refused_subscription_change_is_audited(bot: TestBot, sender: SlackSender) -> None:
+    told = [run(sender, f"{verb} octo-org/octo-app", user="U0MALLORY")["text"]
+            for verb in ("subscribe", "unsubscribe")]
+    entries = bot.client.get("/api/audit").json()["audit"]
+    assert [(e["slack_user"], e["action"], e["repo"], e["target"], e["result"], e["detail"])
+            for e in reversed(entries)] == [
+        ("U0MALLORY", "/devex subscribe", "octo-org/octo-app", CHANNEL, "refused", told[0]),
+        ("U0MALLORY", "/devex unsubscribe", "octo-org/octo-app", CHANNEL, "refused", told[1]),
+    ]
+    assert told[0].startswith("You may not change this channel's subscriptions")
+
+
 @pytest.mark.parametrize("text", ["subscribe", "subscribe not-a-repo", "unsubscribe a b"])
 @pytest.mark.sqlite_only
 def test_bad_arguments_get_usage(sender: SlackSender, text: str) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from correlation import Event, fold
 from correlation.deploy_contents import deploy_contents, render_deploy_contents
+from correlation.deploy_tickets import CarriedCommit, deploy_tickets
 from correlation.tickets import TicketRules, ticket_refs
 from devexbot.config import parse_config
 from devexbot.errors import ConfigError
@@ -170,6 +171,52 @@ def test_what_a_deploy_carries_in_the_other_cases() -> None:
         " · +299 commits not listed · 🎫 ABC-1")
     plain = [{"sha": "c" * 40, "message": "Tidy", "pulls": []}]
     assert line("ahead", ahead_by=1, commits=plain).endswith(": no pull requests")
+
+
+DEPLOYED = "4" * 40
+RULES = TicketRules(projects=("ABC", "OPS"))
+
+
+def carried(sha: str, message: str = "", *, pulls: tuple[dict[str, Any], ...] = (),
+            card: tuple[str, ...] | None = None) -> CarriedCommit:
+    return CarriedCommit(sha * 40, message=message, pulls=pulls, card_tickets=card)
+
+
+@pytest.mark.parametrize(("commits", "expected"), [
+    # Only its own commit (nothing live to compare with): its card's tickets.
+    ([carried("4", card=("ABC-3", "#12"))], [("ABC-3", "4")]),
+    # Every commit it brings; a commit the bot never saw: what its message names.
+    ([carried("2", card=("ABC-1",)), carried("3", "ABC-2 Password reset (#15)"),
+      carried("4", "ABC-3 Remember me", card=("ABC-3",))],
+     [("ABC-3", "4"), ("ABC-2", "3"), ("ABC-1", "2")]),
+    # A card that only heard of a deploy knows no message: the compare's counts too.
+    ([carried("3", "OPS-7 Tidy", card=())], [("OPS-7", "3")]),
+    # A pull request's title and body, as GitHub lists them for the commit.
+    ([carried("3", "Tidy", pulls=({"number": 5, "title": "ABC-5 x", "body": "and OPS-1"},))],
+     [("ABC-5", "3"), ("OPS-1", "3")]),
+    # Named twice: once, by the deployed commit if it names it, else the newest that does.
+    ([carried("2", "ABC-2 start"), carried("3", "ABC-2 finish"), carried("4", "ABC-2 polish")],
+     [("ABC-2", "4")]),
+    ([carried("2", "ABC-2 start"), carried("3", "ABC-2 finish"), carried("4", "Tidy")],
+     [("ABC-2", "3")]),
+    # The same rules as the cards': projects, look-alikes, lower case outside branches.
+    ([carried("3", "XYZ-1 UTF-8 abc-4 #7 ABC-6")], [("ABC-6", "3")]),
+    ([carried("3", "Merge pull request #14 from octo-org/feature/abc-1-signup")], []),
+    ([], []),
+])
+def test_the_tickets_a_deploy_updates(commits: list[CarriedCommit],
+                                      expected: list[tuple[str, str]]) -> None:
+    found = deploy_tickets(commits, deployed=DEPLOYED, rules=RULES)
+    assert [(t.key, t.commit.sha[0]) for t in found] == expected
+
+
+def test_the_approval_card_lists_the_tickets_a_deploy_updates() -> None:
+    commits = _commits(3)
+    listed = deploy_contents(environment="production", repo=REPO, status="ahead",
+                             live_sha="a" * 40, ahead_by=3, commits=commits, rules=RULES)
+    updated = deploy_tickets([CarriedCommit(c["sha"], c["message"], pulls=tuple(c["pulls"]))
+                              for c in commits], deployed=commits[-1]["sha"], rules=RULES)
+    assert sorted(key for key, _ in listed.tickets) == sorted(t.key for t in updated)
 
 
 def test_a_hostile_pull_request_title_stays_inside_its_link() -> None:

@@ -92,7 +92,7 @@ class Approve(_Decider):
         found = self._requests.of(ctx.click, ctx.card)
         policy, request, env = found.policy, found.request, found.request.environment
         user = ctx.click.user_id
-        self._checks.check_approver(policy, environment=env, repo=request.repo, user=user)
+        self._checks.check_approver(policy, environment=env, user=user)
         self._checks.check_not_author(policy, ctx.card, environment=env, user=user)
         self._decisions.check_undecided(request, user=user)
         tally = self._ledger.record(request, user=user, login=ctx.github_login,
@@ -157,7 +157,7 @@ class Reject(_Decider):
         found = self._requests.of(ctx.click, ctx.card)
         policy, request, env = found.policy, found.request, found.request.environment
         user = ctx.click.user_id
-        self._checks.check_approver(policy, environment=env, repo=request.repo, user=user)
+        self._checks.check_approver(policy, environment=env, user=user)
         self._decisions.check_undecided(request, user=user)
         self._ledger.record(request, user=user, login=ctx.github_login, decision="rejected",
                             required=policy.required, reason=reason)

@@ -1,4 +1,5 @@
-"""The audit log of clicks: one entry per click, whatever its end, and the API's view of it."""
+"""The audit log: one entry per click, whatever its end, and per refused command; and the
+API's view of it."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def no_permalinks(channel: str, message_ts: str) -> None:
 
 
 class AuditLog:
-    """Writes the audit entry of each click."""
+    """Writes the audit entry of each click, and of each refused command."""
 
     def __init__(self, db: Database, people: People, permalinks: Permalinks) -> None:
         self._db, self._people, self._permalinks = db, people, permalinks
@@ -51,19 +52,32 @@ class AuditLog:
     def write(self, click: Click, result: str, *, detail: str | None = None,
               error_id: str | None = None, target: str | None = None,
               environment: str | None = None) -> None:
+        self._add(click.user_id, click.action.value, result, detail=detail,
+                  error_id=error_id, repo=click.value.repo, sha=click.value.sha,
+                  environment=environment or click.extra.get("environment"),
+                  target=target or click.value.target, permalink=self._permalink(click))
+
+    def refused_command(self, user_id: str, command: str, *, repo: str | None,
+                        channel: str, detail: str) -> None:
+        """A slash command refused (`/devex subscribe` by someone the config does not
+        allow): who, which command, on what, in which channel, and what they were told."""
+        self._add(user_id, command, "refused", detail=detail, repo=repo, target=channel)
+
+    def _add(self, user_id: str, action: str, result: str, *, detail: str | None,
+             repo: str | None, target: str | None, sha: str | None = None,
+             environment: str | None = None, error_id: str | None = None,
+             permalink: str | None = None) -> None:
         try:
             with self._db.write() as session:
                 session.add(AuditEntry(
-                    at=utcnow(), slack_user=click.user_id,
-                    github_login=self._people.github_login(click.user_id),
-                    action=click.action.value, repo=click.value.repo, sha=click.value.sha,
-                    environment=environment or click.extra.get("environment"),
-                    target=target or click.value.target, result=result, detail=detail,
-                    error_id=error_id, permalink=self._permalink(click),
+                    at=utcnow(), slack_user=user_id,
+                    github_login=self._people.github_login(user_id),
+                    action=action, repo=repo, sha=sha, environment=environment,
+                    target=target, result=result, detail=detail, error_id=error_id,
+                    permalink=permalink,
                 ))
         except Exception:
-            log.exception("could not write the audit entry of %s by %s", click.action,
-                          click.user_id)
+            log.exception("could not write the audit entry of %s by %s", action, user_id)
 
     def _permalink(self, click: Click) -> str | None:
         if not click.channel_id or not click.message_ts:

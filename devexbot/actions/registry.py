@@ -51,11 +51,13 @@ class Actions:
             spec = action.spec
             card = self._load_card(value.repo, value.sha)
             ctx = ActionContext(click, card, self._people.github_login(click.user_id))
-            if not self._authorizer.allows(click.user_id, self._allowed(spec, value.repo)):
+            access = self._authorizer.check(click.user_id, self._allowed(spec, value.repo))
+            if not access.allowed:
+                why_not = f". {access.why_not}" if access.why_not else ""
                 raise Refused(f"you may not {spec.verb or spec.permission} on {value.repo}: "
                               "ask someone "
                               f"listed under `permissions.{spec.permission}` in the bot's "
-                              "config")
+                              f"config{why_not}")
             key = action.claim_key(ctx)
             if key is not None and not self._claims.take(key, click.user_id):
                 audit.write(click, "duplicate", detail=key)

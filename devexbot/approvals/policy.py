@@ -16,12 +16,10 @@ from correlation.authorship import (
 from correlation.card import CommitCard
 from devexbot.actions.core import Refused
 from devexbot.approvals.authors import CommitAuthors
-from devexbot.approvals.teams import GitHubTeams
 from devexbot.config import ApprovalPolicy
 from devexbot.slack.authz import Authorizer
 from devexbot.slack.people import People
 
-GITHUB_USER, GITHUB_TEAM = "github:", "github-team:"
 MAX_LISTED = 6
 
 
@@ -30,36 +28,22 @@ class ApproverChecks:
     groups, GitHub users and teams), and not the change's author unless the policy says so
     (`correlation.authorship` decides; this finds out who wrote the change)."""
 
-    def __init__(self, authorizer: Authorizer, people: People, teams: GitHubTeams,
+    def __init__(self, authorizer: Authorizer, people: People,
                  authors: CommitAuthors) -> None:
-        self._authorizer, self._people, self._teams = authorizer, people, teams
-        self._authors = authors
+        self._authorizer, self._people, self._authors = authorizer, people, authors
 
-    def check_approver(self, policy: ApprovalPolicy, *, environment: str, repo: str,
-                       user: str) -> None:
+    def check_approver(self, policy: ApprovalPolicy, *, environment: str, user: str) -> None:
         """Refused unless `user` is one of the policy's approvers."""
-        slack = [p for p in policy.approvers if not p.startswith((GITHUB_USER, GITHUB_TEAM))]
-        if slack and self._authorizer.allows(user, slack):
+        access = self._authorizer.check(user, policy.approvers)
+        if access.allowed:
             return
-        github = [p for p in policy.approvers if p.startswith((GITHUB_USER, GITHUB_TEAM))]
-        login = self._people.github_login(user)
-        if github and login:
-            for principal in github:
-                if principal.startswith(GITHUB_USER):
-                    if principal.removeprefix(GITHUB_USER).casefold() == login.casefold():
-                        return
-                else:
-                    team = principal.removeprefix(GITHUB_TEAM)
-                    if self._teams.is_member(login, team, repo=repo):
-                        return
         listed = ", ".join(f"`{p}`" for p in policy.approvers[:MAX_LISTED])
         more = f" and {len(policy.approvers) - MAX_LISTED} more" if len(
             policy.approvers) > MAX_LISTED else ""
         message = (f"you are not an approver for {environment}: `approvals.{environment}."
                    f"approvers` in the bot's config lists {listed}{more}")
-        if github and not login:
-            message += (". GitHub teams count through the `people:` map, which does not give "
-                        "your GitHub login")
+        if access.why_not:
+            message += f". {access.why_not}"
         raise Refused(message)
 
     def check_not_author(self, policy: ApprovalPolicy, card: CommitCard, *,

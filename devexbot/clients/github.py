@@ -66,7 +66,11 @@ class GitHubApi:
         owner, name = full_name.split("/", 1)
         return self._client(owner, name)
 
-    def _client(self, owner: str, name: str) -> Github:
+    def client_for_org(self, org: str) -> Github:
+        """A client authorised for an organisation (its teams), with no repository to go by."""
+        return self._client(org, None)
+
+    def _client(self, owner: str, name: str | None) -> Github:
         s = self._settings
         retry = GithubRetry(total=2, max_rate_limit_wait=60)
         if s.github_token is not None:
@@ -79,7 +83,8 @@ class GitHubApi:
                     return self._clients[key]
             app = Auth.AppAuth(s.github_app_id, s.github_app_private_key.get_secret_value())
             integration = GithubIntegration(auth=app, base_url=self._base_url, timeout=TIMEOUT)
-            installation = integration.get_repo_installation(owner, name)
+            installation = integration.get_repo_installation(owner, name) if name else \
+                integration.get_org_installation(owner)
             auth = app.get_installation_auth(installation.id)
         else:
             raise GitHubNotConfigured()

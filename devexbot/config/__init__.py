@@ -7,7 +7,6 @@ Errors name the file and line: `config/devexbot.yaml:7: routes[0].channel: Field
 from devexbot.config.approvals import (
     PLACEHOLDERS,
     ApprovalPolicy,
-    ApproverPrincipal,
     JenkinsPromotion,
     OnApprove,
     OnCallback,
@@ -25,7 +24,7 @@ from devexbot.config.schedule import Retention, Schedule, parse_working_hours
 from devexbot.config.tickets import OnDeploy, Tickets
 
 __all__ = [
-    "PLACEHOLDERS", "WEEKDAYS", "ApprovalPolicy", "ApproverPrincipal", "BotConfig",
+    "PLACEHOLDERS", "WEEKDAYS", "ApprovalPolicy", "BotConfig",
     "CommandSpec", "Duration", "JenkinsPromotion", "MergeMethod", "MergePolicy", "NudgeTimes",
     "OnApprove", "OnCallback", "OnDeploy", "OnJenkins", "ParamSpec", "Permissions", "Person",
     "Principal", "RepoPermissions", "Retention", "Route", "RunbookSettings", "Schedule",

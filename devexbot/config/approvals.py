@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from string import Formatter
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from correlation import policies
-from devexbot.config.base import Duration, Strict
-
-_APPROVER = re.compile(
-    r"\*|[UW][A-Z0-9]+|S[A-Z0-9]+|@[a-z0-9._-]+|github:[A-Za-z0-9][A-Za-z0-9-]{0,38}"
-    r"|github-team:[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+")
-
-
-def _approver(value: str) -> str:
-    if not _APPROVER.fullmatch(value):
-        raise ValueError(f"{value!r} is not an approver: use *, a Slack user id (U…), a user "
-                         "group (S… or @handle), github:<login> or github-team:<org>/<team>")
-    return value
-
-
-ApproverPrincipal = Annotated[str, AfterValidator(_approver)]
-"""Who may approve: a Principal, `github:<login>`, or `github-team:<org>/<team slug>`
-(matched through the `people:` map from the clicker's Slack id to their GitHub login)."""
+from correlation.principals import person_count
+from devexbot.config.base import Duration, Principal, Strict
 
 PLACEHOLDERS = ("sha", "short_sha", "repo", "environment", "pr")
 """What a promotion job's parameters may name, as `{sha}`: nothing else is substituted."""
@@ -96,7 +80,7 @@ Jenkins promotion job, or POST a signed callback."""
 class ApprovalPolicy(Strict):
     """Who decides on deployments to one environment, and what the bot does once they have."""
 
-    approvers: list[ApproverPrincipal] = Field(min_length=1)
+    approvers: list[Principal] = Field(min_length=1)
     required: int = Field(default=1, ge=1, le=20)
     # None: authors may not approve their own change, except where `notify` asks them to.
     allow_author: bool | None = None
@@ -110,10 +94,9 @@ class ApprovalPolicy(Strict):
 
     @model_validator(mode="after")
     def _enough_approvers(self) -> ApprovalPolicy:
-        people = set(self.approvers)
-        if all(re.fullmatch(r"[UW][A-Z0-9]+|github:.+", p) for p in people) \
-                and len(people) < self.required:
-            raise ValueError(f"required is {self.required}, but only {len(people)} approvers "
+        people = person_count(self.approvers)
+        if people is not None and people < self.required:
+            raise ValueError(f"required is {self.required}, but only {people} approvers "
                              "are listed")
         return self
 

@@ -6,7 +6,9 @@ import re
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+
+from correlation.principals import parse_principal
 
 
 class Strict(BaseModel):
@@ -17,8 +19,14 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-Principal = Annotated[str, Field(pattern=r"^(\*|[UW][A-Z0-9]+|S[A-Z0-9]+|@[a-z0-9._-]+)$")]
-"""Who may act: `*` (everyone), a Slack user id, a user group id (`S…`) or `@handle`."""
+def _principal(value: str) -> str:
+    parse_principal(value)  # a ValueError says what would do, in words
+    return value
+
+
+Principal = Annotated[str, AfterValidator(_principal)]
+"""Who may act: `*` (everyone), a Slack user id, a user group (`S…` or `@handle`),
+`github:<login>` or `github-team:<org>/<team>` (see correlation.principals)."""
 
 
 _DURATION = re.compile(r"(\d+)\s*([smhdw])")

@@ -104,11 +104,12 @@ class AuditDoc(_Open):
     at: str = Field(description="ISO 8601")
     slack_user: str
     github_login: str | None
-    action: str
+    action: str = Field(description="a card's button (card.merge, …), or a refused command "
+                                    "(/devex subscribe)")
     repo: str | None
     sha: str | None
     environment: str | None
-    target: str | None
+    target: str | None = Field(description="what the click acted on; a command's channel")
     result: str = Field(description="ok, refused, failed or duplicate")
     detail: str | None
     error_id: str | None

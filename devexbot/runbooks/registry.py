@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from correlation.principals import parse_principal
 from devexbot.config import BotConfig, CommandSpec
 from devexbot.errors import ConfigError
 from devexbot.runbooks.model import ENV_NAME, JenkinsRun, LocalRun, RunbookCommand
 from devexbot.runbooks.plugin import ATTRIBUTE
 
-_PRINCIPAL = re.compile(r"^(\*|[UW][A-Z0-9]+|S[A-Z0-9]+|@[a-z0-9._-]+)$")
 _CHANNEL = re.compile(r"^(#[a-z0-9_.-]+|[CG][A-Z0-9]+)$")
 
 
@@ -125,8 +125,10 @@ def _missing_program(run: LocalRun) -> str | None:
 
 def _plugin_problem(command: RunbookCommand) -> str | None:
     for who in command.allowed:
-        if not _PRINCIPAL.match(who):
-            return f"allowed: {who!r} is not '*', a user id, a user group id or an @handle"
+        try:
+            parse_principal(who)
+        except ValueError as exc:
+            return f"allowed: {exc}"
     for channel in command.channels:
         if not _CHANNEL.match(channel):
             return f"channels: {channel!r} is not a channel id or #name"

@@ -36,7 +36,7 @@ from devexbot.runbooks.render import (
 )
 from devexbot.runbooks.runs import Busy, Requester, RunStore, Taken
 from devexbot.runbooks.stream import RunThread
-from devexbot.slack.authz import Authorizer
+from devexbot.slack.authz import ALLOWED, Authorizer
 from devexbot.store.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -107,11 +107,13 @@ class RunbookRunner:
         A `scheduled` run is the config's own doing: no person's permission is asked."""
         redact = self.redactor(command, args.given)
         shown = shown_args(command, args.values if args.complete else args.given, redact)
-        if not scheduled and not self.authorizer.allows(who.user_id, command.allowed):
-            reason = "not allowed"
-            self._refuse(command, who, shown, reason, existing, rerun_of)
+        access = ALLOWED if scheduled else self.authorizer.check(who.user_id, command.allowed)
+        if not access.allowed:
+            why_not = access.why_not
+            self._refuse(command, who, shown, f"not allowed: {why_not}" if why_not else
+                         "not allowed", existing, rerun_of)
             return Refused(f"You may not run `{command.name}`: ask someone who may "
-                           "(see `/devex help`).")
+                           "(see `/devex help`)." + (f" {why_not}." if why_not else ""))
         if not scheduled and not command.allows_channel(who.channel_id, who.channel_name):
             where = ", ".join(f"<#{c}>" if not c.startswith("#") else c
                               for c in command.channels)

@@ -20,10 +20,11 @@ from devexbot.store.models import (
     TicketInfo,
     TicketUpdate,
 )
+from devexbot.store.ticket_deploys import TicketDeploy
 
 __all__ = [
     "ActionClaim", "ApprovalDecision", "AuditEntry",
     "Base", "Card", "CommitRange", "Database", "Delivery", "EnvironmentState", "EventRecord",
     "Notification", "RunbookRun", "RunbookSlot", "SchedulerJob", "SchedulerResult",
-    "Subscription", "TicketInfo", "TicketUpdate",
+    "Subscription", "TicketDeploy", "TicketInfo", "TicketUpdate",
 ]

@@ -20,6 +20,7 @@ from sqlalchemy import (
     TypeDecorator,
     Unicode,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -307,6 +308,9 @@ class SchedulerResult(Base):
     runner: Mapped[str] = mapped_column(String(200))  # host:pid of the replica that ran it
 
 
+DEPLOY_UPDATE = text("kind IN ('comment', 'transition')")  # what a deploy owes a ticket
+
+
 class TicketInfo(Base):
     """A ticket's title and status as the tracker last said, shared by every replica."""
 
@@ -324,12 +328,15 @@ class TicketInfo(Base):
 
 
 class TicketUpdate(Base):
-    """One comment or transition a ticket is owed, done at most once: (ticket, environment,
-    sha, kind) is unique, so duplicate deliveries enqueue it once. Retried with back-off."""
+    """One comment or transition a ticket is owed, done at most once, retried with back-off:
+    a deploy's once per (ticket, environment, kind), whichever deploy brought the ticket
+    there; a decision's once per (ticket, environment, sha, kind)."""
 
     __tablename__ = "ticket_updates"
     __table_args__ = (
         UniqueConstraint("ticket", "environment", "sha", "kind", name="uq_ticket_updates_job"),
+        Index("uq_ticket_updates_deploy", "ticket", "environment", "kind", unique=True,
+              sqlite_where=DEPLOY_UPDATE, postgresql_where=DEPLOY_UPDATE),
         Index("ix_ticket_updates_due", "state", "next_attempt_at"),
     )
 

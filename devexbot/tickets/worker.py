@@ -10,7 +10,6 @@ row as `failed_permanent` and marks its card, whose Slack thread then says so on
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,19 +21,13 @@ from devexbot.polling import PollingWorker
 from devexbot.store import Database, TicketUpdate
 from devexbot.store.cards import mark_dirty
 from devexbot.store.models import utcnow
+from devexbot.tickets.carried import CarriedTickets
 from devexbot.tickets.directory import TicketDirectory
+from devexbot.tickets.policy import TicketPolicy
 
 log = logging.getLogger(__name__)
 
 MAX_ERROR = 1000
-
-
-@dataclass(frozen=True)
-class TicketPolicy:
-    poll: float = 5.0  # seconds between looks for due rows (ingest also wakes the worker)
-    lease: float = 120.0
-    retry_base: float = 30.0
-    retry_max: float = 3600.0
 
 
 @dataclass(frozen=True)
@@ -51,10 +44,10 @@ class Job:
 class TicketUpdater:
     def __init__(self, db: Database, jira: JiraClient, *,
                  directory: TicketDirectory,
-                 policy: TicketPolicy = TicketPolicy(),
+                 policy: TicketPolicy | None = None,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.db, self.jira, self.directory = db, jira, directory
-        self.policy, self.clock = policy, clock
+        self.policy, self.clock = policy or TicketPolicy(), clock
 
     def run_due(self, *, limit: int = 100) -> int:
         """Work every due row once; returns how many were tried."""
@@ -148,8 +141,7 @@ class TicketUpdater:
 
     def _retry(self, job: Job, error: str) -> None:
         attempts = job.attempts + 1
-        backoff = min(self.policy.retry_max, self.policy.retry_base * 2 ** (attempts - 1))
-        wait = backoff * random.uniform(0.8, 1.2)  # noqa: S311 - jitter
+        wait = self.policy.backoff(attempts)
         log.info("ticket %s: %s failed (attempt %d), retrying in %.0fs: %s", job.ticket,
                  job.kind, attempts, wait, error)
         with self.db.write() as session:
@@ -164,9 +156,16 @@ def _same(text: str, bodies: list[str]) -> bool:
 
 
 class TicketWorker(PollingWorker):
-    """Runs `TicketUpdater.run_due` in a thread: woken by ingest, and polling."""
+    """Works out the tickets each deploy brought (`CarriedTickets`), then does the updates
+    they and everything else are owed (`TicketUpdater`), in a thread: woken by ingest, and
+    polling."""
 
-    def __init__(self, updater: TicketUpdater, *, poll: float | None = None) -> None:
-        super().__init__(updater.run_due, name="ticket-updates",
+    def __init__(self, updater: TicketUpdater, carried: CarriedTickets, *,
+                 poll: float | None = None) -> None:
+        super().__init__(self.run_due, name="ticket-updates",
                          poll=poll if poll is not None else updater.policy.poll)
-        self.updater = updater
+        self.updater, self.carried = updater, carried
+
+    def run_due(self) -> int:
+        """One pass; how many deploys and updates were tried."""
+        return self.carried.run_due() + self.updater.run_due()

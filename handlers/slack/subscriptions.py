@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from correlation.routing import matches_any
+from devexbot.actions.audit import AuditLog
 from devexbot.config import Route
 from devexbot.slack.authz import Authorizer
 from devexbot.store import Database, Subscription
@@ -31,9 +32,9 @@ class Subscriptions(CommandGroup):
     """`/devex subscribe`, `unsubscribe` and `subscriptions`: a channel's own routes, which
     people the config's `permissions.subscribe` allows may change."""
 
-    def __init__(self, db: Database, authorizer: Authorizer, *, allowed: Sequence[str],
-                 routes: Sequence[Route]) -> None:
-        self._db, self._authorizer = db, authorizer
+    def __init__(self, db: Database, authorizer: Authorizer, audit: AuditLog, *,
+                 allowed: Sequence[str], routes: Sequence[Route]) -> None:
+        self._db, self._authorizer, self._audit = db, authorizer, audit
         self._allowed, self._routes = allowed, routes
 
     def subcommands(self) -> Sequence[Subcommand]:
@@ -46,18 +47,25 @@ class Subscriptions(CommandGroup):
                        "list what this channel is subscribed to", self.subscriptions),
         )
 
-    def _refused(self, inv: Invocation) -> Reply | None:
-        if self._authorizer.allows(inv.user_id, self._allowed):
+    def _refused(self, inv: Invocation, command: str) -> Reply | None:
+        """None if the user may change subscriptions; else the reply, and the audit entry."""
+        access = self._authorizer.check(inv.user_id, self._allowed)
+        if access.allowed:
             return None
-        return Reply("You may not change this channel's subscriptions: ask someone listed "
-                     "under `permissions.subscribe` in the bot's config.")
+        text = ("You may not change this channel's subscriptions: ask someone listed "
+                "under `permissions.subscribe` in the bot's config."
+                + (f" {access.why_not}." if access.why_not else ""))
+        self._audit.refused_command(inv.user_id, f"/devex {command}",
+                                    repo=inv.words[0].lower(), channel=inv.channel_id,
+                                    detail=text)
+        return Reply(text)
 
     def subscribe(self, inv: Invocation) -> Reply:
         if not inv.words or not REPO.match(inv.words[0]):
             return Reply("Usage: `/devex subscribe owner/repo [branch-glob ...] "
                          "[+label:name ...]`, e.g. "
                          "`/devex subscribe octo-org/app main release/* +label:deploy`")
-        if refused := self._refused(inv):
+        if refused := self._refused(inv, "subscribe"):
             return refused
         repo = inv.words[0].lower()
         labels = [w[len(LABEL):] for w in inv.words[1:] if w.startswith(LABEL) and w[len(LABEL):]]
@@ -85,7 +93,7 @@ class Subscriptions(CommandGroup):
     def unsubscribe(self, inv: Invocation) -> Reply:
         if len(inv.words) != 1 or not REPO.match(inv.words[0]):
             return Reply("Usage: `/devex unsubscribe owner/repo`")
-        if refused := self._refused(inv):
+        if refused := self._refused(inv, "unsubscribe"):
             return refused
         repo = inv.words[0].lower()
         with self._db.write() as session:

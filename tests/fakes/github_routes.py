@@ -649,6 +649,14 @@ def get_installation(
     return ok(installation_json(gh, installation))
 
 
+@route("GET", r"/orgs/(?P<org>[^/]+)/installation", auth="app")
+def get_org_installation(gh: GitHubState, request: Request, caller: Identity, org: str) -> Reply:
+    installation = gh.installation_of(org, caller.app_id)
+    if installation is None:
+        raise not_found()
+    return ok(installation_json(gh, installation))
+
+
 @route("GET", REPO + r"/installation", auth="app")
 def get_repo_installation(
     gh: GitHubState, request: Request, caller: Identity, owner: str, repo: str

@@ -809,6 +809,15 @@ class GitHubState:
                     return installation
             raise not_found()
 
+    def installation_of(self, account: str, app_id: int | None) -> Installation | None:
+        """The app's installation on an account (an organisation or a user), if any."""
+        with self.lock:
+            for installation in self.installations.values():
+                if installation.account.lower() == account.lower() \
+                        and installation.app_id == app_id:
+                    return installation
+            return None
+
     def covers(self, installation_id: int, repo: Repo) -> bool:
         installation = self.installations[installation_id]
         if installation.account.lower() != repo.owner.lower():
