@@ -577,6 +577,26 @@ def test_a_failed_approval_on_github_is_carried_out_when_clicked_again(
 
 
 @pytest.mark.sqlite_only
+def test_after_a_failed_decision_another_approver_carries_it_out_without_counting_twice(
+    make_bot: BotFactory, slack: FakeSlack, fake_github: FakeGitHub
+) -> None:
+    config = PEOPLE + "approvals:\n  production:\n    approvers: [U0BEN, U0CAROL]\n"
+    bot = start(make_bot, fake_github, config)
+    bot.waiting_on_github(fake_github, reviewers=("ben",))  # the bot may not review
+    message = bot.card_message(having="card.approve")
+    _, url = bot.click("card.approve", user="U0BEN", message=message)
+    assert bot.reply(url).startswith("Not done: your approval counts (1 of 1), but GitHub "
+                                     "refused to approve the deployment")
+    fake_github.add_pending_deployment(REPO, RUN_ID, "production", reviewers=["devexbot"])
+    _, url = bot.click("card.approve", user="U0CAROL", message=message)
+    assert bot.reply(url) == (f"Carried out now: approved on GitHub (run {RUN_ID}); "
+                              "production was already approved by <@U0BEN> (1 of 1).")
+    (review,) = fake_github.deployment_reviews(REPO)
+    assert review.comment == "Approved in Slack by ben"  # carol's click did not count
+    assert bot.deployment("production")["approval"]["by"] == ["U0BEN"]
+
+
+@pytest.mark.sqlite_only
 def test_github_is_not_asked_before_it_says_which_run_waits(
     make_bot: BotFactory, slack: FakeSlack, fake_github: FakeGitHub
 ) -> None:

@@ -139,8 +139,7 @@ class Approve(_Decider):
         if done is None:
             raise Refused(before)
         progress = f"{tally.count} of {policy.required}"
-        return Outcome(reply=f"{before[0].upper()}{before[1:]} ({progress}); carried out "
-                             f"now: {done}.",
+        return Outcome(reply=f"Carried out now: {done}; {before} ({progress}).",
                        stamp=f"✅ {_env(env)}: {done} {slack_time(utcnow())}",
                        target=request.label, environment=env)
 
