@@ -26,6 +26,7 @@ from devexbot.actions.repo_choices import RepoChoices
 from devexbot.actions.request_review import RequestReview
 from devexbot.actions.retry import Retry
 from devexbot.actions.stamps import Stamps
+from devexbot.approvals.authors import CommitAuthors
 from devexbot.approvals.card_events import ApprovalEvents
 from devexbot.approvals.decisions import Decisions, TicketComments
 from devexbot.approvals.effect import DecisionEffects
@@ -346,7 +347,7 @@ def build_actions(settings: Settings, config: BotConfig, policies: Policies, db:
     effects = DecisionEffects(github, jenkins, callback_secret=settings.deploy_webhook_secret)
     decisions = Decisions(claims, ledger, effects, events, tickets)
     requests = OpenRequests(config, policies, events)
-    checks = ApproverChecks(authorizer, people)
+    checks = ApproverChecks(authorizer, people, CommitAuthors(github))
     return Actions(
         db, card_loader, authorizer=authorizer, permissions=config.permissions,
         people=people, claims=claims, stamps=Stamps(db, ingest),

@@ -13,11 +13,14 @@ reply quoting logs waits for the card lookups to record them (see
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from correlation.approval_request import standing
@@ -27,15 +30,24 @@ from correlation.card import CheckLine, CommitCard, DeploymentLine, iso
 from correlation.owed_replies import notification_key, owed_failure_reply
 from correlation.policies import Policies
 from correlation.replies import render_approval_request, render_failure_reply
+from correlation.signoff import (
+    render_changes_requested,
+    render_tryout_answered,
+    signoff_answer,
+    tryout_key,
+)
 from correlation.status import Status
 from correlation.ticket_replies import TicketFailure, render_ticket_failure
-from devexbot.approvals.product_owner import tryout_message
+from devexbot.approvals.product_owner import requester_slack_id, tryout_message
 from devexbot.config import BotConfig
 from devexbot.lookups.log_records import MAX_LOGS, LogSources, log_key
 from devexbot.publish.claims import CardPost, Claim
 from devexbot.publish.pacing import Deferred, Pacing
+from devexbot.slack.errors import error_code, is_transient
 from devexbot.slack.people import People
 from devexbot.store import Database, Notification
+
+log = logging.getLogger(__name__)
 
 LOG_WAIT = timedelta(seconds=30)  # since the news: a failure reply waits no longer for logs
 
@@ -49,6 +61,9 @@ class Reply:
     message: SlackMessage | Callable[[], SlackMessage]
     channel: str
     thread_ts: str | None = None
+    # The key of a message sent before, to edit (once) instead of posting: it is edited
+    # where it was sent (a direct message's own D… ID), whatever `channel` says.
+    edit_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,7 +77,8 @@ class Plan:
 
 class ReplyPlanner:
     """What a claimed card owes: failure replies, approval requests, the product owner's
-    try-out message and failed ticket updates, in that order."""
+    try-out message and what their answer owes (`correlation.signoff`), and failed ticket
+    updates, in that order."""
 
     def __init__(self, config: BotConfig, policies: Policies, people: People,
                  logs: LogSources) -> None:
@@ -77,6 +93,7 @@ class ReplyPlanner:
         replies, again_at = self._failure(claim, now, posted)
         for deployment in card.deployments:
             replies += self._tryout(claim, deployment)
+            replies += self._signoff_answered(claim, first, deployment)
             if deployment.status is Status.WAITING:
                 replies += self._approval_request(claim, first, deployment, now)
         replies += self._ticket_failures(claim, first)
@@ -154,7 +171,7 @@ class ReplyPlanner:
 
     def _tryout(self, claim: Claim, deployment: DeploymentLine) -> list[Reply]:
         """The product-owner flow: once per card and environment, a direct message."""
-        key = notification_key(f"tryout:{deployment.environment.casefold()}")
+        key = tryout_key(deployment.environment)
         policy = self.config.approval_policy(deployment.environment)
         if policy is None or policy.notify is None or key in claim.notified:
             return []
@@ -163,6 +180,40 @@ class ReplyPlanner:
             return []
         user, message = found
         return [Reply((key,), message, channel=user)]
+
+    def _signoff_answered(self, claim: Claim, first: CardPost,
+                          deployment: DeploymentLine) -> list[Reply]:
+        """The answer to a try-out: the try-out message closed, and the author told of
+        the changes asked for (in the thread; by DM where the route sends DMs)."""
+        policy = self.config.approval_policy(deployment.environment)
+        if policy is None or policy.notify is None:
+            return []
+        card = claim.card
+        answer = signoff_answer(card, deployment, policy.policy(deployment.environment))
+        if answer is None:
+            return []
+        replies = []
+        if answer.closed_key not in claim.notified:
+            reader = requester_slack_id(card, policy, self.people)
+            replies.append(Reply(
+                (answer.closed_key,),
+                lambda: render_tryout_answered(card, answer, reader=reader),
+                channel=reader or "", edit_of=tryout_key(deployment.environment)))
+        if answer.state != "rejected":
+            return replies
+        author = self._responsible(card)
+        if author in answer.by:
+            author = None  # they asked for changes to their own change: nobody to tell
+        if answer.author_key not in claim.notified:
+            replies.append(Reply((answer.author_key,), render_changes_requested(
+                card, answer, mention_author=author), channel=first.channel,
+                thread_ts=first.ts))
+        route = claim.destination.route if claim.destination else None
+        if author and route and route.dm_author_on_failure and \
+                answer.author_dm_key not in claim.notified:
+            replies.append(Reply((answer.author_dm_key,), render_changes_requested(
+                card, answer, mention_author=None), channel=author))
+        return replies
 
     def _ticket_failures(self, claim: Claim, first: CardPost) -> list[Reply]:
         """Once per failed ticket update; those failing together share one reply."""
@@ -190,6 +241,10 @@ class ReplySender:
         self.db, self.client, self.pacing = db, client, pacing
 
     def send(self, claim: Claim, reply: Reply) -> None:
+        if reply.edit_of is not None:
+            if self.edit_once(claim.card_id, reply.edit_of, list(reply.keys), reply.message):
+                claim.notified.update(reply.keys)
+            return
         if self.reply_once(claim.card_id, reply.channel, reply.thread_ts, list(reply.keys),
                            reply.message):
             claim.notified.update(reply.keys)
@@ -219,13 +274,59 @@ class ReplySender:
                 thread_ts=thread_ts, unfurl_links=False,
             )
         except Exception:
-            with self.db.write() as session:  # not sent: let the next flush try again
-                session.query(Notification).filter(
-                    Notification.card_id == card_id, Notification.key.in_(keys)
-                ).delete(synchronize_session=False)
+            self._unclaim(card_id, keys)  # not sent: let the next flush try again
             raise
+        # The channel Slack answers with: a direct message's own ID (D…), which editing
+        # it later needs (chat.update takes no user ID).
+        self._sent(card_id, keys, channel=response.get("channel") or channel, ts=response["ts"])
+        return True
+
+    def edit_once(self, card_id: int, original: str, keys: list[str],
+                  message: SlackMessage | Callable[[], SlackMessage]) -> bool:
+        """Edit the message the card sent under the key `original` to `message`, unless one
+        of `keys` says it was edited so already; True if this call did. Nothing is edited
+        when no message was sent under `original`, or Slack can no longer edit it."""
+        with self.db.read() as session:
+            sent = session.execute(select(Notification.channel, Notification.ts).where(
+                Notification.card_id == card_id, Notification.key == original,
+                Notification.state == "sent")).first()
+        if sent is None or not sent.channel or not sent.ts:
+            return False
+        channel, ts = sent.channel, sent.ts
+        wait = self.pacing.blocked_for(channel)
+        if wait or not self.pacing.take_update(channel):
+            raise Deferred(max(wait, 0.5))
+        try:
+            with self.db.write() as session:
+                session.add_all([Notification(card_id=card_id, key=k, channel=channel,
+                                              state="sending") for k in keys])
+        except IntegrityError:
+            return False  # another flusher edited it
+        try:
+            made = message() if callable(message) else message
+            self.client.chat_update(channel=channel, ts=ts, text=made.text, blocks=made.blocks)
+        except SlackApiError as exc:
+            if is_transient(exc):
+                self._unclaim(card_id, keys)  # the next flush tries again
+                raise
+            # Deleted, or out of the bot's reach: an edit can never succeed. Not the card's
+            # own message, so nothing else is wrong.
+            log.warning("could not edit %s in %s: %s", original, channel, error_code(exc))
+        except Exception:
+            self._unclaim(card_id, keys)
+            raise
+        self._sent(card_id, keys, channel=channel, ts=ts)
+        return True
+
+    def _sent(self, card_id: int, keys: list[str], *, channel: str, ts: str) -> None:
         with self.db.write() as session:
             session.query(Notification).filter(
                 Notification.card_id == card_id, Notification.key.in_(keys)
-            ).update({"state": "sent", "ts": response["ts"]}, synchronize_session=False)
-        return True
+            ).update({"state": "sent", "channel": channel, "ts": ts},
+                     synchronize_session=False)
+
+    def _unclaim(self, card_id: int, keys: list[str]) -> None:
+        with self.db.write() as session:
+            session.query(Notification).filter(
+                Notification.card_id == card_id, Notification.key.in_(keys)
+            ).delete(synchronize_session=False)
