@@ -343,7 +343,7 @@ def build_actions(settings: Settings, config: BotConfig, policies: Policies, db:
         db, card_loader, authorizer=authorizer, permissions=config.permissions,
         people=people, claims=claims, stamps=Stamps(db, ingest),
         audit=audit,
-        specs=(Merge(github, policies.merge), Retry(github, jenkins),
+        specs=(Merge(github, policies.merge), Retry(github, jenkins, policies.retry),
                Approve(requests, checks, ledger, decisions),
                Reject(requests, checks, ledger, decisions),
                RequestReview(github), Label(github),
