@@ -29,6 +29,11 @@ def _matches(name: str, globs: Iterable[str]) -> bool:
     return any(fnmatchcase(name.lower(), glob.lower()) for glob in globs)
 
 
+def _own_name(check: CheckLine) -> str:
+    own = check.details.get("display_name")
+    return own if isinstance(own, str) else check.name
+
+
 def button_subjects(button: ButtonPolicy, card: CommitCard) -> list[CheckLine | None]:
     """What the button shows for on this card: `[None]` (the card itself), its matching
     checks, or nothing."""
@@ -37,8 +42,10 @@ def button_subjects(button: ButtonPolicy, card: CommitCard) -> list[CheckLine | 
     if button.checks is None:
         return [None] if card.overall in button.statuses else []
     checks = button.checks
+    # A workflow that ran twice on the commit shows "CI (push) / test": `CI / test` still
+    # names it (its own name), as does a glob of the name shown.
     found = [c for c in card.checks if c.status in button.statuses
-             and _matches(c.name, checks)]
+             and (_matches(c.name, checks) or _matches(_own_name(c), checks))]
     return list(found[:MAX_PER_BUTTON])
 
 

@@ -22,6 +22,7 @@ from correlation.card import (
     Stamp,
 )
 from correlation.events import Event, Slot
+from correlation.runs import run_lines
 from correlation.status import Status, overall
 from correlation.tickets import TicketRules, github_web_of, ticket_entries, ticket_refs
 
@@ -245,19 +246,25 @@ def _checks(by_kind: Mapping[str, list[Event]]) -> tuple[CheckLine, ...]:
     # Jenkins also reports its builds to GitHub as commit statuses or check runs: show the
     # build, which knows its number, duration and tests.
     build_pages = {build_page(e.data.get("url")) for e in by_kind.get("build", ())} - {None}
+    # A workflow's runs on the commit: each trigger's latest, with the jobs of those runs.
+    runs = run_lines(by_kind.get("workflow", ()), by_kind.get("job", ()))
+    candidates = {**by_kind, "workflow": list(runs.workflows), "job": list(runs.jobs)}
     shown = [
         e
         for kind in CHECK_KINDS
-        for e in by_kind.get(kind, ())
+        for e in candidates.get(kind, ())
         if not (kind == "check" and e.data.get("check_run_id") in job_check_runs)
         and not (kind in ("check", "status") and build_page(e.data.get("url")) in build_pages)
     ]
-    shown.sort(key=lambda e: (e.source, str(e.data.get("display_name") or e.name).lower(),
-                              e.kind, e.slot))
+
+    def name(e: Event) -> str:
+        return runs.names.get(e.slot) or str(e.data.get("display_name") or e.name)
+
+    shown.sort(key=lambda e: (e.source, name(e).lower(), e.kind, e.slot))
     return tuple(
         CheckLine(
             source=e.source,
-            name=e.data.get("display_name") or e.name,
+            name=name(e),
             status=e.status or Status.NEUTRAL,
             url=e.data.get("url"),
             updated_at=e.at,

@@ -15,20 +15,25 @@ from typing import Literal
 from correlation.routing import RouteRule
 from correlation.status import Status
 
-__all__ = ["ApprovalPolicy", "ButtonKind", "ButtonPolicy", "MergePolicy", "NoticePolicy",
-           "Policies", "RetryPolicy", "approval_expiry"]
+__all__ = ["MERGE_METHODS", "ApprovalPolicy", "ButtonKind", "ButtonPolicy", "MergeMethod",
+           "MergePolicy", "NoticePolicy", "Policies", "RetryPolicy", "approval_expiry"]
 
 ButtonKind = Literal["jenkins", "runbook", "link"]
+MergeMethod = Literal["merge", "squash", "rebase"]
+MERGE_METHODS: tuple[MergeMethod, ...] = ("merge", "squash", "rebase")  # GitHub's order
 DEFAULT_EXPIRY = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
 class MergePolicy:
-    """How the Merge button merges: the first method is the default; several make a menu."""
+    """The merge methods the Merge button may use, in order of preference (the repository's
+    settings on GitHub narrow them further: see `correlation.merge_methods`)."""
 
-    methods: tuple[str, ...] = ("merge",)
+    methods: tuple[MergeMethod, ...] = MERGE_METHODS
     # Without branch protection to ask, only merge when every check is green.
     require_green: bool = True
+    # (repo glob, methods): the first glob that matches a repo gives its methods instead.
+    repos: tuple[tuple[str, tuple[MergeMethod, ...]], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from devexbot.http.metrics import Metrics
 from devexbot.lookups.deploy_contents import DeployRangeLookup
 from devexbot.lookups.due import LookupClaims, LookupPolicy
 from devexbot.lookups.failure_logs import FailureLogs, LogLookup
+from devexbot.lookups.merge_settings import MergeSettingsLookup
 from devexbot.lookups.tickets import TicketLookup
 from devexbot.lookups.worker import CardLookups, Lookup, LookupWorker
 from devexbot.publish.card_extras import CardExtras
@@ -78,6 +79,7 @@ from devexbot.store.cards import CardLoader, oldest_dirty
 from devexbot.store.commit_ranges import CommitRanges
 from devexbot.store.environments import record_deployments
 from devexbot.store.ingest import Ingest, IngestHook
+from devexbot.store.merge_settings import MergeSettings
 from devexbot.tickets.carried import CarriedTickets
 from devexbot.tickets.directory import TicketDirectory
 from devexbot.tickets.policy import TicketPolicy
@@ -203,6 +205,7 @@ def build_services(
     jira = JiraClient.from_settings(settings)
     hooks: list[IngestHook] = []
     ranges = CommitRanges(db, github, clock=clock.now)
+    merge_settings = MergeSettings(db, github, clock=clock.now)
     tickets = ticket_worker = None
     decision_comments: DecisionComments | NoDecisionComments = NoDecisionComments()
     if jira is not None:
@@ -219,7 +222,8 @@ def build_services(
                                                  clock=clock.now)
     hooks.append(record_deployments)
     logs = FailureLogs(settings, github)
-    found: list[Lookup] = [DeployRangeLookup(db, ranges), LogLookup(db, card_loader, logs)]
+    found: list[Lookup] = [DeployRangeLookup(db, ranges), LogLookup(db, card_loader, logs),
+                           MergeSettingsLookup(merge_settings)]
     if tickets is not None:
         found.append(TicketLookup(db, tickets))
     lookups = LookupWorker(CardLookups(
@@ -240,7 +244,8 @@ def build_services(
                         pacing=Pacing(clock=clock.monotonic), clock=clock.now,
                         card_loader=card_loader, config=config, policies=policies,
                         logs=logs.sources,
-                        extras=CardExtras(db, DeployContentsNotes(db, ranges, rules)))
+                        extras=CardExtras(db, DeployContentsNotes(db, ranges, rules),
+                                          merge_settings))
         worker = OutboxWorker(outbox)
         runner = build_runner(config.runbooks, runs, authorizer, client, outbox.pacing,
                               jenkins=jenkins_access(settings),
@@ -253,13 +258,15 @@ def build_services(
                               approvers=policy_approvers(config.approvals, people))
     workspace = Workspace(settings, db=db, card_loader=card_loader, policies=policies,
                           metrics=metrics, slack_on=client is not None,
-                          team=slack_team(settings.slack_team_id, client))
+                          team=slack_team(settings.slack_team_id, client),
+                          merge_settings=merge_settings, names=people.name)
     workers = [w for w in (lookups, worker, ticket_worker) if w is not None]
     # Ingest's news wakes the outbox, the ticket updates and the workspace's live cards.
     ingest = Ingest(db, rules=card_loader.rules, clock=clock.now, hooks=hooks,
                     on_change=[*(w.wake for w in workers), workspace.live.wake])
     actions = build_actions(settings, config, policies, db, ingest, card_loader, authorizer,
                             people, audit, github=github,
+                            merge_settings=merge_settings,
                             runbooks=launcher or NoRunbooks(),
                             tickets=decision_comments.comment)
     repo_choices = RepoChoices(github)
@@ -331,6 +338,7 @@ def build_services(
 def build_actions(settings: Settings, config: BotConfig, policies: Policies, db: Database,
                   ingest: Ingest, card_loader: CardLoader, authorizer: Authorizer,
                   people: People, audit: AuditLog, *, github: GitHubApi,
+                  merge_settings: MergeSettings,
                   runbooks: RunbookLauncher, tickets: TicketComments) -> Actions:
     """The card buttons' actions, each with what it uses, and the path every click takes."""
     jenkins = JenkinsJobs(settings)
@@ -343,7 +351,8 @@ def build_actions(settings: Settings, config: BotConfig, policies: Policies, db:
         db, card_loader, authorizer=authorizer, permissions=config.permissions,
         people=people, claims=claims, stamps=Stamps(db, ingest),
         audit=audit,
-        specs=(Merge(github, policies.merge), Retry(github, jenkins, policies.retry),
+        specs=(Merge(github, policies.merge, merge_settings),
+               Retry(github, jenkins, policies.retry),
                Approve(requests, checks, ledger, decisions),
                Reject(requests, checks, ledger, decisions),
                RequestReview(github), Label(github),

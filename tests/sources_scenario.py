@@ -295,16 +295,16 @@ def _gh_commit() -> dict[str, Any]:
 
 CI_WORKFLOW_LINE = _check(
     "github", "CI", "success", f"{ACTIONS}/{CI_RUN}", "10:39:00", "workflow", "attempt 2",
-    display_name="CI", workflow="CI", run_id=CI_RUN, run_attempt=2, run_number=41,
-    trigger="push")
+    display_name="CI", workflow="CI", workflow_id=CI_WORKFLOW, run_id=CI_RUN, run_attempt=2,
+    run_number=41, trigger="push")
 CI_BUILD_LINE = _check(
     "github", "CI / build", "success", f"{ACTIONS}/{CI_RUN}/job/399600001", "10:32:00", "job",
-    None, workflow="CI", job="build", run_id=CI_RUN, run_attempt=1, job_id=399600001,
-    check_run_id=399600001)
+    None, display_name="CI / build", workflow="CI", job="build", run_id=CI_RUN, run_attempt=1,
+    job_id=399600001, check_run_id=399600001)
 CI_TEST_LINE = _check(
     "github", "CI / test", "success", f"{ACTIONS}/{CI_RUN}/job/399600102", "10:38:50", "job",
-    "attempt 2", workflow="CI", job="test", run_id=CI_RUN, run_attempt=2, job_id=399600102,
-    check_run_id=399600102)
+    "attempt 2", display_name="CI / test", workflow="CI", job="test", run_id=CI_RUN,
+    run_attempt=2, job_id=399600102, check_run_id=399600102)
 JENKINS_MAIN_LINE = _check(
     "jenkins", "octo-app/main", "success", f"{JENKINS}job/octo-app/job/main/31/", "10:33:06",
     "build", "#31 · 122 tests passed · 3m 00s",
@@ -346,11 +346,12 @@ EXPECTED_CARD: dict[str, Any] = {
         CI_BUILD_LINE,
         CI_TEST_LINE,
         _check("github", "Deploy", "success", f"{ACTIONS}/{DEPLOY_RUN}", "10:47:05", "workflow",
-               None, display_name="Deploy", workflow="Deploy", run_id=DEPLOY_RUN,
-               run_attempt=1, run_number=9, trigger="push"),
+               None, display_name="Deploy", workflow="Deploy", workflow_id=DEPLOY_WORKFLOW,
+               run_id=DEPLOY_RUN, run_attempt=1, run_number=9, trigger="push"),
         _check("github", "Deploy / deploy-production", "success",
                f"{ACTIONS}/{DEPLOY_RUN}/job/399500001", "10:47:02", "job", None,
-               workflow="Deploy", job="deploy-production", run_id=DEPLOY_RUN, run_attempt=1,
+               display_name="Deploy / deploy-production", workflow="Deploy",
+               job="deploy-production", run_id=DEPLOY_RUN, run_attempt=1,
                job_id=399500001, check_run_id=399500001),
         # Build 413 replaced 412 (unstable); Jenkins' own commit status for main #31 is the
         # same build as the octo-app/main line, so it is not shown twice.
@@ -388,7 +389,8 @@ EXPECTED_WAITING_CARD: dict[str, Any] = {
         CI_TEST_LINE,
         _check("github", "Deploy / deploy-production", "waiting",
                f"{ACTIONS}/{DEPLOY_RUN}/job/399500001", "10:40:00", "job", None,
-               workflow="Deploy", job="deploy-production", run_id=DEPLOY_RUN, run_attempt=1,
+               display_name="Deploy / deploy-production", workflow="Deploy",
+               job="deploy-production", run_id=DEPLOY_RUN, run_attempt=1,
                job_id=399500001, check_run_id=399500001),
         _integration_line(413, "running", "10:41:00", "#413"),
         JENKINS_MAIN_LINE,

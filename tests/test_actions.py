@@ -194,6 +194,7 @@ def test_the_click_is_acknowledged_before_a_slow_github_answers(
 ) -> None:
     open_pr(bot, fake_github)
     message = bot.card_message(having="card.merge")
+    fake_github.reset()  # forget what the card's lookups asked (the repository's settings)
     fake_github.hold_answers()  # GitHub answers nothing until the test says so
     clicked: list[tuple[dict[str, Any], str]] = []
     clicking = threading.Thread(target=lambda: clicked.append(
@@ -240,6 +241,7 @@ def test_retry_a_failed_actions_run_reruns_its_failed_jobs(
 @pytest.mark.sqlite_only
 def test_the_web_card_page_lists_the_cards_audit_entries(bot: Bot,
                                                           fake_github: FakeGitHub) -> None:
+    bot.slack.add_user("U0ANA", "ana", real_name="Ana Lima")
     open_pr(bot, fake_github)
     _, url = bot.click("card.merge")
     bot.reply(url)
@@ -248,7 +250,8 @@ def test_the_web_card_page_lists_the_cards_audit_entries(bot: Bot,
         page = web.get(f"/cards/{REPO}/{HEAD}")
     assert page.status_code == 200
     audit = page.text[page.text.index("Audit"):]
-    assert "U0ANA (ana)" in audit and "merge" in audit and "Merged #12 into main" in audit
+    assert "Ana Lima (ana)" in audit and "merge" in audit and "Merged #12 into main" in audit
+    assert "U0ANA" not in audit  # people by their names, not their Slack ids
 
 
 @pytest.mark.sqlite_only

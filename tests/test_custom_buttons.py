@@ -14,6 +14,7 @@ import pytest
 
 from correlation.card import CheckLine, CommitCard, PullRequest
 from correlation.custom_buttons import link_url
+from correlation.merge_methods import merge_methods
 from correlation.placeholders import placeholder_values
 from correlation.status import Status
 from devexbot.config import parse_config
@@ -379,8 +380,10 @@ def test_the_readmes_buttons_and_permissions_examples_are_valid() -> None:
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     section = readme.split("## Buttons and permissions", 1)[1].split("\n## ", 1)[0]
     examples = [block.split("```", 1)[0] for block in section.split("```yaml\n")[1:]]
-    assert len(examples) == 2
-    buttons, permissions = (parse_config(example) for example in examples)
+    assert len(examples) == 3
+    merge, buttons, permissions = (parse_config(example) for example in examples)
+    assert merge_methods("octo-org/payments-api", merge.policies().merge, None) == ("rebase",)
+    assert merge_methods("octo-org/app", merge.policies().merge, None) == ("squash", "merge")
     assert [b.kind for b in buttons.buttons] == ["jenkins", "link", "runbook"]
     assert permissions.permissions.who_may("merge", "octo-org/payments-api") == ["U0123ANA"]
     assert permissions.permissions.who_may("review", "octo-org/payments-api") == ["*"]

@@ -31,6 +31,11 @@ def facts(fixture: str) -> set[tuple[str, str, str, str | None, str]]:
     }
 
 
+# A workflow's and a job's slots are one run's (the fixtures' run 30433642).
+RUN = 30433642
+CI_RUN, TEST_JOB = f"161335#{RUN}", f"CI / test#{RUN}"
+
+
 def commit_meta(fixture: str) -> dict[str, Any]:
     return {e.name: e.data["value"] for e in parse(fixture) if e.kind == "commit"}
 
@@ -44,17 +49,17 @@ def commit_meta(fixture: str) -> dict[str, Any]:
         ("check_run.completed.failure", {("6dcb09b", "check", "test", "failure", "10:04:00")}),
         ("status.pending", {("6dcb09b", "status", "ci/jenkins", "pending", "10:02:00")}),
         ("status.success", {("6dcb09b", "status", "ci/jenkins", "success", "10:04:30")}),
-        ("workflow_run.requested", {("6dcb09b", "workflow", "161335", "pending", "10:00:32")}),
-        ("workflow_run.in_progress", {("6dcb09b", "workflow", "161335", "running", "10:01:10")}),
-        ("workflow_run.completed", {("6dcb09b", "workflow", "161335", "failure", "10:10:00")}),
+        ("workflow_run.requested", {("6dcb09b", "workflow", CI_RUN, "pending", "10:00:32")}),
+        ("workflow_run.in_progress", {("6dcb09b", "workflow", CI_RUN, "running", "10:01:10")}),
+        ("workflow_run.completed", {("6dcb09b", "workflow", CI_RUN, "failure", "10:10:00")}),
         ("workflow_run.completed.attempt2",
-         {("6dcb09b", "workflow", "161335", "success", "10:15:00")}),
-        ("workflow_job.queued", {("6dcb09b", "job", "CI / test", "pending", "10:01:00")}),
-        ("workflow_job.in_progress", {("6dcb09b", "job", "CI / test", "running", "10:01:10")}),
-        ("workflow_job.completed", {("6dcb09b", "job", "CI / test", "failure", "10:04:00")}),
+         {("6dcb09b", "workflow", CI_RUN, "success", "10:15:00")}),
+        ("workflow_job.queued", {("6dcb09b", "job", TEST_JOB, "pending", "10:01:00")}),
+        ("workflow_job.in_progress", {("6dcb09b", "job", TEST_JOB, "running", "10:01:10")}),
+        ("workflow_job.completed", {("6dcb09b", "job", TEST_JOB, "failure", "10:04:00")}),
         # The job waits for the environment's reviewers, so the deployment waits too.
         ("workflow_job.waiting",
-         {("6dcb09b", "job", "CI / deploy-production", "waiting", "10:05:00"),
+         {("6dcb09b", "job", f"CI / deploy-production#{RUN}", "waiting", "10:05:00"),
           ("6dcb09b", "deployment", "production", "waiting", "10:05:00")}),
         ("deployment.created", {("6dcb09b", "deployment", "staging", "pending", "10:06:00")}),
         ("deployment_status.in_progress",

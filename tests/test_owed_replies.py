@@ -22,27 +22,30 @@ from tests.jenkins_sender import load_jenkins
 from tests.scenario import HEAD
 
 ARRIVED = datetime(2026, 11, 21, tzinfo=UTC)
-RUN = 30433642  # the fixtures' run of the CI workflow
-TEST_JOB, LINT_JOB, TEST_JOB_AGAIN = 399444496, 399444497, 399444596
+RUN = 30433642  # the fixtures' run of the CI workflow, for a pull request
+PUSH_RUN = 30433650  # the same workflow's run for the push of the same commit
+TEST_JOB, LINT_JOB, TEST_JOB_AGAIN, PUSH_TEST_JOB = 399444496, 399444497, 399444596, 399444600
 JENKINS = "https://jenkins.octo-app.example.com/job/octo-app/job/feature%252Flogin"
 
 Delivery = tuple[str, dict[str, Any]]  # ("github:<event>" | "jenkins", payload)
 
 
-def job(name: str, job_id: int, *, attempt: int = 1, completed: str = "10:04:00") -> Delivery:
-    """`workflow_job` completed/failure, for a job of the CI run."""
+def job(name: str, job_id: int, *, attempt: int = 1, completed: str = "10:04:00",
+        run_id: int = RUN) -> Delivery:
+    """`workflow_job` completed/failure, for a job of a CI run."""
     payload = copy.deepcopy(load_fixture("workflow_job.completed"))
     payload["workflow_job"].update(
-        id=job_id, name=name, run_id=RUN, run_attempt=attempt,
+        id=job_id, name=name, run_id=run_id, run_attempt=attempt,
         completed_at=f"2026-11-20T{completed}Z",
         check_run_url=f"https://api.github.com/repos/octo-org/octo-app/check-runs/{job_id}")
     return "github:workflow_job", payload
 
 
-def run(*, attempt: int = 1, updated: str = "10:10:00") -> Delivery:
-    """`workflow_run` completed/failure of the CI run."""
+def run(*, attempt: int = 1, updated: str = "10:10:00", run_id: int = RUN,
+        event: str = "pull_request") -> Delivery:
+    """`workflow_run` completed/failure of a CI run."""
     payload = copy.deepcopy(load_fixture("workflow_run.completed"))
-    payload["workflow_run"].update(id=RUN, run_attempt=attempt,
+    payload["workflow_run"].update(id=run_id, run_attempt=attempt, event=event,
                                    updated_at=f"2026-11-20T{updated}Z")
     return "github:workflow_run", payload
 
@@ -127,6 +130,14 @@ CASES: list[tuple[str, list[list[Delivery]], list[list[str]]]] = [
       [job("test", TEST_JOB_AGAIN, attempt=2, completed="10:20:00"),
        run(attempt=2, updated="10:21:00")]],
      [["CI / test"], ["CI / test"]]),
+    ("the workflow's run for the push fails too, later",
+     [[job("test", TEST_JOB), run()],
+      [job("test", PUSH_TEST_JOB, run_id=PUSH_RUN), run(run_id=PUSH_RUN, event="push")]],
+     [["CI / test"], ["CI (push) / test"]]),
+    ("the runs for the pull request and the push fail together",
+     [[job("test", TEST_JOB), run(),
+       job("test", PUSH_TEST_JOB, run_id=PUSH_RUN), run(run_id=PUSH_RUN, event="push")]],
+     [["CI (pull_request) / test", "CI (push) / test"]]),
     ("the job's check run, then the job, then its run",
      [[check_run("test", TEST_JOB)], [job("test", TEST_JOB)], [run()]],
      [["test"]]),

@@ -133,3 +133,14 @@ def test_the_config_section_becomes_the_policy() -> None:
         jobs=("octo-app-*",),
         repos=(("octo-org/payments-*", ("payments/*",)), ("octo-org/docs", None)))
     assert parse_config("people: {}\n").policies().retry == RetryPolicy()
+
+
+def test_the_documented_example_is_a_valid_config() -> None:
+    doc = (Path(__file__).resolve().parents[1] / "config" / "README.md").read_text()
+    section = doc[doc.index("## `retry`"):]
+    start = section.index("```yaml\n") + len("```yaml\n")
+    block = section[start:section.index("\n```", start)]
+    policy = parse_config(block, source="config/README.md").policies().retry
+    assert retry_shown("deploy/staging", "octo-org/deploy-tools", policy)
+    assert not retry_shown("octo-app/main", "octo-org/deploy-tools", policy)
+    assert retry_shown("octo-app/main", "octo-org/octo-app", policy)

@@ -15,6 +15,7 @@ from correlation.github.common import (
     event_time,
     github_event,
     opt_obj,
+    per_run,
     person,
     repo_of,
     run_generation,
@@ -98,14 +99,17 @@ def _workflow_run(p: Fields, received_at: datetime) -> list[Event]:
     at = event_time(run, "updated_at", "run_started_at", "created_at", fallback=received_at)
     attempt = run.oint("run_attempt") or 1
     name = str(run.ostr("name") or run.ostr("path") or run.req("workflow_id"))
+    run_id, workflow_id = run.oint("id"), run.oint("workflow_id")
     events = [
         github_event(
-            repo, sha, "workflow", str(run.oint("workflow_id") or name), at, status,
-            generation=run_generation(run.oint("id"), attempt),
+            # A slot per run: a workflow runs once per triggering event on one commit.
+            repo, sha, "workflow", per_run(str(workflow_id or name), run_id), at, status,
+            generation=run_generation(run_id, attempt),
             display_name=name,
             workflow=name,
+            workflow_id=workflow_id,
             url=run.ostr("html_url"),
-            run_id=run.oint("id"),
+            run_id=run_id,
             run_attempt=attempt,
             run_number=run.oint("run_number"),
             trigger=run.ostr("event"),
@@ -134,16 +138,17 @@ def _workflow_job(p: Fields, received_at: datetime) -> list[Event]:
     check_run_url = job.ostr("check_run_url")
     failed_steps = [str(s.ostr("name")) for s in job.objs("steps")
                     if s.opt("conclusion") == "failure"]
-    attempt = job.oint("run_attempt")
+    attempt, run_id = job.oint("run_attempt"), job.oint("run_id")
     events = [
         github_event(
-            repo, sha, "job", name, at, status,
-            generation=run_generation(job.oint("run_id"), attempt),
+            repo, sha, "job", per_run(name, run_id), at, status,
+            generation=run_generation(run_id, attempt),
+            display_name=name,
             url=job.ostr("html_url"),
             workflow=workflow,
             job=job.str("name"),
             failed_steps=failed_steps or None,
-            run_id=job.oint("run_id"),
+            run_id=run_id,
             run_attempt=attempt,
             job_id=job.oint("id"),
             check_run_id=(

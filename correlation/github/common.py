@@ -81,6 +81,11 @@ def run_generation(run_id: object, attempt: object) -> tuple[int, ...]:
     return (int(run_id), int(attempt))
 
 
+def per_run(name: str, run_id: int | None) -> str:
+    """The slot name of one run's workflow or job (see `correlation.runs`)."""
+    return name if run_id is None else f"{name}#{run_id}"
+
+
 def commit_fields(repo: str, sha: str, origin: str, at: datetime, **fields: Any) -> list[Event]:
     """Commit metadata: one slot per field and origin, so a richer source is never lost."""
     return [

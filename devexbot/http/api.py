@@ -21,7 +21,7 @@ from devexbot.http.models import AuditList, CardDoc, CardList, EnvironmentList, 
 from devexbot.runbooks.model import NAME as RUNBOOK_NAME
 from devexbot.runbooks.runs import run_json
 from devexbot.store import Card
-from devexbot.store.cards import card_json, find_cards, get_card
+from devexbot.store.cards import card_json, find_cards, further_messages, get_card
 from devexbot.store.environments import live_environments
 from devexbot.tickets.directory import cached_info, with_info
 from devexbot.web.access import bearer_viewer
@@ -117,7 +117,8 @@ async def list_cards(
 def _with_tickets(session: Session, cards: list[Card]) -> list[dict[str, Any]]:
     """Cards' JSON, their tickets with the titles and statuses the cache knows (the API
     never waits on the tracker; the flusher keeps the cache current)."""
-    docs = [card_json(card) for card in cards]
+    further = further_messages(session, cards)
+    docs = [card_json(card, further.get(card.id, ())) for card in cards]
     known = cached_info(session, (str(t.get("key")) for d in docs for t in d.get("tickets") or ()))
     for doc in docs:
         doc["tickets"] = list(with_info(doc.get("tickets") or [], known))

@@ -79,7 +79,9 @@ class CardDoc(_Open):
     tickets: list[TicketDoc]
     overall: Status
     superseded_by: str | None
-    slack: SlackMessageDoc | None
+    slack: SlackMessageDoc | None = Field(description="the first of its Slack messages")
+    slack_messages: list[SlackMessageDoc] = Field(
+        description="its Slack messages, one per channel its routes take it to, the first first")
     updated_at: str | None = Field(description="ISO 8601")
 
 

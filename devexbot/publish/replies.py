@@ -1,6 +1,10 @@
 """The replies in a card's thread (and the direct messages) a flush owes: planned from the
 claimed card and what was sent before, then each sent once per key.
 
+A commit posted in several channels has a thread in each: each thread hears of its
+failures (the person responsible is mentioned in the first only); approval requests and
+failed ticket updates go to the first, the card's own message, and direct messages once.
+
 Which failures are owed a reply is `correlation.owed_replies`' decision; whether an
 approval request is still open is `correlation.approval_request.standing`'s. A failure
 reply quoting logs waits for the card lookups to record them (see
@@ -9,7 +13,7 @@ reply quoting logs waits for the card lookups to record them (see
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from correlation.approval_request import standing
 from correlation.approval_state import RequestState
 from correlation.blocks import SlackMessage
-from correlation.card import CommitCard, DeploymentLine, iso
+from correlation.card import CheckLine, CommitCard, DeploymentLine, iso
 from correlation.owed_replies import notification_key, owed_failure_reply
 from correlation.policies import Policies
 from correlation.replies import render_approval_request, render_failure_reply
@@ -28,7 +32,7 @@ from correlation.ticket_replies import TicketFailure, render_ticket_failure
 from devexbot.approvals.product_owner import tryout_message
 from devexbot.config import BotConfig
 from devexbot.lookups.log_records import MAX_LOGS, LogSources, log_key
-from devexbot.publish.claims import Claim
+from devexbot.publish.claims import CardPost, Claim
 from devexbot.publish.pacing import Deferred, Pacing
 from devexbot.slack.people import People
 from devexbot.store import Database, Notification
@@ -38,12 +42,13 @@ LOG_WAIT = timedelta(seconds=30)  # since the news: a failure reply waits no lon
 
 @dataclass(frozen=True)
 class Reply:
-    """One reply to send once: `keys` say it was sent; no `channel` means the card's."""
+    """One reply to send once, in `channel` (a user: a direct message), in the thread of
+    `thread_ts` if given; `keys` say it was sent."""
 
     keys: tuple[str, ...]
     message: SlackMessage | Callable[[], SlackMessage]
-    channel: str | None = None
-    in_thread: bool = True
+    channel: str
+    thread_ts: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,26 +70,57 @@ class ReplyPlanner:
 
     def owed(self, claim: Claim, now: datetime) -> Plan:
         card = claim.card
-        if card.superseded_by or claim.ts is None or claim.channel is None:
+        posted = claim.posted
+        if card.superseded_by or not posted:
             return Plan([])
-        replies, again_at = self._failure(claim, now)
+        first = posted[0]
+        replies, again_at = self._failure(claim, now, posted)
         for deployment in card.deployments:
             replies += self._tryout(claim, deployment)
             if deployment.status is Status.WAITING:
-                replies += self._approval_request(claim, deployment, now)
-        replies += self._ticket_failures(claim)
+                replies += self._approval_request(claim, first, deployment, now)
+        replies += self._ticket_failures(claim, first)
         return Plan(replies, again_at)
 
-    def _failure(self, claim: Claim, now: datetime) -> tuple[list[Reply], datetime | None]:
-        """The failure reply, with the excerpts of its logs: once the lookups recorded
-        them (or tried and could not), or once `LOG_WAIT` passed since the news."""
+    def _failure(self, claim: Claim, now: datetime,
+                 posted: list[CardPost]) -> tuple[list[Reply], datetime | None]:
+        """The failure reply in each message's thread, with the excerpts of its logs: once
+        the lookups recorded them (or tried and could not), or once `LOG_WAIT` passed
+        since the news."""
         card = claim.card
-        owed = owed_failure_reply(card, claim.notified)
-        if owed is None:
-            return [], None
+        replies: list[Reply] = []
+        again_at = None
+        for post in posted:
+            thread = None if post.on_card else (post.route_channel or post.channel)
+            owed = owed_failure_reply(card, claim.notified, thread=thread)
+            if owed is None:
+                continue
+            excerpts, wait_until = self._excerpts(claim, owed.checks, now)
+            if wait_until is not None:
+                again_at = wait_until
+                continue
+            mention = self._responsible(card) if post is posted[0] else None
+            keys = tuple(owed.keys)
+            assert post.ts is not None
+            replies.append(Reply(keys, render_failure_reply(
+                card, mention=mention, log_excerpts=excerpts, checks=owed.checks,
+                deployments=owed.deployments), channel=post.channel, thread_ts=post.ts))
+            if mention and claim.destination and claim.destination.route and \
+                    claim.destination.route.dm_author_on_failure:
+                replies.append(Reply(
+                    tuple(notification_key(f"dm:{key}") for key in keys),
+                    render_failure_reply(card, mention=None, checks=owed.checks,
+                                         deployments=owed.deployments),
+                    channel=mention))
+        return replies, again_at
+
+    def _excerpts(self, claim: Claim, checks: Sequence[CheckLine],
+                  now: datetime) -> tuple[dict[str, str], datetime | None]:
+        """The failed checks' log excerpts the lookups recorded; or when to look again,
+        while one is still to be recorded and `LOG_WAIT` has not passed."""
         excerpts: dict[str, str] = {}
         missing = False
-        for check in self.logs.wanted(owed.checks):
+        for check in self.logs.wanted(checks):
             if len(excerpts) >= MAX_LOGS:
                 break
             key = log_key(check)
@@ -94,22 +130,10 @@ class ReplyPlanner:
                 excerpts[check.name] = excerpt
         deadline = (claim.dirty_since or claim.claimed_at) + LOG_WAIT
         if missing and len(excerpts) < MAX_LOGS and now < deadline:
-            return [], deadline
-        mention = self._responsible(card)
-        keys = tuple(owed.keys)
-        replies = [Reply(keys, render_failure_reply(
-            card, mention=mention, log_excerpts=excerpts, checks=owed.checks,
-            deployments=owed.deployments))]
-        if mention and claim.destination and claim.destination.route and \
-                claim.destination.route.dm_author_on_failure:
-            replies.append(Reply(
-                tuple(notification_key(f"dm:{key}") for key in keys),
-                render_failure_reply(card, mention=None, checks=owed.checks,
-                                     deployments=owed.deployments),
-                channel=mention, in_thread=False))
-        return replies, None
+            return excerpts, deadline
+        return excerpts, None
 
-    def _approval_request(self, claim: Claim, deployment: DeploymentLine,
+    def _approval_request(self, claim: Claim, first: CardPost, deployment: DeploymentLine,
                           now: datetime) -> list[Reply]:
         card = claim.card
         found = standing(card, deployment, self.policies, now)
@@ -125,7 +149,8 @@ class ReplyPlanner:
             if principal[:1] in ("U", "W", "S") and principal not in mentions:
                 mentions.append(principal)
         return [Reply((key,), render_approval_request(card, environment=deployment.environment,
-                                                      mentions=mentions))]
+                                                      mentions=mentions),
+                      channel=first.channel, thread_ts=first.ts)]
 
     def _tryout(self, claim: Claim, deployment: DeploymentLine) -> list[Reply]:
         """The product-owner flow: once per card and environment, a direct message."""
@@ -137,9 +162,9 @@ class ReplyPlanner:
         if found is None:
             return []
         user, message = found
-        return [Reply((key,), message, channel=user, in_thread=False)]
+        return [Reply((key,), message, channel=user)]
 
-    def _ticket_failures(self, claim: Claim) -> list[Reply]:
+    def _ticket_failures(self, claim: Claim, first: CardPost) -> list[Reply]:
         """Once per failed ticket update; those failing together share one reply."""
         new = {k: f for k, f in claim.ticket_failures.items() if k not in claim.notified}
         if not new:
@@ -149,7 +174,8 @@ class ReplyPlanner:
             TicketFailure(f.ticket, f.environment, f.what, f.error, links.get(f.ticket))
             for _, f in sorted(new.items())
         ]
-        return [Reply(tuple(sorted(new)), render_ticket_failure(claim.card, failures))]
+        return [Reply(tuple(sorted(new)), render_ticket_failure(claim.card, failures),
+                      channel=first.channel, thread_ts=first.ts)]
 
     def _responsible(self, card: CommitCard) -> str | None:
         pr, author = card.pull_request, card.author
@@ -164,10 +190,8 @@ class ReplySender:
         self.db, self.client, self.pacing = db, client, pacing
 
     def send(self, claim: Claim, reply: Reply) -> None:
-        target = reply.channel or claim.channel
-        assert target is not None
-        if self.reply_once(claim.card_id, target, claim.ts if reply.in_thread else None,
-                           list(reply.keys), reply.message):
+        if self.reply_once(claim.card_id, reply.channel, reply.thread_ts, list(reply.keys),
+                           reply.message):
             claim.notified.update(reply.keys)
 
     def reply_once(

@@ -81,7 +81,8 @@ class Delivery(Base):
 
 
 class Card(Base):
-    """One commit's card: the slot state its events folded into, and where Slack shows it."""
+    """One commit's card: the slot state its events folded into, and where Slack shows it
+    (its first message; `CardMessage` holds those in further channels)."""
 
     __tablename__ = "cards"
     __table_args__ = (
@@ -109,6 +110,8 @@ class Card(Base):
     slack_channel: Mapped[str | None] = mapped_column(String(32))
     slack_ts: Mapped[str | None] = mapped_column(String(32))
     slack_permalink: Mapped[str | None] = mapped_column(String(500))
+    # The channel as its route named it (None: posted before cards had several messages).
+    slack_route_channel: Mapped[str | None] = mapped_column(String(100))
     # The outbox: a flusher leases a card while it talks to Slack, so ingest never waits on
     # Slack and two flushers never post the same card; failures back off per card.
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
