@@ -22,7 +22,8 @@ from correlation.merge_methods import (
     no_merge_method,
 )
 from correlation.mrkdwn import escape, one_line
-from correlation.policies import MergePolicy, Policies
+from correlation.policies import MergePolicy, Policies, RetryPolicy
+from correlation.retry import retry_shown
 from correlation.status import Status
 
 __all__ = ["ActionId", "Button", "ButtonRef", "Buttons", "Confirm", "Menu", "card_buttons",
@@ -50,7 +51,7 @@ def card_buttons(card: CommitCard, policies: Policies, now: datetime,
     merge, merge_notes = _merge(card, policies.merge, merge_settings)
     approvals, approval_notes = _approvals(card, policies, now)
     return Buttons(
-        elements=(*merge, *_retries(card), *approvals,
+        elements=(*merge, *_retries(card, policies.retry), *approvals,
                   *custom_buttons(card, policies.buttons), *pr_menus(card)),
         notes=(*merge_notes, *approval_notes),
     )
@@ -95,14 +96,19 @@ def _merge(card: CommitCard, policy: MergePolicy,
                                      f"{card.short_sha}.", label))], []
 
 
-def _retries(card: CommitCard) -> list[Button]:
+def _retries(card: CommitCard, policy: RetryPolicy) -> list[Button]:
     failed = [c for c in card.checks
               if c.kind in ("build", "workflow")
               and c.status in (Status.FAILURE, Status.CANCELLED)
-              and (c.details.get("job") if c.source == "jenkins" else c.details.get("run_id"))]
+              and (_jenkins_retry(c.details.get("job"), card.repo, policy)
+                   if c.source == "jenkins" else c.details.get("run_id"))]
     return [_button(f"Retry {check.name}", ActionId.RETRY,
                     ButtonRef(card.repo, card.sha, target=check.name))
             for check in failed[:MAX_RETRY_BUTTONS]]
+
+
+def _jenkins_retry(job: object, repo: str, policy: RetryPolicy) -> bool:
+    return isinstance(job, str) and bool(job) and retry_shown(job, repo, policy)
 
 
 def _approvals(card: CommitCard, policies: Policies,

@@ -3,7 +3,6 @@ against local fakes of GitHub and Jenkins, the card's own Slack message as the U
 
 from __future__ import annotations
 
-import copy
 import threading
 from typing import Any
 
@@ -223,39 +222,6 @@ def test_a_draft_or_failing_pr_says_why_there_is_no_merge_button(
     bot.github.deliver("check_run", load_fixture("check_run.completed.failure"))
     message = bot.card_message(having="Merge unavailable: 1 check failing")
     assert "card.merge" not in str(message.blocks)
-
-
-@pytest.mark.sqlite_only
-def test_retry_a_failed_jenkins_build_with_its_parameters(
-    make_bot: BotFactory, fake_github: FakeGitHub, fake_jenkins: FakeJenkins
-) -> None:
-    fake_jenkins.add_job("octo-app-integration",
-                         parameters={"TARGET_ENV": "dev", "BROWSER": "chrome", "GIT_REF": ""})
-    bot = start_bot(make_bot, fake_github, fake_jenkins)
-    failed = _jenkins_failure()
-    bot.bot.jenkins.notify(failed)
-    sha = failed["build"]["scm"]["commit"]
-    _, url = bot.click("card.retry", sha=sha)
-    assert bot.reply(url).startswith("Re-running octo-app-integration #412 with "
-                                     "BROWSER=firefox, GIT_REF=feature/login, TARGET_ENV=test")
-    (trigger,) = fake_jenkins.triggered("octo-app-integration")
-    assert trigger.parameters == {"TARGET_ENV": "test", "BROWSER": "firefox",
-                                  "GIT_REF": "feature/login"}
-    bot.card_message(sha, having="retried by <@U0ANA>")
-    # The new build's news replaces the stamp.
-    started = copy.deepcopy(failed)
-    started["build"].update(number=413, phase="STARTED", status=None,
-                            timestamp=failed["build"]["timestamp"] + 600_000)
-    bot.bot.jenkins.notify(started)
-    assert "retried by" not in str(bot.card_message(sha).blocks)
-
-
-def _jenkins_failure() -> dict[str, Any]:
-    from tests.jenkins_sender import load_jenkins
-
-    payload = copy.deepcopy(load_jenkins("freestyle.completed.ssh"))
-    payload["build"].update(status="FAILURE")
-    return payload
 
 
 @pytest.mark.sqlite_only

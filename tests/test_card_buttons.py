@@ -12,7 +12,7 @@ from correlation.button_blocks import Button, ButtonRef, Confirm, Menu, button_e
 from correlation.buttons import card_buttons, decision_buttons
 from correlation.card import Approval, CommitCard, PullRequest, Stamp
 from correlation.merge_methods import RepoMergeSettings
-from correlation.policies import ApprovalPolicy, ButtonPolicy, MergePolicy, Policies
+from correlation.policies import ApprovalPolicy, ButtonPolicy, MergePolicy, Policies, RetryPolicy
 from correlation.status import Status
 from devexbot.actions.ids import ButtonValue
 from tests.cards import AT, NEW_SHA, REPO, SHA, card, check, deployment
@@ -78,6 +78,11 @@ CASES: list[tuple[str, CommitCard, Policies, timedelta, list[str], list[str]]] =
     ("retries", card(checks=(jenkins_build("build"), workflow("CI", Status.CANCELLED),
                              check("lint", FAILED), jenkins_build("ok", Status.SUCCESS))),
      Policies(), timedelta(0), ["Retry build", "Retry CI"], []),
+    ("retry.jobs: only the listed Jenkins jobs",
+     card(checks=(jenkins_build("octo-app-ci"), jenkins_build("deploy-production"),
+                  workflow("CI"))),
+     Policies(retry=RetryPolicy(repos=((REPO, ("octo-app-*",)),))), timedelta(0),
+     ["Retry octo-app-ci", "Retry CI"], []),
     ("at most five retries", card(checks=tuple(workflow(f"w{i}") for i in range(7))),
      Policies(), timedelta(0), [f"Retry w{i}" for i in range(5)], []),
     # Approvals: by the environment's policy, while the request is open.
