@@ -14,7 +14,7 @@ import itertools
 import json
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -223,6 +223,16 @@ def block_actions_payload(
     return payload
 
 
+def clicked_again(payload: Mapping[str, Any]) -> Json:
+    """The same element clicked once more (a double click): Slack sends a new payload, with
+    its own trigger_id and action time, signed afresh. (The very same signed request sent
+    again is a replay, which the bot refuses.)"""
+    again: Json = {**payload, "trigger_id": new_trigger_id()}
+    again["actions"] = [{**action, "action_ts": f"{time.time():.6f}"}
+                        for action in payload.get("actions", [])]
+    return again
+
+
 def _state_values(values: Mapping[str, Mapping[str, Any]]) -> Json:
     """`{block: {action: "text"}}` shorthand expanded to Slack's typed input states."""
     return {
@@ -285,15 +295,23 @@ def view_submission_payload(
 
 
 class SlackSender:
-    """Posts signed Slack requests to a bot through any httpx-style client (e.g. TestClient)."""
+    """Posts signed Slack requests to a bot through any httpx-style client (e.g. TestClient),
+    stamped with `clock`'s time (a test bot's: Slack's clock agrees with the bot's)."""
 
-    def __init__(self, client: Any, signing_secret: str, path: str = "/slack/events") -> None:
+    def __init__(self, client: Any, signing_secret: str, path: str = "/slack/events", *,
+                 clock: Callable[[], float] = time.time) -> None:
         self.client, self.signing_secret, self.path = client, signing_secret, path
+        self.clock = clock
+
+    def headers(self, body: bytes, *, content_type: str = FORM,
+                timestamp: int | None = None) -> dict[str, str]:
+        """The headers Slack would send `body` with, stamped now by the clock by default."""
+        return signed_headers(body, signing_secret=self.signing_secret,
+                              timestamp=int(self.clock()) if timestamp is None else timestamp,
+                              content_type=content_type)
 
     def send(self, body: bytes, *, content_type: str = FORM, timestamp: int | None = None) -> Any:
-        headers = signed_headers(
-            body, signing_secret=self.signing_secret, timestamp=timestamp, content_type=content_type
-        )
+        headers = self.headers(body, content_type=content_type, timestamp=timestamp)
         return self.client.post(self.path, content=body, headers=headers)
 
     def command(self, command: str = "/devex", text: str = "", **fields: Any) -> Any:

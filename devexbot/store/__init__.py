@@ -20,11 +20,12 @@ from devexbot.store.models import (
     TicketInfo,
     TicketUpdate,
 )
+from devexbot.store.seen_requests import SeenRequest
 from devexbot.store.ticket_deploys import TicketDeploy
 
 __all__ = [
     "ActionClaim", "ApprovalDecision", "AuditEntry",
     "Base", "Card", "CommitRange", "Database", "Delivery", "EnvironmentState", "EventRecord",
-    "Notification", "RunbookRun", "RunbookSlot", "SchedulerJob", "SchedulerResult",
+    "Notification", "RunbookRun", "RunbookSlot", "SchedulerJob", "SchedulerResult", "SeenRequest",
     "Subscription", "TicketDeploy", "TicketInfo", "TicketUpdate",
 ]
