@@ -17,7 +17,7 @@ from devexbot.errors import SettingsError
 
 DEFAULT_DATABASE_URL = "sqlite:///./devexbot.db"
 _POSTGRES_SCHEMES = ("postgres://", "postgresql://")
-_SLACK_ID = re.compile(r"E[A-Z0-9]{2,}")
+_ENTERPRISE_ID = re.compile(r"E[A-Z0-9]{2,}")
 
 
 def normalise_database_url(url: str) -> str:
@@ -121,7 +121,7 @@ class Settings(BaseSettings):
     @classmethod
     def _enterprise_ids(cls, value: str) -> str:
         for part in filter(None, (p.strip() for p in value.split(","))):
-            if not _SLACK_ID.fullmatch(part):
+            if not _ENTERPRISE_ID.fullmatch(part):
                 raise ValueError(f"not a Slack organisation id (E…): {part!r}")
         return value
 

@@ -4,6 +4,7 @@ clock, and answered once, on whichever replica they reach."""
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -178,6 +179,28 @@ def test_the_5_minute_window_is_counted_by_the_bots_clock(bot: TestBot) -> None:
     response = bot.slack_sender.send(slash_command_body("/devex", "help"), timestamp=stamped)
     assert response.status_code == 401
     assert response.json() == {"error": "the request is older than 5 minutes"}
+
+
+@pytest.mark.sqlite_only
+def test_slack_delivering_an_event_again_is_answered_and_not_handled_again(bot: TestBot) -> None:
+    """Slack signs each retry of an event afresh (new timestamp, `X-Slack-Retry-Num`); its
+    `event_id` is what stays."""
+    event = json.dumps({
+        "token": "gIkuvaNzQIHg97ATvDxqgjtO", "team_id": TEAM_ID, "api_app_id": "A0DEVEXBOT",
+        "type": "event_callback", "event_id": "Ev0RETRIED", "event_time": int(bot.clock.time()),
+        "event": {"type": "app_mention", "user": "U0ANA", "text": "<@U0BOT> hi",
+                  "ts": "1700000000.000100", "channel": OPS},
+        "authorizations": [{"enterprise_id": None, "team_id": TEAM_ID, "user_id": "U0BOT",
+                            "is_bot": True, "is_enterprise_install": False}],
+    }).encode()
+    first = bot.slack_sender.send(event, content_type="application/json")
+    assert first.status_code != 401, first.text  # Bolt's own answer (it has no listener)
+    bot.clock.advance(60)
+    headers = bot.slack_sender.headers(event, content_type="application/json")
+    again = bot.client.post("/slack/events", content=event,
+                            headers={**headers, "X-Slack-Retry-Num": "1",
+                                     "X-Slack-Retry-Reason": "http_error"})
+    assert (again.status_code, again.content) == (200, b"")
 
 
 def test_the_bot_forgets_a_request_once_it_could_not_come_back(database_url: str) -> None:
