@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
@@ -16,6 +17,7 @@ from devexbot.errors import SettingsError
 
 DEFAULT_DATABASE_URL = "sqlite:///./devexbot.db"
 _POSTGRES_SCHEMES = ("postgres://", "postgresql://")
+_ENTERPRISE_ID = re.compile(r"E[A-Z0-9]{2,}")
 
 
 def normalise_database_url(url: str) -> str:
@@ -72,6 +74,9 @@ class Settings(BaseSettings):
     slack_client_id: str | None = None
     slack_client_secret: SecretStr | None = None
     slack_team_id: str | None = None
+    # Enterprise Grid organisations (`E…`, comma-separated) whose every workspace the bot
+    # serves; by default only its own workspace (SLACK_TEAM_ID, or the bot token's).
+    slack_enterprise_ids: str = ""
     devexbot_session_secret: SecretStr | None = None
     devexbot_public_url: str | None = None
     devexbot_trusted_proxies: str = ""
@@ -112,6 +117,14 @@ class Settings(BaseSettings):
             raise ValueError(f"must start with https:// (got {value!r})")
         return value.rstrip("/") if value else value
 
+    @field_validator("slack_enterprise_ids")
+    @classmethod
+    def _enterprise_ids(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            if not _ENTERPRISE_ID.fullmatch(part):
+                raise ValueError(f"not a Slack organisation id (E…): {part!r}")
+        return value
+
     @field_validator("devexbot_trusted_proxies")
     @classmethod
     def _trusted_proxies(cls, value: str) -> str:
@@ -126,6 +139,11 @@ class Settings(BaseSettings):
     def slack_sign_in(self) -> bool:
         """Sign in with Slack is configured."""
         return bool(self.slack_client_id and self.slack_client_secret)
+
+    @property
+    def enterprise_ids(self) -> frozenset[str]:
+        """The Grid organisations whose workspaces may use the bot."""
+        return frozenset(p.strip() for p in self.slack_enterprise_ids.split(",") if p.strip())
 
     @property
     def trusted_proxies(self) -> list[IPv4Network | IPv6Network]:

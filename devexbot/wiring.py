@@ -81,6 +81,7 @@ from devexbot.store.commit_ranges import CommitRanges
 from devexbot.store.environments import record_deployments
 from devexbot.store.ingest import Ingest, IngestHook
 from devexbot.store.merge_settings import MergeSettings
+from devexbot.store.seen_requests import SeenRequests
 from devexbot.tickets.carried import CarriedTickets
 from devexbot.tickets.directory import TicketDirectory
 from devexbot.tickets.policy import TicketPolicy
@@ -101,6 +102,7 @@ from handlers.slack.events import BoltEvents, SlackEvents, SlackOff
 from handlers.slack.runbooks import RunbookCommands
 from handlers.slack.subscriptions import Subscriptions
 from handlers.slack.where import Where
+from handlers.slack.workspace import OwnWorkspace
 
 log = logging.getLogger(__name__)
 
@@ -257,9 +259,9 @@ def build_services(
                                  timezone=config.schedule.timezone)
         nudges = ThreadNudges(outbox.reply_once, people, clock,
                               approvers=policy_approvers(config.approvals, people))
+    team = slack_team(settings.slack_team_id, client)  # whose people sign in and act
     workspace = Workspace(settings, db=db, card_loader=card_loader, policies=policies,
-                          metrics=metrics, slack_on=client is not None,
-                          team=slack_team(settings.slack_team_id, client),
+                          metrics=metrics, slack_on=client is not None, team=team,
                           merge_settings=merge_settings, names=people.name)
     workers = [w for w in (lookups, worker, ticket_worker) if w is not None]
     # Ingest's news wakes the outbox, the ticket updates and the workspace's live cards.
@@ -285,11 +287,13 @@ def build_services(
             lambda app: custom_buttons.register(app, actions),
             lambda app: pr_selects.register(app, actions, repo_choices, db),
             lambda app: reject_form.register(app, actions),
-        ], signing_secret=settings.slack_signing_secret)
+        ], signing_secret=settings.slack_signing_secret,
+            workspace=OwnWorkspace(team.team_id, enterprises=settings.enterprise_ids))
     slack_events: SlackEvents = SlackOff()
     background: list[Background] = list(workers)
     if bolt is not None:
-        slack_events = BoltEvents(bolt, signing_secret=settings.slack_signing_secret)
+        slack_events = BoltEvents(bolt, signing_secret=settings.slack_signing_secret,
+                                  seen=SeenRequests(db, clock=clock.now), clock=clock.now)
         if settings.slack_app_token is not None:
             background.append(SocketModeConnection(
                 bolt, settings.slack_app_token.get_secret_value()))

@@ -100,7 +100,7 @@ class TestBot:
         self.github = GitHubSender(self.client, GITHUB_SECRET)
         self.jenkins = JenkinsSender(self.client, JENKINS_TOKEN)
         self.deploy = DeploySender(self.client, DEPLOY_SECRET)
-        self.slack_sender = SlackSender(self.client, SIGNING_SECRET)
+        self.slack_sender = SlackSender(self.client, SIGNING_SECRET, clock=clock.time)
         self.scheduler: Scheduler = services.scheduler
 
     # --- what the senders do --------------------------------------------------------------

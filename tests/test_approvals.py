@@ -25,7 +25,7 @@ from tests.fakes.jenkins_api import FakeJenkins
 from tests.fakes.slack_api import FakeSlack
 from tests.github_sender import load_fixture
 from tests.scenario import HEAD, REPO
-from tests.slack_signing import block_actions_payload, view_submission_payload
+from tests.slack_signing import block_actions_payload, clicked_again, view_submission_payload
 from tests.test_actions import Bot, fakes_settings
 
 RUN_ID = 30433642
@@ -156,8 +156,8 @@ def test_two_of_three_approve_on_github_once_and_the_author_is_refused(
     bot.card_message(having="approved by <@U0BEN> (1 of 2)")
     assert fake_github.deployment_reviews(REPO) == []
 
-    # A double click, or Slack retrying the same interaction: counted once.
-    assert bot.clicker.interaction(ben).status_code == 200
+    # A double click: counted once.
+    assert bot.clicker.interaction(clicked_again(ben)).status_code == 200
     assert bot.reply(url, count=2) == ("You already approved production (1 of 2); waiting "
                                        "for 1 more approver.")
     assert fake_github.deployment_reviews(REPO) == []
@@ -165,7 +165,7 @@ def test_two_of_three_approve_on_github_once_and_the_author_is_refused(
     carol, url = bot.click("card.approve", user="U0CAROL")
     assert bot.reply(url) == ("Approved production (2 of 2): approved on GitHub "
                               f"(run {RUN_ID}).")
-    assert bot.clicker.interaction(carol).status_code == 200  # retried once more
+    assert bot.clicker.interaction(clicked_again(carol)).status_code == 200  # once more
     assert bot.reply(url, count=2) == ("Not done: you already approved production (with "
                                        "<@U0BEN>)")
 
@@ -375,8 +375,8 @@ approvals:
     reply = bot.reply(url)
     assert reply.startswith("Approved production (1 of 1): Jenkins is starting promote-prod "
                             "(queue item")
-    bot.clicker.interaction(payload)  # Slack's retry
-    bot.reply(url, count=2)  # the retry's
+    bot.clicker.interaction(clicked_again(payload))  # a double click
+    bot.reply(url, count=2)  # the second click's
     (trigger,) = fake_jenkins.triggered("promote-prod")
     assert trigger.parameters == {"SHA": HEAD, "ENV": "production", "PR": "12",
                                   "TAG": "v-6dcb09b-{x}"}
@@ -435,8 +435,8 @@ approvals:
         bot.deployed("production", "waiting", deployment_id="p-1")
         payload, url = bot.click("card.approve:staging", user="U0BEN")
         assert bot.reply(url) == "Approved staging (1 of 1): the deploy tool was told."
-        bot.clicker.interaction(payload)
-        bot.reply(url, count=2)  # the retry's
+        bot.clicker.interaction(clicked_again(payload))  # a double click
+        bot.reply(url, count=2)  # the second click's
 
         bot.click("card.reject:production", user="U0BEN")
         bot.submit_form("U0BEN", "Change freeze until Monday")

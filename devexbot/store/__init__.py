@@ -24,12 +24,13 @@ from devexbot.store.models import (
     TicketInfo,
     TicketUpdate,
 )
+from devexbot.store.seen_requests import SeenRequest
 from devexbot.store.ticket_deploys import TicketDeploy
 
 __all__ = [
     "ActionClaim", "ApprovalDecision", "AuditEntry",
     "Base", "Card", "CardMessage", "CommitRange", "Database", "Delivery", "EnvironmentState",
     "EventRecord", "Notification", "RepoMergeSettingsRow", "RunbookRun", "RunbookSlot",
-    "SchedulerJob", "SchedulerResult", "Subscription", "TicketDeploy", "TicketInfo",
-    "TicketUpdate",
+    "SchedulerJob", "SchedulerResult", "SeenRequest", "Subscription", "TicketDeploy",
+    "TicketInfo", "TicketUpdate",
 ]
