@@ -1,6 +1,7 @@
 """Persistence: SQLAlchemy 2 models, engines and Alembic migrations."""
 
 from devexbot.store.engine import Database
+from devexbot.store.keys import SigningKey
 from devexbot.store.models import (
     ActionClaim,
     ApprovalDecision,
@@ -26,5 +27,5 @@ __all__ = [
     "ActionClaim", "ApprovalDecision", "AuditEntry",
     "Base", "Card", "CommitRange", "Database", "Delivery", "EnvironmentState", "EventRecord",
     "Notification", "RunbookRun", "RunbookSlot", "SchedulerJob", "SchedulerResult",
-    "Subscription", "TicketDeploy", "TicketInfo", "TicketUpdate",
+    "SigningKey", "Subscription", "TicketDeploy", "TicketInfo", "TicketUpdate",
 ]
