@@ -18,6 +18,7 @@ import httpx
 import pytest
 from slack_sdk import WebClient
 
+from devexbot.errors import SettingsError
 from devexbot.web.access import SESSION_COOKIE
 from devexbot.web.login import SignInError, check_claims
 from devexbot.web.team import BotTokenTeam, KnownTeam, NoTeam, slack_team
@@ -234,3 +235,51 @@ def test_the_web_token_cannot_make_a_session_that_approves(
     card = bot.card_message(having="card.approve")
     assert "approved by" not in str(card.blocks)  # the card shows nobody's approval
     assert [e for e in bot.audit() if e["action"].startswith("card.approve")] == []
+
+
+def _token_session(services: Services) -> str:
+    with web_client(services, client=OUTSIDE, follow_redirects=False) as c:
+        assert c.post("/login", data={"token": WEB_TOKEN}).status_code == 303
+        return str(c.cookies[SESSION_COOKIE])
+
+
+def _reads_with(services: Services, cookie: str) -> bool:
+    with web_client(services, client=OUTSIDE, follow_redirects=False) as c:
+        c.cookies.set(SESSION_COOKIE, cookie)
+        return c.get("/").status_code == 200
+
+
+def test_sessions_are_signed_with_a_random_key_the_database_keeps(
+    tmp_path: Path, database_url: str
+) -> None:
+    settings = make_settings(database_url, tmp_path, devexbot_web_token=WEB_TOKEN)
+    first = build_services(settings)
+    migrate(first.db.engine)
+    cookie = _token_session(first)
+    replica = build_services(settings)  # another replica, or the same bot restarted
+    assert _reads_with(replica, cookie)
+    elsewhere = build_services(make_settings(f"sqlite:///{tmp_path / 'other.db'}",
+                                             tmp_path, devexbot_web_token=WEB_TOKEN))
+    migrate(elsewhere.db.engine)  # the same token, another database: another key
+    assert not _reads_with(elsewhere, cookie)
+    for services in (first, replica, elsewhere):
+        services.db.dispose()
+
+
+def test_a_session_secret_of_its_own_is_used_and_the_web_token_is_refused_as_one(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    def bot(name: str, **settings: str) -> Services:
+        services = build_services(make_settings(f"sqlite:///{tmp_path / name}", tmp_path,
+                                                devexbot_web_token=WEB_TOKEN, **settings))
+        migrate(services.db.engine)
+        return services
+
+    one, two = (bot(name, devexbot_session_secret="s" * 32) for name in ("a.db", "b.db"))
+    assert _reads_with(two, _token_session(one))  # the setting signs, not the database
+    one.db.dispose()
+    two.db.dispose()
+    with pytest.raises(SettingsError) as refused:
+        make_settings(sqlite_url, tmp_path, devexbot_web_token=WEB_TOKEN,
+                      devexbot_session_secret=WEB_TOKEN)
+    assert str(refused.value).startswith("DEVEXBOT_SESSION_SECRET is the web token")
