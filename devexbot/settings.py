@@ -8,7 +8,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     jira_api_token: SecretStr | None = None
 
     # The web workspace: open on the loopback interface, behind a login anywhere else.
+    # The web token only reads; acting needs Sign in with Slack.
     devexbot_web_token: SecretStr | None = None
     slack_client_id: str | None = None
     slack_client_secret: SecretStr | None = None
@@ -77,12 +78,14 @@ class Settings(BaseSettings):
     # Enterprise Grid organisations (`E…`, comma-separated) whose every workspace the bot
     # serves; by default only its own workspace (SLACK_TEAM_ID, or the bot token's).
     slack_enterprise_ids: str = ""
-    devexbot_session_secret: SecretStr | None = None
+    devexbot_session_secret: SecretStr | None = None  # unset: a random key in the database
     devexbot_public_url: str | None = None
     devexbot_trusted_proxies: str = ""
-    # The JSON API: `open` to anyone who can reach the bot (DESIGN.md's contract), or
-    # `login`: the workspace's rule, plus the web token as a bearer token for scripts.
-    devexbot_api_access: Literal["open", "login"] = "open"
+    # The JSON API: `login`, the workspace's rule (the bot's machine, or signed in) plus the
+    # web token as a bearer token for scripts; or `open` to anyone who can reach the bot.
+    devexbot_api_access: Literal["open", "login"] = "login"
+    # Set, `/metrics` wants it as a bearer token from off the bot's machine.
+    devexbot_metrics_token: SecretStr | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -93,7 +96,7 @@ class Settings(BaseSettings):
         "github_webhook_secret", "jenkins_webhook_token", "deploy_webhook_secret",
         "slack_bot_token", "slack_signing_secret", "slack_app_token", "github_token",
         "github_app_private_key", "jenkins_api_token", "jira_api_token", "devexbot_web_token",
-        "slack_client_secret", "devexbot_session_secret",
+        "slack_client_secret", "devexbot_session_secret", "devexbot_metrics_token",
         mode="before",
     )
     @classmethod
@@ -135,6 +138,15 @@ class Settings(BaseSettings):
                 raise ValueError(f"not an IP address or network: {part!r}") from None
         return value
 
+    @model_validator(mode="after")
+    def _session_secret_is_not_the_web_token(self) -> Settings:
+        secret, token = self.devexbot_session_secret, self.devexbot_web_token
+        if secret is not None and token is not None and \
+                secret.get_secret_value() == token.get_secret_value():
+            raise ValueError("DEVEXBOT_SESSION_SECRET is the web token: whoever holds the "
+                             "token could sign in as anyone; give it a secret of its own")
+        return self
+
     @property
     def slack_sign_in(self) -> bool:
         """Sign in with Slack is configured."""
@@ -161,9 +173,10 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
-        variable = str(first["loc"][0]).upper() if first["loc"] else "settings"
         message = str(first["msg"]).removeprefix("Value error, ")
-        raise SettingsError(f"{variable}: {message}") from None
+        if not first["loc"]:  # a rule between variables names them itself
+            raise SettingsError(message) from None
+        raise SettingsError(f"{str(first['loc'][0]).upper()}: {message}") from None
 
 
 @lru_cache(maxsize=1)

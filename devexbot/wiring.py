@@ -54,6 +54,7 @@ from devexbot.runbooks.executors.jenkins import JenkinsAccess, JenkinsExecutor
 from devexbot.runbooks.executors.local import LocalExecutor
 from devexbot.runbooks.executors.python import PythonExecutor
 from devexbot.runbooks.launcher import RunnerLauncher, ScheduledLauncher
+from devexbot.runbooks.readers import RunReaders
 from devexbot.runbooks.registry import Runbooks, load_runbooks
 from devexbot.runbooks.runner import RunbookRunner
 from devexbot.runbooks.runs import RunStore
@@ -130,6 +131,7 @@ class Services:
     metrics: Metrics
     runbooks: Runbooks
     runs: RunStore
+    run_readers: RunReaders  # who may read a run's arguments and output
     card_loader: CardLoader  # how every reader turns a stored card into a CommitCard
     scheduler: Scheduler  # started by the app's lifespan (a test bot runs its jobs itself)
     # Comments on the commit's tickets when someone decides on a deploy in Slack.
@@ -313,6 +315,7 @@ def build_services(
         metrics=metrics,
         runbooks=runbooks,
         runs=runs,
+        run_readers=RunReaders(runbooks, authorizer),
         card_loader=card_loader,
         scheduler=scheduler,
         decision_comments=decision_comments,

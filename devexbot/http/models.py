@@ -126,7 +126,8 @@ class RunDoc(_Open):
     command: str
     executor: str = Field(description="local, jenkins or python")
     user: str
-    args: dict[str, Any] = Field(description="as shown, secrets redacted")
+    args: dict[str, Any] | None = Field(
+        description="as shown, secrets redacted; null when `hidden`")
     status: str
     reason: str | None
     created_at: str | None
@@ -134,6 +135,10 @@ class RunDoc(_Open):
     finished_at: str | None
     exit_code: int | None
     output_tail: str | None = Field(description="the output's redacted tail")
+    hidden: bool = Field(
+        default=False,
+        description="the arguments and output are not this reader's to see: only people who "
+                    "may run the runbook, and whoever ran it, see them")
 
 
 class RunList(BaseModel):

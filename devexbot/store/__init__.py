@@ -3,6 +3,7 @@
 from devexbot.store.engine import Database
 
 # Their own modules (the settings' cache beside it); imported here so the schema has them.
+from devexbot.store.keys import SigningKey
 from devexbot.store.merge_settings import RepoMergeSettingsRow
 from devexbot.store.messages import CardMessage
 from devexbot.store.models import (
@@ -31,6 +32,6 @@ __all__ = [
     "ActionClaim", "ApprovalDecision", "AuditEntry",
     "Base", "Card", "CardMessage", "CommitRange", "Database", "Delivery", "EnvironmentState",
     "EventRecord", "Notification", "RepoMergeSettingsRow", "RunbookRun", "RunbookSlot",
-    "SchedulerJob", "SchedulerResult", "SeenRequest", "Subscription", "TicketDeploy",
-    "TicketInfo", "TicketUpdate",
+    "SchedulerJob", "SchedulerResult", "SeenRequest", "SigningKey", "Subscription",
+    "TicketDeploy", "TicketInfo", "TicketUpdate",
 ]

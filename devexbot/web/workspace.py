@@ -64,7 +64,7 @@ class Workspace:
         env.globals["statuses"] = [s.value for s in Status]
         env.filters["iso"] = _iso
         env.filters["when"] = time_html
-        self.sessions = Sessions(settings)
+        self.sessions = Sessions(settings, db)
         self.live = LiveCards(db, self.changes, metrics=metrics)
         self._card_template = env.get_template("_card.html")
 
