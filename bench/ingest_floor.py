@@ -42,6 +42,7 @@ FLOOR, INGEST = "/bench/floor", "/webhooks/github"
 
 def serve(port: int, database_url: str, config: Path) -> None:
     from devexbot.app import create_app
+    from devexbot.http.serving import listening_socket
     from devexbot.http.serving import serve as serve_app
     from devexbot.settings import load_settings
     from devexbot.store.migrate import upgrade
@@ -58,7 +59,7 @@ def serve(port: int, database_url: str, config: Path) -> None:
         await request.body()
         return JSONResponse({"status": "stored"}, status_code=202)
 
-    serve_app(app, host="127.0.0.1", port=port, log_level="warning")
+    serve_app(app, sock=listening_socket("127.0.0.1", port), log_level="warning")
 
 
 # ---- the load generator process ----------------------------------------------------------

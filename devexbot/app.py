@@ -15,16 +15,18 @@ from sqlalchemy.exc import OperationalError
 
 from devexbot import __version__
 from devexbot.errors import DevexbotError
-from devexbot.http import api
+from devexbot.http import api, health
 from devexbot.http.answers import ErrorAnswer
 from devexbot.settings import Settings, get_settings
 from devexbot.web import install_workspace
 from devexbot.web.access import login_available
-from devexbot.wiring import Services, build_services
+from devexbot.wiring import Background, Services, build_services
 from handlers import webhooks
 from handlers.slack import events as slack_events
 
 log = logging.getLogger(__name__)
+
+FIRST_CHECKS = 5.0  # seconds the start waits for the first word from each service
 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None,
@@ -46,9 +48,11 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.state.run_readers = services.run_readers
     app.state.slack_events = services.slack_events
     app.state.actions = services.actions
+    app.state.readiness = services.readiness
     app.include_router(webhooks.router)
     app.include_router(slack_events.router)
     app.include_router(api.router)
+    app.include_router(health.router)
     install_workspace(app, services.workspace)
     _install_error_handlers(app)
     _document_validation_errors(app)
@@ -60,9 +64,12 @@ def _lifespan(services: Services, background: bool
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _say_what_is_off(services)
-        parts = list(services.background) if background else []
+        parts: list[Background] = [services.watch, *services.background] if background else []
         for part in parts:
             part.start()
+        if background and not services.watch.wait_first_round(FIRST_CHECKS):
+            log.warning("the services have not all answered within %.0f s: /readyz says "
+                        "which", FIRST_CHECKS)
         live = services.workspace.live
         await live.start()
         try:
@@ -77,10 +84,20 @@ def _lifespan(services: Services, background: bool
 
 
 def _say_what_is_off(services: Services) -> None:
+    settings = services.settings
     if not services.slack_on:
         log.info("Slack is off (SLACK_BOT_TOKEN is not set): cards are served on the web API "
                  "only")
-    settings = services.settings
+    elif settings.slack_signing_secret is None and settings.slack_app_token is None:
+        log.warning("SLACK_SIGNING_SECRET is not set: Slack's button clicks and slash commands "
+                    "to /slack/events are refused (503); set it, or SLACK_APP_TOKEN for Socket "
+                    "Mode")
+    for variable, secret, path in (
+            ("GITHUB_WEBHOOK_SECRET", settings.github_webhook_secret, "/webhooks/github"),
+            ("JENKINS_WEBHOOK_TOKEN", settings.jenkins_webhook_token, "/webhooks/jenkins"),
+            ("DEPLOY_WEBHOOK_SECRET", settings.deploy_webhook_secret, "/webhooks/deploy")):
+        if secret is None:
+            log.warning("%s is not set: every delivery to %s is refused (503)", variable, path)
     if settings.devexbot_api_access == "open":
         log.warning("DEVEXBOT_API_ACCESS=open: anyone who can reach the bot reads /api/* "
                     "(commit messages, PR titles, who approved what, runbook runs)")

@@ -1,4 +1,4 @@
-"""`devexbot`: serve, db upgrade, jobs, check-config. Errors are one line on stderr and exit 2."""
+"""`devexbot`: the bot's command line. Errors are one line on stderr and exit 2."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from devexbot import __version__
 from devexbot.config import BotConfig, load_config
-from devexbot.errors import ConfigError, DatabaseError, DevexbotError
+from devexbot.errors import ConfigError, DatabaseError, DevexbotError, SettingsError
+from devexbot.logs.setup import configure_logging
 from devexbot.runbooks.registry import Runbooks, load_runbooks
-from devexbot.settings import Settings, load_settings
+from devexbot.settings import Settings, config_path, load_settings
 from devexbot.store import Database
 from devexbot.store.migrate import current_revision, head_revision, upgrade
 
@@ -30,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command: Callable[[argparse.Namespace], int] = args.command
     try:
         return command(args)
-    except ConfigError as exc:
+    except (ConfigError, SettingsError) as exc:
         for problem in exc.problems:
             print(f"devexbot: error: {problem}", file=sys.stderr)
         return EXIT_USAGE
@@ -42,9 +43,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="devexbot", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"devexbot {__version__}")
-    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+    parser = argparse.ArgumentParser(
+        prog="devexbot", description="A ChatOps bot: one Slack message per commit, kept "
+        "current from GitHub, CI and deploy webhooks. Errors are one line on stderr and exit "
+        "status 2.", epilog="`devexbot COMMAND --help` tells more about each command.")
+    parser.add_argument("-V", "--version", action="version", version=f"devexbot {__version__}")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND", title="commands")
 
     serve = sub.add_parser("serve", help="run the bot (HTTP server)")
     serve.add_argument("--host", default="127.0.0.1",
@@ -63,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
                       choices=["debug", "info", "warning", "error"])
     demo.set_defaults(command=_demo)
 
-    db = sub.add_parser("db", help="database schema")
+    db = sub.add_parser("db", help="the database schema: `db upgrade` creates or upgrades it")
     db_sub = db.add_subparsers(required=True, metavar="ACTION")
     db_upgrade = db_sub.add_parser("upgrade", help="create or upgrade the schema")
     db_upgrade.set_defaults(command=_db_upgrade)
@@ -83,7 +87,8 @@ def _parser() -> argparse.ArgumentParser:
     jobs = sub.add_parser("jobs", help="list the scheduled jobs: next run, last result")
     jobs.set_defaults(command=_jobs)
 
-    check = sub.add_parser("check-config", help="validate the YAML config")
+    check = sub.add_parser("check-config", help="check the YAML config and the environment's "
+                                                "settings: every mistake at once")
     check.add_argument("path", nargs="?", type=Path,
                        help="config file (default $DEVEXBOT_CONFIG or config/devexbot.yaml)")
     check.set_defaults(command=_check_config)
@@ -122,33 +127,33 @@ def _reason(exc: SQLAlchemyError) -> str:
 
 def _serve(args: argparse.Namespace) -> int:
     from devexbot.app import create_app
-    from devexbot.http.serving import serve
+    from devexbot.http.serving import listening_socket, serve
     from devexbot.wiring import build_services
 
-    _configure_logging(args.log_level)
     settings = load_settings()
-    services = build_services(settings)
-    prepare_schema(services.db, settings)
+    configure_logging(args.log_level, settings.devexbot_log_format)
+    port = args.port or settings.port
+    sock = listening_socket(args.host, port)  # a port in use stops it here, in one line
+    try:
+        services = build_services(settings)
+        prepare_schema(services.db, settings)
+    except BaseException:
+        sock.close()
+        raise
+    if not settings.devexbot_config.exists():
+        log.info("%s: no such file: the defaults apply (no routes, people or runbooks)",
+                 settings.devexbot_config)
     for line in services.config.deprecations():
         log.warning("%s", line)
-    port = args.port or settings.port
     log.info("devexbot %s on http://%s:%d (database %s)", __version__, args.host, port,
              _describe(settings))
-    serve(create_app(settings, services=services), host=args.host, port=port,
-          log_level=args.log_level)  # configures uvicorn's loggers
+    serve(create_app(settings, services=services), sock=sock, log_level=args.log_level)
     return 0
-
-
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _demo(args: argparse.Namespace) -> int:
     import shutil
     import signal
-    import socket
     import tempfile
     import threading
 
@@ -156,18 +161,13 @@ def _demo(args: argparse.Namespace) -> int:
     from devexbot.config import BotConfig
     from devexbot.demo import DemoSecrets, play
     from devexbot.demo.scenario import ENVIRONMENTS
-    from devexbot.http.serving import BotServer, server_config
+    from devexbot.http.serving import BotServer, listening_socket, server_config
     from devexbot.wiring import build_services
 
     if args.speed <= 0:
         raise DevexbotError(f"--speed must be above 0 (got {args.speed})")
-    with socket.socket() as probe:
-        try:
-            probe.bind((args.host, args.port))
-        except OSError as exc:
-            raise DevexbotError(f"cannot listen on {args.host}:{args.port} ({exc.strerror}): "
-                                "give another --port") from None
-    _configure_logging(args.log_level)
+    sock = listening_socket(args.host, args.port)
+    configure_logging(args.log_level)
     folder = tempfile.mkdtemp(prefix="devexbot-demo-")
     keys = DemoSecrets.generate()
     # The demo's own bot: a throw-away database, its own secrets, Slack off.
@@ -203,10 +203,11 @@ def _demo(args: argparse.Namespace) -> int:
         # uvicorn re-raises the SIGTERM it shut down on, to the handler it found: let that
         # one return, so the throw-away database is removed below.
         signal.signal(signal.SIGTERM, lambda signum, frame: None)
-        server.run()
+        server.run(sockets=[sock])
         stop.set()
         player.join(5)
     finally:
+        sock.close()
         services.db.dispose()
         shutil.rmtree(folder, ignore_errors=True)
     return 0
@@ -271,13 +272,34 @@ def _runbooks(config: BotConfig, *, check_files: bool) -> Runbooks:
 
 
 def _check_config(args: argparse.Namespace) -> int:
-    path = args.path or load_settings().devexbot_config
-    config = load_config(path, required=True)
-    runbooks = _runbooks(config, check_files=True)
+    """Every mistake found, in the environment and in the config, at once; a missing file
+    is what `serve` makes of it: the defaults."""
+    problems: list[str] = []
+    try:
+        load_settings()
+    except SettingsError as exc:
+        problems += exc.problems
+    path = args.path or config_path()
+    config: BotConfig | None = None
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        problems += exc.problems
+        config = exc.valid_part if isinstance(exc.valid_part, BotConfig) else None
+    runbooks = None
+    if config is not None:
+        try:
+            runbooks = _runbooks(config, check_files=True)
+        except ConfigError as exc:
+            problems += exc.problems
+    if problems:
+        raise ConfigError(problems[0], problems=problems)
+    assert config is not None and runbooks is not None
     for line in config.deprecations():
         print(f"devexbot: warning: {line}", file=sys.stderr)
+    found = "OK" if path.exists() else "no such file, so the bot runs on the defaults: OK"
     print(
-        f"{path}: OK ({len(config.routes)} routes, {len(config.people)} people, "
+        f"{path}: {found} ({len(config.routes)} routes, {len(config.people)} people, "
         f"{len(config.environments)} environments, {len(runbooks)} runbooks)"
     )
     return 0

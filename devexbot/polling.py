@@ -7,7 +7,11 @@ import logging
 import threading
 from collections.abc import Callable
 
+from devexbot.errors import in_words
+
 log = logging.getLogger(__name__)
+
+MAX_PAUSE = 30.0  # seconds between tries while the job keeps failing
 
 
 class PollingWorker:
@@ -35,10 +39,17 @@ class PollingWorker:
             self._thread.join(timeout)
 
     def _run(self) -> None:
+        failures = 0
         while not self._stop.is_set():
-            self._wake.wait(self.poll)
+            self._wake.wait(self._pause(failures))
             self._wake.clear()
             try:
                 self._job()
+                failures = 0
             except Exception:
-                log.exception("%s failed; retrying", self.name)
+                failures += 1  # the database away, say: wait longer each time, not flood
+                log.exception("%s failed; trying again in %s", self.name,
+                              in_words(self._pause(failures)))
+
+    def _pause(self, failures: int) -> float:
+        return float(min(self.poll * 2 ** failures, max(MAX_PAUSE, self.poll)))

@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     devexbot_api_access: Literal["open", "login"] = "login"
     # Set, `/metrics` wants it as a bearer token from off the bot's machine.
     devexbot_metrics_token: SecretStr | None = None
+    # `json`: one JSON object per log line, with the delivery id, card and trace id.
+    devexbot_log_format: Literal["text", "json"] = "text"
 
     @field_validator("database_url")
     @classmethod
@@ -108,7 +110,7 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
 
-    @field_validator("devexbot_api_access", mode="before")
+    @field_validator("devexbot_api_access", "devexbot_log_format", mode="before")
     @classmethod
     def _api_access(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
@@ -168,15 +170,29 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Build Settings, turning validation errors into one-line SettingsErrors."""
+    """Build Settings; a SettingsError lists every variable that is wrong, one line each."""
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        message = str(first["msg"]).removeprefix("Value error, ")
-        if not first["loc"]:  # a rule between variables names them itself
-            raise SettingsError(message) from None
-        raise SettingsError(f"{str(first['loc'][0]).upper()}: {message}") from None
+        problems = []
+        for error in exc.errors():
+            message = str(error["msg"]).removeprefix("Value error, ")
+            # A rule between variables names them itself.
+            problems.append(f"{str(error['loc'][0]).upper()}: {message}" if error["loc"]
+                            else message)
+        raise SettingsError(problems[0], problems=problems) from None
+
+
+class _ConfigPath(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8",
+                                      extra="ignore", case_sensitive=False)
+
+    devexbot_config: Path = Settings.model_fields["devexbot_config"].default
+
+
+def config_path() -> Path:
+    """DEVEXBOT_CONFIG, read even when another variable is wrong."""
+    return _ConfigPath().devexbot_config
 
 
 @lru_cache(maxsize=1)

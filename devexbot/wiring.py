@@ -38,6 +38,9 @@ from devexbot.clients.jenkins import JenkinsJobs
 from devexbot.clients.jira import JiraClient
 from devexbot.clock import SYSTEM_CLOCK, Clock
 from devexbot.config import BotConfig, RunbookSettings, load_config
+from devexbot.health.probes import service_probes, used_services
+from devexbot.health.readiness import Readiness
+from devexbot.health.watch import Watch
 from devexbot.http.metrics import Metrics
 from devexbot.lookups.deploy_contents import DeployRangeLookup
 from devexbot.lookups.due import LookupClaims, LookupPolicy
@@ -143,6 +146,8 @@ class Services:
     # The lookups, outbox and ticket workers, Socket Mode and the scheduler, in the order
     # they start.
     background: tuple[Background, ...]
+    readiness: Readiness  # what the bot last saw of the services it uses
+    watch: Watch  # checks them at start, and again while one is down
     github: GitHubApi | None = None
     teams: GitHubTeams | None = None
     slack_client: WebClient | None = None
@@ -190,9 +195,11 @@ def build_services(
     runbooks = load_runbooks(config, reserved=commands.BUILTIN_SUBCOMMANDS)
     db = Database(settings.database_url)
     metrics = Metrics()
+    github = GitHubApi(settings)
+    readiness = Readiness(used_services(settings, github), clock=clock.now)
     client = None
     if settings.slack_bot_token is not None:
-        client = MeteredWebClient(metrics=metrics,
+        client = MeteredWebClient(metrics=metrics, readiness=readiness,
                                   token=settings.slack_bot_token.get_secret_value(),
                                   base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT)
     rules = config.tickets.rules(settings.jira_url)
@@ -200,14 +207,13 @@ def build_services(
     policies = config.policies()  # what the decisions read, built once
     router = CardRouter(policies.routes, settings.slack_default_channel)
     directory: SlackDirectory = WebDirectory(client) if client is not None else NoDirectory()
-    github = GitHubApi(settings)
     teams = GitHubTeams(github)
     people = People(config.people, directory)
     authorizer = Authorizer(directory, people, teams)
     audit = AuditLog(db, people, SlackPermalinks(client) if client is not None
                      else no_permalinks)
     runs = RunStore(db)
-    jira = JiraClient.from_settings(settings)
+    jira = JiraClient.from_settings(settings, readiness)
     hooks: list[IngestHook] = []
     ranges = CommitRanges(db, github, clock=clock.now)
     merge_settings = MergeSettings(db, github, clock=clock.now)
@@ -324,6 +330,9 @@ def build_services(
         workspace=workspace,
         slack_events=slack_events,
         background=(*background, scheduler),
+        readiness=readiness,
+        watch=Watch(readiness, service_probes(settings, slack=client, github=github,
+                                              jira=jira), clock),
         github=github,
         teams=teams,
         slack_client=client,

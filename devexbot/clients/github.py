@@ -18,6 +18,7 @@ from devexbot.errors import DevexbotError
 from devexbot.settings import Settings
 
 TIMEOUT = 15  # seconds for one call; actions run after Slack's ack, so this is no hurry
+CHECK_TIMEOUT = 5  # seconds for the readiness check
 PER_PAGE = 100  # GitHub's maximum: collaborator and label lists in as few calls as can be
 
 
@@ -43,6 +44,20 @@ class GitHubApi:
         s = self._settings
         return (s.github_token is None and s.github_app_id is not None
                 and s.github_app_private_key is not None)
+
+    def check(self) -> None:
+        """A call any working credentials may make, once, without retries: `GET /rate_limit`
+        (which costs nothing of the rate limit), or `GET /app` for a GitHub App."""
+        s = self._settings
+        if s.github_token is not None:
+            Github(auth=Auth.Token(s.github_token.get_secret_value()), base_url=self._base_url,
+                   timeout=CHECK_TIMEOUT, retry=None).get_rate_limit()
+        elif s.github_app_id is not None and s.github_app_private_key is not None:
+            app = Auth.AppAuth(s.github_app_id, s.github_app_private_key.get_secret_value())
+            GithubIntegration(auth=app, base_url=self._base_url, timeout=CHECK_TIMEOUT,
+                              retry=None).get_app()
+        else:
+            raise GitHubNotConfigured()
 
     def repo(self, full_name: str) -> Repository:
         """The repository, with a client authorised for it."""

@@ -25,12 +25,12 @@ class JenkinsUnavailable(DevexbotError):
     """Jenkins did not give an answer the bot can use."""
 
 
-def jenkins_server(settings: Settings) -> jenkins.Jenkins:
+def jenkins_server(settings: Settings, *, timeout: float = TIMEOUT) -> jenkins.Jenkins:
     if not settings.jenkins_url:
         raise JenkinsNotConfigured()
     token = settings.jenkins_api_token.get_secret_value() if settings.jenkins_api_token else None
     return jenkins.Jenkins(settings.jenkins_url, username=settings.jenkins_user,
-                           password=token, timeout=TIMEOUT)
+                           password=token, timeout=timeout)
 
 
 def job_path(name: str) -> str:

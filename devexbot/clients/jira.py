@@ -17,6 +17,7 @@ from urllib.parse import quote
 import requests
 
 from devexbot.errors import DevexbotError
+from devexbot.health.readiness import Readiness
 from devexbot.settings import Settings
 
 TIMEOUT = 10  # seconds for one call
@@ -53,9 +54,10 @@ class JiraClient:
     access token when there is no user (Data Center)."""
 
     def __init__(self, url: str, *, user: str | None, token: str,
-                 timeout: float = TIMEOUT) -> None:
+                 timeout: float = TIMEOUT, readiness: Readiness | None = None) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
+        self.readiness = readiness  # told whether Jira takes the calls
         self._session = requests.Session()
         if user:
             self._session.auth = (user, token)
@@ -64,12 +66,17 @@ class JiraClient:
         self._session.headers["Accept"] = "application/json"
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> JiraClient | None:
+    def from_settings(cls, settings: Settings, readiness: Readiness | None = None
+                      ) -> JiraClient | None:
         """The client, or None when JIRA_URL or JIRA_API_TOKEN is unset."""
         if not settings.jira_url or settings.jira_api_token is None:
             return None
         return cls(settings.jira_url, user=settings.jira_user,
-                   token=settings.jira_api_token.get_secret_value())
+                   token=settings.jira_api_token.get_secret_value(), readiness=readiness)
+
+    def myself(self) -> None:
+        """Who the credentials are (`GET myself`): a call any working credentials may make."""
+        self._call("GET", "myself", timeout=min(self.timeout, 5))
 
     def issue(self, key: str, *, timeout: float | None = None) -> Issue | None:
         """The issue's summary and status; None if there is no such issue."""
@@ -112,7 +119,11 @@ class JiraClient:
         try:
             response = self._session.request(method, url, **kwargs)
         except requests.RequestException as exc:
+            self._saw(f"unreachable ({type(exc).__name__})")
             raise JiraError(f"Jira is unreachable: {type(exc).__name__}") from exc
+        status = response.status_code
+        self._saw(f"Jira refuses JIRA_USER / JIRA_API_TOKEN (HTTP {status})" if status == 401
+                  else f"Jira answers HTTP {status}" if status >= 500 else None)
         if response.status_code >= 400:
             raise JiraError(
                 f"Jira answered {response.status_code}: {_reason(response)}",
@@ -125,6 +136,14 @@ class JiraClient:
             return response.json()
         except ValueError as exc:
             raise JiraError("Jira answered something that is not JSON") from exc
+
+
+    def _saw(self, unusable: str | None) -> None:
+        if self.readiness is not None:
+            if unusable is None:
+                self.readiness.up("jira")
+            else:
+                self.readiness.down("jira", unusable)
 
 
 def _reason(response: requests.Response) -> str:

@@ -8,6 +8,7 @@ import yaml
 from pydantic import ValidationError
 
 from devexbot.config.bot import BotConfig
+from devexbot.config.suggest import nearest_key
 from devexbot.config.yaml_lines import dotted, line_of
 from devexbot.errors import ConfigError
 
@@ -39,16 +40,37 @@ def parse_config(text: str, *, source: str = "<config>", base_dir: Path | None =
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}:1: the config must be a mapping of sections")
+    base_dir = base_dir if base_dir is not None else Path.cwd()
     try:
-        config = BotConfig.model_validate(raw)
+        return _placed(BotConfig.model_validate(raw), source, root, base_dir)
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
             line = line_of(root, error["loc"])
             where = f"{source}:{line}" if line else source
             message = str(error["msg"]).removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden" and \
+                    (meant := nearest_key(BotConfig, error["loc"])) is not None:
+                message += f" (did you mean `{meant}`?)"
             problems.append(f"{where}: {dotted(error['loc'])}: {message}")
-        raise ConfigError(problems[0], problems=problems) from None
-    config._source, config._root = source, root
-    config._base_dir = base_dir if base_dir is not None else Path.cwd()
+        failed = {error["loc"][0] for error in exc.errors() if error["loc"]}
+        raise ConfigError(problems[0], problems=problems,
+                          valid_part=_valid_part(raw, failed, source, root, base_dir)) from None
+
+
+def _placed(config: BotConfig, source: str, root: yaml.Node | None, base_dir: Path
+            ) -> BotConfig:
+    config._source, config._root, config._base_dir = source, root, base_dir
     return config
+
+
+def _valid_part(raw: dict[str, object], failed: set[int | str], source: str,
+                root: yaml.Node | None, base_dir: Path) -> BotConfig | None:
+    """The config without the sections that have mistakes, when that much is valid: so a
+    check can also look at the rest (the runbooks, say) instead of stopping at the first
+    section's mistakes."""
+    try:
+        valid = BotConfig.model_validate({k: v for k, v in raw.items() if k not in failed})
+    except ValidationError:
+        return None  # the rest leans on a section that failed
+    return _placed(valid, source, root, base_dir)

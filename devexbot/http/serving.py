@@ -17,6 +17,7 @@ from types import FrameType
 import uvicorn
 from fastapi import FastAPI
 
+from devexbot.errors import DevexbotError
 from devexbot.http.access_log import RedactQuerySecrets
 
 GRACEFUL_SHUTDOWN = 5  # seconds for requests in flight before uvicorn cancels them
@@ -26,8 +27,9 @@ def server_config(app: FastAPI, *, host: str, port: int, log_level: str = "info"
                   ) -> uvicorn.Config:
     # proxy_headers off: who the client is behind a proxy is for DEVEXBOT_TRUSTED_PROXIES
     # to say (devexbot.web.access), not for a default that trusts 127.0.0.1.
+    # log_config None: uvicorn's lines go through the bot's own log handler (text or JSON).
     return uvicorn.Config(app, host=host, port=port, log_level=log_level, proxy_headers=False,
-                          timeout_graceful_shutdown=GRACEFUL_SHUTDOWN)
+                          timeout_graceful_shutdown=GRACEFUL_SHUTDOWN, log_config=None)
 
 
 class BotServer(uvicorn.Server):
@@ -65,12 +67,33 @@ def settle_memory() -> None:
     gc.freeze()
 
 
-def serve(app: FastAPI, *, host: str, port: int, log_level: str = "info") -> None:
-    """Serve in the foreground until SIGINT or SIGTERM."""
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to `host:port` as uvicorn binds one (SO_REUSEADDR), taken before
+    anything else starts: a port in use is one line (`DevexbotError`), not uvicorn's
+    traceback after the whole start-up ran."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as exc:
+        raise DevexbotError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise DevexbotError(f"cannot listen on {host}:{port} ({exc.strerror}): give another "
+                            "--port") from None
+    return sock
+
+
+def serve(app: FastAPI, *, sock: socket.socket, log_level: str = "info") -> None:
+    """Serve on `sock` (see `listening_socket`) in the foreground until SIGINT or SIGTERM."""
+    host, port = sock.getsockname()[:2]
     config = server_config(app, host=host, port=port, log_level=log_level)
     logging.getLogger("uvicorn.access").addFilter(RedactQuerySecrets())
     settle_memory()
-    BotServer(config, app).run()
+    BotServer(config, app).run(sockets=[sock])
 
 
 class ServerThread:

@@ -79,6 +79,7 @@ class Claim:
     ticket_failures: dict[str, TicketFailure] = field(default_factory=dict)
     dirty_since: datetime | None = None  # since when the card has news Slack lacks
     logs: dict[str, str | None] = field(default_factory=dict)  # the lookups' log excerpts
+    failures: list[str] = field(default_factory=list)  # what went wrong this time, in words
 
     @property
     def destination(self) -> Destination | None:
@@ -251,14 +252,14 @@ class CardClaims:
             else:  # what arrived meanwhile is news since the claim, not since before it
                 card.dirty_since = claim.claimed_at
 
-    def release(self, claim: Claim, *, retry_in: float | None, failed: bool) -> None:
+    def release(self, claim: Claim, *, retry_in: float | None, failed: bool) -> float:
         """Hand the card back, still dirty: tried again after `retry_in`, or after a
-        back-off that grows with each failure."""
+        back-off that grows with each failure; how many seconds that is."""
         now = self.clock()
         with self.db.write() as session:
             card = session.get(Card, claim.card_id, with_for_update=True)
             if card is None or card.claim_token != claim.token:
-                return
+                return retry_in or 0.0
             _store_renders(session, card, claim)
             if failed:
                 card.flush_attempts += 1
@@ -267,6 +268,7 @@ class CardClaims:
                 retry_in = backoff * random.uniform(0.8, 1.2)  # noqa: S311 - jitter
             card.next_flush_at = now + timedelta(seconds=retry_in or 0)
             card.claimed_until, card.claim_token, card.claim_owner = None, None, None
+        return retry_in or 0.0
 
 
 def _posts(session: Session, card: Card) -> list[CardPost]:

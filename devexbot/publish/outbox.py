@@ -28,6 +28,8 @@ from correlation.merge_methods import RepoMergeSettings
 from correlation.policies import Policies
 from correlation.status import Status
 from devexbot.config import BotConfig
+from devexbot.errors import in_words, one_line
+from devexbot.logs.context import on_card
 from devexbot.lookups.log_records import LogSources
 from devexbot.polling import PollingWorker
 from devexbot.publish.card_extras import CardExtras
@@ -36,7 +38,7 @@ from devexbot.publish.claims import CardClaims, CardPost, Claim, OutboxPolicy
 from devexbot.publish.pacing import Deferred, Pacing
 from devexbot.publish.replies import ReplyPlanner, ReplySender
 from devexbot.publish.routing import CardRouter
-from devexbot.slack.errors import error_code, is_transient
+from devexbot.slack.errors import error_code, is_transient, slack_unusable
 from devexbot.slack.people import People
 from devexbot.store import Database
 from devexbot.store.cards import CardLoader
@@ -115,7 +117,8 @@ class Outbox:
             if claim is None:
                 break
             done += 1
-            self._work(claim)
+            with on_card(claim.repo, claim.sha):
+                self._work(claim)
         return done
 
     def _work(self, claim: Claim) -> None:
@@ -129,22 +132,32 @@ class Outbox:
                 for reply in plan.replies:
                     self.sender.send(claim, reply)
                 if failed:
-                    self.claims.release(claim, retry_in=None, failed=True)
+                    self._release(claim, retry_in=None, failed=True)
                     return
                 if plan.again_at is not None:  # a reply waits for the lookups: still dirty
                     wait = _sooner(wait, max((plan.again_at - self.clock()).total_seconds(), 0))
             if wait is not None:
-                self.claims.release(claim, retry_in=wait, failed=False)
+                self._release(claim, retry_in=wait, failed=False)
                 return
             self.claims.finish(claim)
         except Deferred as deferred:
             self.claims.release(claim, retry_in=deferred.seconds, failed=False)
         except SlackApiError as exc:
             retry_in = self._on_slack_error(claim, None, exc)
-            self.claims.release(claim, retry_in=retry_in, failed=retry_in is None)
+            self._release(claim, retry_in=retry_in, failed=retry_in is None)
+        except OSError as exc:  # Slack unreachable, or the answer cut off: said in one line
+            claim.failures.append(f"Slack is unreachable ({one_line(exc)})")
+            self._release(claim, retry_in=None, failed=True)
         except Exception:
             log.exception("flushing card %s@%s failed", claim.repo, claim.sha[:7])
             self.claims.release(claim, retry_in=None, failed=True)
+
+    def _release(self, claim: Claim, *, retry_in: float | None, failed: bool) -> None:
+        """Hand the card back; what went wrong, if anything, is said in one line."""
+        delay = self.claims.release(claim, retry_in=retry_in, failed=failed)
+        if claim.failures:
+            log.warning("card %s@%s: %s; trying again in %s", claim.repo, claim.sha[:7],
+                        "; ".join(dict.fromkeys(claim.failures)), in_words(delay))
 
     def _send_all(self, claim: Claim, posts: list[CardPost]) -> tuple[bool, float | None]:
         """Bring each message up to the card's render, each within its channel's limits:
@@ -274,7 +287,7 @@ class Outbox:
         try:
             history = self._history(channel, oldest)
         except SlackApiError as exc:
-            if is_transient(exc):
+            if is_transient(exc) or slack_unusable(exc):
                 raise
             # Looking can never succeed here (no scope, no such channel): post.
             log.warning("cannot look for %s@%s's message in %s (%s): posting it",
@@ -332,8 +345,8 @@ class Outbox:
                 return 0.0
             except SlackApiError as join_error:
                 error = f"not_in_channel, and cannot join: {join_error.response.get('error')}"
-        log.warning("Slack refused %s@%s in %s: %s (HTTP %s)", claim.repo, claim.sha[:7],
-                    channel or "a lookup", error or "no error code", response.status_code)
+        claim.failures.append(f"Slack refused it in {channel or 'a channel lookup'}: "
+                              f"{error or 'no error code'} (HTTP {response.status_code})")
         return None
 
 

@@ -1,23 +1,34 @@
-"""A Slack WebClient that counts its calls and Slack's 429s in the bot's metrics."""
+"""A Slack WebClient that counts its calls and Slack's 429s in the bot's metrics, and
+tells the readiness whether Slack took them."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.slack_response import SlackResponse
 
+from devexbot.health.readiness import Readiness
 from devexbot.http.metrics import Metrics
-from devexbot.slack.errors import error_code
+from devexbot.slack.errors import error_code, slack_unusable
+
+_SDK_LOG = "devexbot.slack.sdk"
 
 
 class MeteredWebClient(WebClient):
     """Every Web API method goes through `api_call`, so counting there sees them all."""
 
-    def __init__(self, *, metrics: Metrics, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, *, metrics: Metrics, readiness: Readiness | None = None,
+                 **kwargs: Any) -> None:
+        # slack_sdk logs every failed attempt and its retry at ERROR; the bot says itself,
+        # in one line, what failed and when it tries again.
+        sdk_log = logging.getLogger(_SDK_LOG)
+        sdk_log.setLevel(logging.CRITICAL)
+        super().__init__(logger=sdk_log, **kwargs)
         self.metrics = metrics
+        self.readiness = readiness
 
     def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:
         try:
@@ -26,9 +37,22 @@ class MeteredWebClient(WebClient):
             if exc.response.status_code == 429:
                 self.metrics.slack_rate_limited.labels(api_method).inc()
             self.metrics.slack_calls.labels(api_method, error_code(exc) or "http_error").inc()
+            self._saw(exc)
             raise
-        except Exception:
+        except Exception as exc:
             self.metrics.slack_calls.labels(api_method, "unreachable").inc()
+            self._saw(exc)
             raise
         self.metrics.slack_calls.labels(api_method, "ok").inc()
+        if self.readiness is not None:
+            self.readiness.up("slack")
         return response
+
+    def _saw(self, exc: Exception) -> None:
+        if self.readiness is None:
+            return
+        unusable = slack_unusable(exc)
+        if unusable is None:
+            self.readiness.up("slack")  # Slack answered; it refused this one call
+        else:
+            self.readiness.down("slack", unusable)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from correlation import Event
 from correlation.events import clamp_future
 from correlation.fold import FoldRules
+from devexbot.logs.context import on_delivery
 from devexbot.store import Card, Database, Delivery, EventRecord
 from devexbot.store.cards import apply_events
 from devexbot.store.group_commit import GroupCommit
@@ -106,7 +107,9 @@ class Ingest:
         return self._writer.submit(Submission(**delivery)).result()
 
     async def record_async(self, **delivery: Any) -> IngestResult:
-        """`record` for a request handler: waits for the commit without holding a thread."""
+        """`record` for a request handler: waits for the commit without holding a thread.
+        The request's log lines from here on carry the delivery id."""
+        on_delivery(str(delivery.get("delivery_id")))
         return await asyncio.wrap_future(self._writer.submit(Submission(**delivery)))
 
     def store(self, batch: Sequence[Submission]) -> list[IngestResult]:

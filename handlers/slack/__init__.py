@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 from pydantic import SecretStr
 from slack_bolt import App
@@ -19,6 +21,14 @@ log = logging.getLogger(__name__)
 # request by the bot's clock and Bolt does not check again (by the wall clock).
 _SOCKET_MODE_ONLY = "socket-mode-only"
 
+# Bolt reads these from the process's environment by itself. The bot's settings (which
+# also come from `.env`) already gave it the client: seeing SLACK_BOT_TOKEN, Bolt warns on
+# every start that the token goes unused, and seeing SLACK_CLIENT_ID and
+# SLACK_CLIENT_SECRET (Sign in with Slack's) it would authorise every request against an
+# OAuth installation store the bot does not keep, so no click or command would work.
+_BOLT_READS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CLIENT_ID",
+               "SLACK_CLIENT_SECRET")
+
 Registrar = Callable[[App], None]
 """Adds some listeners to the app (`commands.register`, `RunbookCommands.register`, …)."""
 
@@ -27,18 +37,30 @@ def build_bolt_app(client: WebClient, registrars: Sequence[Registrar], *,
                    signing_secret: SecretStr | None, workspace: Middleware) -> App:
     """The Bolt app on `client`, with the listeners each registrar adds; `workspace`
     refuses requests from other workspaces before any listener sees them."""
-    app = App(
-        signing_secret=(signing_secret.get_secret_value() if signing_secret
-                        else _SOCKET_MODE_ONLY),
-        client=client,
-        token_verification_enabled=False,  # no Slack call at start-up: Slack may be down
-        request_verification_enabled=False,
-        before_authorize=workspace,
-        logger=logging.getLogger("devexbot.slack.bolt"),
-    )
+    with _unseen(_BOLT_READS):
+        app = App(
+            signing_secret=(signing_secret.get_secret_value() if signing_secret
+                            else _SOCKET_MODE_ONLY),
+            client=client,
+            token_verification_enabled=False,  # the watch asks Slack (auth.test), not Bolt
+            request_verification_enabled=False,
+            before_authorize=workspace,
+            logger=logging.getLogger("devexbot.slack.bolt"),
+        )
     for register in registrars:
         register(app)
     return app
+
+
+@contextmanager
+def _unseen(names: Iterable[str]) -> Iterator[None]:
+    """Hide these environment variables for a moment (the process is still starting: no
+    other thread reads them)."""
+    hidden = {name: os.environ.pop(name) for name in names if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(hidden)
 
 
 def builtin_subcommands() -> frozenset[str]:

@@ -665,3 +665,26 @@ def get_repo_installation(
     if installation.app_id != caller.app_id:
         raise not_found()
     return ok(installation_json(gh, installation))
+
+
+@route("GET", r"/app", auth="app")
+def get_authenticated_app(gh: GitHubState, request: Request, caller: Identity) -> Reply:
+    app = gh.apps[caller.app_id or 0]
+    return ok({"id": app.id, "slug": app.slug, "node_id": f"A_{app.id}", "name": app.name,
+               "description": "", "external_url": gh.web, "html_url": f"{gh.web}/apps/{app.slug}",
+               "owner": user_json(gh, gh.ensure_user("octo-org").login),
+               "created_at": "2020-01-01T00:00:00Z", "updated_at": "2020-01-01T00:00:00Z",
+               "permissions": {"contents": "read", "pull_requests": "write"},
+               "events": ["check_run", "pull_request"]})
+
+
+# ---- rate limit ----------------------------------------------------------------------
+
+
+@route("GET", r"/rate_limit")
+def get_rate_limit(gh: GitHubState, request: Request, caller: Identity) -> Reply:
+    """GitHub's docs: asking costs nothing of the limit (the fake never runs out here)."""
+    window = {"limit": 5000, "used": 0, "remaining": 5000, "reset": int(time.time()) + 3600}
+    resources = ("core", "search", "graphql", "integration_manifest", "source_import",
+                 "code_scanning_upload", "actions_runner_registration", "scim")
+    return ok({"resources": {name: dict(window) for name in resources}, "rate": dict(window)})

@@ -216,6 +216,12 @@ class FakeSlack:
         with `failure(...)`, or `Fault("hang"|"drop", seconds=...)` for timeouts)."""
         self.faults.set_rate(fraction, faults, seed, methods)
 
+    def refuse_token(self, refused: bool = True) -> None:
+        """Slack stops taking the bot's token (revoked, or the app uninstalled): every call
+        that needs one answers `invalid_auth`, as Slack does; `refused=False` takes it again."""
+        with self.workspace.lock:
+            self.workspace.token = f"revoked-{secrets.token_hex(4)}" if refused else self.token
+
     # ---- directory -------------------------------------------------------------------
 
     def add_channel(self, name: str, channel_id: str | None = None, **flags: bool) -> str:
