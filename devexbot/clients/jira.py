@@ -122,8 +122,8 @@ class JiraClient:
             self._saw(f"unreachable ({type(exc).__name__})")
             raise JiraError(f"Jira is unreachable: {type(exc).__name__}") from exc
         status = response.status_code
-        self._saw(f"Jira refuses JIRA_USER / JIRA_API_TOKEN (HTTP {status})" if status == 401
-                  else f"Jira answers HTTP {status}" if status >= 500 else None)
+        self._saw(f"JIRA_USER / JIRA_API_TOKEN are refused (HTTP {status})" if status == 401
+                  else f"it answers HTTP {status}" if status >= 500 else None)
         if response.status_code >= 400:
             raise JiraError(
                 f"Jira answered {response.status_code}: {_reason(response)}",

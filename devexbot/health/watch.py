@@ -54,11 +54,16 @@ class Watch:
         return max((min(self._next.values()) - self.clock.now()).total_seconds(), 0.0)
 
     def _check(self, name: str, probe: Probe) -> None:
+        before = self.readiness.get(name)
         try:
             probe()
         except Exception as exc:  # any failure is the service's state, said in one line
-            error = str(exc) if isinstance(exc, DevexbotError) else one_line(exc)
-            self.readiness.down(name, error)
+            seen = self.readiness.get(name)
+            if seen is not before and seen.error is not None:
+                error = seen.error  # the client said it already, in its words
+            else:
+                error = str(exc) if isinstance(exc, DevexbotError) else one_line(exc)
+                self.readiness.down(name, error)
             self._failures[name] += 1
             wait = min(self.first * 2 ** (self._failures[name] - 1), self.longest)
             self._next[name] = self.clock.now() + timedelta(seconds=wait)

@@ -33,8 +33,8 @@ def slack_unusable(exc: Exception) -> str | None:
         return f"unreachable ({one_line(exc)})"
     code = error_code(exc)
     if code in _TOKEN_REFUSED:
-        return f"Slack refuses the bot token ({code}): check SLACK_BOT_TOKEN"
+        return f"the bot token is refused ({code}): check SLACK_BOT_TOKEN"
     status: int = exc.response.status_code
     if status >= 500 or code in _SLACK_TROUBLE:
-        return f"Slack answers HTTP {status}" + (f" ({code})" if code else "")
+        return f"it answers HTTP {status}" + (f" ({code})" if code else "")
     return None
