@@ -18,6 +18,7 @@ import requests
 
 from devexbot.errors import DevexbotError
 from devexbot.health.readiness import Readiness
+from devexbot.health.reasons import failure_reason
 from devexbot.settings import Settings
 
 TIMEOUT = 10  # seconds for one call
@@ -119,7 +120,7 @@ class JiraClient:
         try:
             response = self._session.request(method, url, **kwargs)
         except requests.RequestException as exc:
-            self._saw(f"unreachable ({type(exc).__name__})")
+            self._saw(failure_reason(exc))
             raise JiraError(f"Jira is unreachable: {type(exc).__name__}") from exc
         status = response.status_code
         self._saw(f"JIRA_USER / JIRA_API_TOKEN are refused (HTTP {status})" if status == 401

@@ -10,8 +10,9 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from devexbot.clock import Clock
-from devexbot.errors import DevexbotError, in_words, one_line
+from devexbot.errors import in_words
 from devexbot.health.readiness import NAMES, Readiness
+from devexbot.health.reasons import failure_reason
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class Watch:
             if seen is not before and seen.error is not None:
                 error = seen.error  # the client said it already, in its words
             else:
-                error = str(exc) if isinstance(exc, DevexbotError) else one_line(exc)
+                error = failure_reason(exc)
                 self.readiness.down(name, error)
             self._failures[name] += 1
             wait = min(self.first * 2 ** (self._failures[name] - 1), self.longest)

@@ -14,8 +14,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
-from devexbot.errors import one_line
 from devexbot.health.readiness import Readiness, Seen, is_ready
+from devexbot.health.reasons import failure_reason
 from devexbot.http.deps import DatabaseDep
 from devexbot.store.models import utcnow
 
@@ -62,7 +62,7 @@ async def readyz(db: DatabaseDep, readiness: ReadinessDep) -> JSONResponse:
     except TimeoutError:
         database = Seen("down", f"no answer within {DATABASE_TIMEOUT:.0f} s", utcnow())
     except Exception as exc:  # readiness must answer, whatever the database says
-        database = Seen("down", one_line(exc), utcnow())
+        database = Seen("down", failure_reason(exc), utcnow())
     seen = {"database": database, **readiness.snapshot()}
     ready = is_ready(seen)
     body = {"status": "ready" if ready else "not ready",

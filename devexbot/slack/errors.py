@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_sdk.errors import SlackApiError
 
-from devexbot.errors import one_line
+from devexbot.health.reasons import failure_reason
 
 
 def is_transient(exc: SlackApiError) -> bool:
@@ -30,7 +30,7 @@ def slack_unusable(exc: Exception) -> str | None:
     """Why no call to Slack can work now, in one line (the token is refused, Slack is
     unreachable or failing); None when the failure is about this one call."""
     if not isinstance(exc, SlackApiError):
-        return f"unreachable ({one_line(exc)})"
+        return failure_reason(exc)
     code = error_code(exc)
     if code in _TOKEN_REFUSED:
         return f"the bot token is refused ({code}): check SLACK_BOT_TOKEN"
