@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     # The JSON API: `open` to anyone who can reach the bot (DESIGN.md's contract), or
     # `login`: the workspace's rule, plus the web token as a bearer token for scripts.
     devexbot_api_access: Literal["open", "login"] = "open"
+    # Slow or stalled clients (devexbot.http.connections): connections open at once, and
+    # seconds a request's head (from connecting) and its body may take to arrive.
+    devexbot_max_connections: int = Field(default=1000, ge=1)
+    devexbot_header_timeout: float = Field(default=10.0, gt=0)
+    devexbot_body_timeout: float = Field(default=30.0, gt=0)
 
     @field_validator("database_url")
     @classmethod

@@ -15,6 +15,7 @@ import pytest
 
 from devexbot.app import create_app
 from devexbot.http.bodies import MAX_FORM_BYTES, MAX_JSON_DEPTH
+from devexbot.http.connections import MAX_HEAD_BYTES, ConnectionLimits
 from devexbot.http.serving import ServerThread
 from devexbot.wiring import Services
 from tests.bot import TestBot
@@ -137,3 +138,25 @@ def test_every_body_is_read_through_the_capped_reader() -> None:
                for folder in ("devexbot", "handlers") for path in (ROOT / folder).rglob("*.py")
                if READS_A_BODY.search(path.read_text())]
     assert readers == ["devexbot/http/bodies.py"]
+
+
+@pytest.mark.sqlite_only
+def test_a_request_head_over_its_size_is_refused(services: Services) -> None:
+    """Headers that never end are refused once over MAX_HEAD_BYTES, not held in memory."""
+    head = b"GET /healthz HTTP/1.1\r\nHost: bot\r\n" + b"X-Padding: " + b"a" * MAX_HEAD_BYTES
+    with ServerThread(create_app(services.settings, services=services,
+                                 background=False)) as server, \
+            socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(head)
+        answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 431 "), answer
+    assert answer.endswith(f"the request head is over {MAX_HEAD_BYTES} bytes\n".encode())
+
+
+@pytest.mark.sqlite_only
+def test_a_connection_that_sends_nothing_is_closed(services: Services) -> None:
+    limits = ConnectionLimits(head_timeout=0.5)
+    with ServerThread(create_app(services.settings, services=services, background=False),
+                      limits=limits) as server, \
+            socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        assert sock.recv(4096) == b""  # closed by the server; the socket's timeout bounds it
