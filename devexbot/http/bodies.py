@@ -23,6 +23,7 @@ from devexbot.errors import RequestError
 # a parsed payload (folding, storing, rendering) would give up at about the same depth.
 MAX_JSON_DEPTH = 64
 MAX_FORM_BYTES = 16 * 1024  # a form a person fills in on the web: a token, a reason
+MAX_BODY_BYTES = 25 * 1024 * 1024  # a webhook delivery: GitHub caps payloads at 25 MB
 
 
 async def read_body(request: Request, *, limit: int) -> bytes:
@@ -50,11 +51,11 @@ def parse_json(text: str | bytes) -> Any:
     try:
         value = json.loads(text, parse_constant=_not_json, parse_float=_finite_float)
     except RecursionError:
-        raise _too_deep() from None
+        raise JsonTooDeep() from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise RequestError(400, f"body is not valid JSON: {exc}") from None
     if json_depth(value) > MAX_JSON_DEPTH:
-        raise _too_deep()
+        raise JsonTooDeep()
     return value
 
 
@@ -72,8 +73,11 @@ def json_depth(value: Any) -> int:
     return deepest
 
 
-def _too_deep() -> RequestError:
-    return RequestError(400, f"the body nests deeper than {MAX_JSON_DEPTH} levels")
+class JsonTooDeep(RequestError):
+    """JSON nested deeper than MAX_JSON_DEPTH."""
+
+    def __init__(self) -> None:
+        super().__init__(400, f"the body nests deeper than {MAX_JSON_DEPTH} levels")
 
 
 def _not_json(token: str) -> Any:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any, Protocol
-from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -24,7 +23,7 @@ from starlette.datastructures import Headers
 
 from devexbot.errors import RequestError
 from devexbot.http.answers import ErrorAnswer, refusals
-from devexbot.http.bodies import parse_json
+from handlers.slack.envelope import check_slack_body
 from handlers.webhooks.openapi import header
 from handlers.webhooks.verify import read_body
 
@@ -60,8 +59,8 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
     200: {"description": "acknowledged; the body is what Bolt answers Slack (often empty)",
           "content": {"application/json": {"schema": {"type": "object"}},
                       "text/plain": {"schema": {"type": "string"}}}},
-    400: {"model": ErrorAnswer, "description": "signed, but not a form or a JSON object, "
-          "JSON nested too deep, or an interaction that names no action"},
+    400: {"model": ErrorAnswer, "description": "signed, but not a form or a JSON object in "
+          "Slack's shape (an interaction that names no action, JSON nested too deep)"},
     401: {"model": BoltRefusal, "description": "bad signature, or an old timestamp"},
     404: {"model": BoltRefusal, "description": "no listener for this request"},
     **refusals({413: "body over the size limit",
@@ -126,27 +125,6 @@ SlackEventsDep = Annotated[SlackEvents, Depends(slack_events_of)]
 async def slack_events(request: Request, events: SlackEventsDep) -> Response:
     """Slack events, slash commands and interactivity, verified and dispatched by Bolt."""
     return await events.answer(request)
-
-
-def check_slack_body(body: str, content_type: str | None) -> None:
-    """400 for a signed body Bolt would choke on (a 500 from Bolt, or a RecursionError):
-    its JSON, read as Bolt reads it (the whole body, or a form's `payload`), must be an
-    object no deeper than bodies.MAX_JSON_DEPTH, and an interaction must name an action."""
-    text: str | None = body
-    if (content_type or "").split(";")[0] != "application/json" and not body.startswith("{"):
-        text = dict(parse_qsl(body, keep_blank_values=True)).get("payload")
-    if not text:
-        return  # a slash command's fields, or an empty form
-    payload = parse_json(text)
-    if not isinstance(payload, dict):
-        raise RequestError(400, "the body is not one Slack sends: not a JSON object")
-    if payload.get("type") in ("block_actions", "interactive_message") and "actions" in payload:
-        actions = payload["actions"]
-        if not isinstance(actions, list) or not actions or not isinstance(actions[0], dict):
-            raise RequestError(400, "the interaction names no action")
-        if payload["type"] == "block_actions" and not isinstance(actions[0].get("action_id"),
-                                                                  str):
-            raise RequestError(400, "the interaction's action has no action_id")
 
 
 def _signed_by_slack(secret: str, body: str, headers: Headers) -> bool:

@@ -12,8 +12,7 @@ from pydantic import SecretStr
 
 from devexbot.errors import RequestError
 from devexbot.http import bodies
-
-MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
+from devexbot.http.bodies import MAX_BODY_BYTES
 
 
 def require_secret(secret: SecretStr | None, variable: str) -> SecretStr:
