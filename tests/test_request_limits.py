@@ -14,10 +14,11 @@ from urllib.parse import urlencode
 import pytest
 
 from devexbot.app import create_app
-from devexbot.http.bodies import MAX_FORM_BYTES, MAX_JSON_DEPTH
+from devexbot.http.bodies import MAX_BODY_BYTES, MAX_FORM_BYTES, MAX_JSON_DEPTH
 from devexbot.http.connections import MAX_HEAD_BYTES, ConnectionLimits
 from devexbot.http.serving import ServerThread
 from devexbot.wiring import Services
+from handlers.slack.events import MAX_SLACK_BODY
 from tests.bot import TestBot
 from tests.deploy_sender import load_deploy
 from tests.github_sender import load_fixture
@@ -70,6 +71,18 @@ def test_json_nested_too_deep_is_a_400_with_one_line(bot: TestBot, route: str,
                                                      levels: int) -> None:
     response = send(bot, route, with_extra(real_payload(route), levels))
     assert (response.status_code, response.json()) == (400, {"detail": TOO_DEEP})
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("route", ROUTES)
+def test_a_body_over_its_receivers_limit_is_a_413(bot: TestBot, route: str) -> None:
+    limit = MAX_SLACK_BODY if route.startswith("slack") else MAX_BODY_BYTES
+    payload = real_payload(route)
+    payload["padding"] = "x" * limit
+    body = json.dumps(payload).encode()
+    response = send(bot, route, body)
+    assert response.status_code == 413, response.text
+    assert response.json()["detail"].endswith(f"bytes is over the {limit}-byte limit")
 
 
 @pytest.mark.sqlite_only

@@ -21,6 +21,7 @@ from devexbot.app import create_app
 from devexbot.http.bodies import MAX_JSON_DEPTH
 from devexbot.runbooks.actions import RunbookAction
 from devexbot.wiring import Services
+from handlers.slack.events import MAX_SLACK_BODY
 from tests.conftest import DEPLOY_SECRET, GITHUB_SECRET, JENKINS_TOKEN
 from tests.db_counts import row_counts
 from tests.deploy_sender import deploy_signature
@@ -163,9 +164,12 @@ def slack_payloads(draw: st.DrawFn) -> tuple[str, dict[str, Any], str | None]:
     """What a signed request to /slack/events carries, with junk where Slack puts an action,
     an event or anything else: `("event", body, None)` for the Events API's JSON, or
     `("form", payload, deep)` for an interaction's `payload=`, with `deep` (JSON nested
-    around the depth limit) as an extra field when it is not None."""
-    kind = draw(st.sampled_from(["click", "payload", "event", "deep"]))
+    around the depth limit) as an extra field when it is not None; some are over the size
+    limit."""
+    kind = draw(st.sampled_from(["click", "payload", "event", "deep", "big"]))
     payload: dict[str, Any] = block_actions_payload(draw(action_ids))
+    if kind == "big":  # just over the size limit, however it is encoded
+        payload["padding"] = "x" * (MAX_SLACK_BODY + draw(st.integers(0, 100)))
     if kind == "click":
         payload["actions"] = draw(st.lists(actions, max_size=2) | json_values)
     elif kind == "payload":
@@ -194,3 +198,5 @@ def test_signed_slack_junk_is_never_a_5xx(slack_client: TestClient, fake_slack: 
             text = text[:-1] + f', "extra": {deep}}}'
         response = sender.send(urlencode({"payload": text}).encode())
     _assert_sane(response)
+    if "padding" in carried:
+        assert response.status_code == 413, response.text
