@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 import re
+import resource
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -15,12 +18,13 @@ import pytest
 
 from devexbot.app import create_app
 from devexbot.http.bodies import MAX_BODY_BYTES, MAX_FORM_BYTES, MAX_JSON_DEPTH
-from devexbot.http.connections import MAX_HEAD_BYTES, ConnectionLimits
+from devexbot.http.connections import MAX_HEAD_BYTES, SPARE_FILES, ConnectionLimits
 from devexbot.http.serving import ServerThread
 from devexbot.wiring import Services
 from handlers.slack.events import MAX_SLACK_BODY
 from tests.bot import TestBot
 from tests.deploy_sender import load_deploy
+from tests.e2e.serve_process import process_env
 from tests.github_sender import load_fixture
 from tests.jenkins_sender import load_jenkins
 from tests.slack_signing import block_actions_payload
@@ -173,3 +177,15 @@ def test_a_connection_that_sends_nothing_is_closed(services: Services) -> None:
                       limits=limits) as server, \
             socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
         assert sock.recv(4096) == b""  # closed by the server; the socket's timeout bounds it
+
+
+def test_connections_are_kept_below_the_open_file_limit() -> None:
+    """A process that may open 200 files serves at most 200 - SPARE_FILES connections, and
+    says so, whatever DEVEXBOT_MAX_CONNECTIONS asks for."""
+    code = ("import logging; logging.basicConfig(); from devexbot.http.connections import "
+            "ConnectionLimits; print(ConnectionLimits().within_open_files().max_connections)")
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=process_env(), capture_output=True, text=True,
+        timeout=60, preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (200, 200)))
+    assert result.stdout.strip() == str(200 - SPARE_FILES), result.stderr
+    assert "DEVEXBOT_MAX_CONNECTIONS=1000 is more than this process may open" in result.stderr

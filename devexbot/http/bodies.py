@@ -18,9 +18,9 @@ from starlette.requests import ClientDisconnect
 
 from devexbot.errors import RequestError
 
-# GitHub's and Slack's payloads nest about ten levels; a Block Kit message in an
-# interaction, about fifteen. Python's parser gives up near 1,000, and anything that walks
-# a parsed payload (folding, storing, rendering) would give up at about the same depth.
+# GitHub's payloads nest under ten levels, Slack's (a Block Kit message inside an
+# interaction) a few more. Python's parser gives up near 1,000, and anything that walks a
+# parsed payload (folding, storing, rendering) would give up at about the same depth.
 MAX_JSON_DEPTH = 64
 MAX_FORM_BYTES = 16 * 1024  # a form a person fills in on the web: a token, a reason
 MAX_BODY_BYTES = 25 * 1024 * 1024  # a webhook delivery: GitHub caps payloads at 25 MB
