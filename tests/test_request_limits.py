@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from fastapi.routing import APIRoute
 
 from devexbot.app import create_app
 from devexbot.http.bodies import MAX_BODY_BYTES, MAX_FORM_BYTES, MAX_JSON_DEPTH
@@ -155,6 +156,16 @@ def test_every_body_is_read_through_the_capped_reader() -> None:
                for folder in ("devexbot", "handlers") for path in (ROOT / folder).rglob("*.py")
                if READS_A_BODY.search(path.read_text())]
     assert readers == ["devexbot/http/bodies.py"]
+
+
+@pytest.mark.sqlite_only
+def test_no_route_has_fastapi_read_its_body(services: Services) -> None:
+    """A route with a body parameter (a model, Form, File, Body) has FastAPI read the whole
+    body before the route runs, past any cap."""
+    app = create_app(services.settings, services=services, background=False)
+    parsed = [f"{sorted(route.methods)} {route.path}" for route in app.routes
+              if isinstance(route, APIRoute) and route.body_field is not None]
+    assert parsed == []
 
 
 @pytest.mark.sqlite_only

@@ -150,6 +150,8 @@ class GuardedHttp(HttpToolsProtocol):
     def _refuse(self, status: int, reason: str) -> None:
         """Close this connection, answering `reason` if a request is waiting for an answer:
         in HEAD, once the previous one is answered; in BODY, unless the app has begun one."""
+        if self.transport.is_closing():
+            return
         log.debug("%s from %s: %s", status, self.client, reason)
         cycle = self.cycle
         if self._phase == HEAD:
