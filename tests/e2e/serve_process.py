@@ -43,11 +43,11 @@ def start_serve(cwd: Path, env: dict[str, str], *, open_files: int | None = None
     port = free_port()
 
     def limit_files() -> None:
-        if open_files is not None:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
 
     proc = subprocess.Popen([sys.executable, "-m", "devexbot", "serve"], cwd=cwd,
-                            env=process_env(**env, PORT=str(port)), preexec_fn=limit_files,
+                            env=process_env(**env, PORT=str(port)),
+                            preexec_fn=limit_files if open_files is not None else None,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
 
