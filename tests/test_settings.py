@@ -55,3 +55,13 @@ def test_bad_values_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PORT", "99999")
     with pytest.raises(SettingsError, match=r"^PORT: .*less than or equal to 65535"):
         load_settings(_env_file=None)
+
+
+@pytest.mark.parametrize(("variable", "value"), [("DEVEXBOT_HEADER_TIMEOUT", "0"),
+                                                 ("DEVEXBOT_BODY_TIMEOUT", "-1"),
+                                                 ("DEVEXBOT_MAX_CONNECTIONS", "0")])
+def test_limits_on_slow_clients_must_be_positive(monkeypatch: pytest.MonkeyPatch,
+                                                 variable: str, value: str) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError, match=rf"^{variable}: .*greater than"):
+        load_settings(_env_file=None)
