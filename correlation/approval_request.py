@@ -84,6 +84,13 @@ def request_for(card: CommitCard, deployment: DeploymentLine,
     return None if request is None or _decided(deployment, request) else request
 
 
+def decided_request(card: CommitCard, deployment: DeploymentLine,
+                    policy: ApprovalPolicy | None) -> ApprovalRequest | None:
+    """The request the deployment line stands for, once it was decided from here."""
+    request = _request_of(card, deployment, policy)
+    return request if request is not None and _decided(deployment, request) else None
+
+
 def _request_of(card: CommitCard, deployment: DeploymentLine,
                 policy: ApprovalPolicy | None) -> ApprovalRequest | None:
     """The request the deployment line stands for, decided or not."""

@@ -15,12 +15,19 @@ from correlation.approval_state import RequestState
 from correlation.button_blocks import ActionId, Button, ButtonRef, Confirm, Menu
 from correlation.card import CommitCard
 from correlation.custom_buttons import custom_buttons
+from correlation.merge_methods import (
+    MERGE_LABELS,
+    RepoMergeSettings,
+    merge_methods,
+    no_merge_method,
+)
 from correlation.mrkdwn import escape, one_line
-from correlation.policies import MergePolicy, Policies
+from correlation.policies import MergePolicy, Policies, RetryPolicy
+from correlation.retry import retry_shown
 from correlation.status import Status
 
 __all__ = ["ActionId", "Button", "ButtonRef", "Buttons", "Confirm", "Menu", "card_buttons",
-           "decision_buttons", "pr_menus"]
+           "decision_buttons", "merge_candidate", "pr_menus"]
 
 MAX_RETRY_BUTTONS = 5
 MAX_ACTION_ID = 255
@@ -35,22 +42,33 @@ class Buttons:
     notes: tuple[str, ...] = ()
 
 
-def card_buttons(card: CommitCard, policies: Policies, now: datetime) -> Buttons:
-    """The buttons for the card as it stands: what a person may decide here now."""
+def card_buttons(card: CommitCard, policies: Policies, now: datetime,
+                 merge_settings: RepoMergeSettings | None = None) -> Buttons:
+    """The buttons for the card as it stands: what a person may decide here now.
+    `merge_settings`: what the repository's settings on GitHub allow, as last read."""
     if card.superseded_by:
         return Buttons()
-    merge, merge_notes = _merge(card, policies.merge)
+    merge, merge_notes = _merge(card, policies.merge, merge_settings)
     approvals, approval_notes = _approvals(card, policies, now)
     return Buttons(
-        elements=(*merge, *_retries(card), *approvals,
+        elements=(*merge, *_retries(card, policies.retry), *approvals,
                   *custom_buttons(card, policies.buttons), *pr_menus(card)),
         notes=(*merge_notes, *approval_notes),
     )
 
 
-def _merge(card: CommitCard, policy: MergePolicy) -> tuple[list[Button], list[str]]:
+def merge_candidate(card: CommitCard) -> bool:
+    """The card is its open pull request's head: whether it has a Merge button, and which,
+    may depend on what the repository allows."""
     pr = card.pull_request
-    if pr is None or pr.state != "open" or pr.head_sha != card.sha:
+    return (not card.superseded_by and pr is not None and pr.state == "open"
+            and pr.head_sha == card.sha)
+
+
+def _merge(card: CommitCard, policy: MergePolicy,
+           settings: RepoMergeSettings | None) -> tuple[list[Button], list[str]]:
+    pr = card.pull_request
+    if pr is None or not merge_candidate(card):
         return [], []
     if any(stamp.action == "merge" for stamp in card.stamps):
         return [], []  # merged from here; GitHub's own news of it is on its way
@@ -64,28 +82,33 @@ def _merge(card: CommitCard, policy: MergePolicy) -> tuple[list[Button], list[st
         reasons.append("changes requested")
     if reasons:
         return [], ["Merge unavailable: " + ", ".join(reasons)]
-    base = pr.base or "its base branch"
-    buttons = []
-    for method in policy.methods:
-        value = ButtonRef(card.repo, card.sha, pr=pr.number, method=method)
-        label = "Merge" if len(policy.methods) == 1 else f"Merge ({method})"
-        buttons.append(_button(
-            label, ActionId.MERGE, value, style="primary",
-            confirm=_confirm(f"Merge #{pr.number}?",
-                             f"{method.capitalize()} #{pr.number} into {base} at "
-                             f"{card.short_sha}.", "Merge"),
-        ))
-    return buttons, []
+    methods = merge_methods(card.repo, policy, settings)
+    if not methods:
+        return [], [escape(no_merge_method(card.repo, policy, settings))]
+    # One button, the most preferred method the repository allows: a tap on a phone does
+    # what the team merges by; the label says which.
+    method, base = methods[0], pr.base or "its base branch"
+    label = MERGE_LABELS[method]
+    value = ButtonRef(card.repo, card.sha, pr=pr.number, method=method)
+    return [_button(label, ActionId.MERGE, value, style="primary",
+                    confirm=_confirm(f"Merge #{pr.number}?",
+                                     f"{label} #{pr.number} into {base} at "
+                                     f"{card.short_sha}.", label))], []
 
 
-def _retries(card: CommitCard) -> list[Button]:
+def _retries(card: CommitCard, policy: RetryPolicy) -> list[Button]:
     failed = [c for c in card.checks
               if c.kind in ("build", "workflow")
               and c.status in (Status.FAILURE, Status.CANCELLED)
-              and (c.details.get("job") if c.source == "jenkins" else c.details.get("run_id"))]
+              and (_jenkins_retry(c.details.get("job"), card.repo, policy)
+                   if c.source == "jenkins" else c.details.get("run_id"))]
     return [_button(f"Retry {check.name}", ActionId.RETRY,
                     ButtonRef(card.repo, card.sha, target=check.name))
             for check in failed[:MAX_RETRY_BUTTONS]]
+
+
+def _jenkins_retry(job: object, repo: str, policy: RetryPolicy) -> bool:
+    return isinstance(job, str) and bool(job) and retry_shown(job, repo, policy)
 
 
 def _approvals(card: CommitCard, policies: Policies,

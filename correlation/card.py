@@ -85,6 +85,7 @@ class DeploymentLine:
     approval: Approval | None = None
     description: str | None = None
     deployment_id: str | None = None
+    creator: str | None = None  # the GitHub login that created the deployment, if GitHub's
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,20 @@ STATUS_EMOJI: Mapping[Status, str] = MappingProxyType(
     }
 )
 
+# What a status is called where a person reads it without the emoji (the web's labels).
+STATUS_LABEL: Mapping[Status, str] = MappingProxyType(
+    {
+        Status.PENDING: "pending",
+        Status.RUNNING: "running",
+        Status.WAITING: "waiting for approval",
+        Status.SUCCESS: "passed",
+        Status.FAILURE: "failed",
+        Status.CANCELLED: "cancelled",
+        Status.SKIPPED: "skipped",
+        Status.NEUTRAL: "neutral",
+    }
+)
+
 COLLAPSE_ABOVE = 8  # more lines than this and the passing ones become a count
 GROUP_JOBS_FROM = 4  # a workflow with this many jobs shows as one line
 NAME_LIMIT = 100
@@ -54,12 +68,29 @@ _COUNT_WORDS = (
 
 @dataclass(frozen=True)
 class Unit:
-    """One line of the card's check list: a single check, or a workflow and its jobs."""
+    """One line of the card's check list: a single check, or a workflow and its jobs.
+    `text` is the line's mrkdwn after its status emoji."""
 
     status: Status
-    line: str
+    text: str
     leaves: tuple[CheckLine, ...]
     position: int
+
+    @property
+    def line(self) -> str:
+        return f"{STATUS_EMOJI[self.status]} {self.text}"
+
+
+@dataclass(frozen=True)
+class CheckList:
+    """The check list as every card shows it (Slack's message and the web's card): all of
+    it when few; else a count ("12 checks passed, 1 failed: ci/test") heads the lines that
+    need attention, and the quiet ones fold under the count."""
+
+    summary: str | None  # mrkdwn, without its emoji; None when nothing is folded
+    summary_status: Status
+    shown: tuple[Unit, ...]
+    folded: tuple[Unit, ...] = ()
 
 
 def check_units(checks: Sequence[CheckLine]) -> list[Unit]:
@@ -67,15 +98,46 @@ def check_units(checks: Sequence[CheckLine]) -> list[Unit]:
     return sorted(_units(checks), key=lambda u: (_LISTING_ORDER[u.status], u.position))
 
 
+def check_list(checks: Sequence[CheckLine]) -> CheckList:
+    """Which lines a card lists, which it folds into a count, and the count's words."""
+    units = check_units(checks)
+    counted = [leaf for u in units for leaf in u.leaves]
+    status = overall(c.status for c in counted)
+    if len(units) <= COLLAPSE_ABOVE:
+        return CheckList(None, status, tuple(units))
+    return CheckList(count_phrase(counted), status,
+                     tuple(u for u in units if u.status not in QUIET),
+                     tuple(u for u in units if u.status in QUIET))
+
+
 def check_lines(checks: Sequence[CheckLine]) -> list[str]:
     """The check list as mrkdwn lines: all of them when few; else a count line first, then
     only the ones that need attention."""
-    units = check_units(checks)
-    if len(units) <= COLLAPSE_ABOVE:
-        return [u.line for u in units]
-    counted = [leaf for u in units for leaf in u.leaves]
-    summary = f"{STATUS_EMOJI[overall(c.status for c in counted)]} {count_phrase(counted)}"
-    return [summary, *(u.line for u in units if u.status not in QUIET)]
+    listed = check_list(checks)
+    summary = [f"{STATUS_EMOJI[listed.summary_status]} {listed.summary}"] if listed.summary else []
+    return [*summary, *(u.line for u in listed.shown)]
+
+
+@dataclass(frozen=True)
+class FailedTest:
+    name: str
+    message: str | None = None
+
+
+def failed_tests(check: CheckLine) -> list[FailedTest]:
+    """The failed tests a check's payload named (`details["failed_tests"]`: names, or
+    `{"name", "message"}`), read defensively: anything else is skipped."""
+    raw = check.details.get("failed_tests")
+    found: list[FailedTest] = []
+    for item in raw if isinstance(raw, list) else ():
+        name = item if isinstance(item, str) else (
+            item.get("name") if isinstance(item, Mapping) else None)
+        if not isinstance(name, str) or not name.strip():
+            continue
+        message = item.get("message") if isinstance(item, Mapping) else None
+        found.append(FailedTest(name.strip(), message.strip()
+                                if isinstance(message, str) and message.strip() else None))
+    return found
 
 
 def count_phrase(
@@ -122,11 +184,15 @@ def failures(checks: Sequence[CheckLine]) -> list[CheckLine]:
 
 def check_line(check: CheckLine) -> str:
     """`✅ <url|name> — summary`."""
-    text = escape(one_line(check.name), NAME_LIMIT) or "(unnamed)"
-    line = f"{STATUS_EMOJI[check.status]} {link(check.url, text)}"
+    return f"{STATUS_EMOJI[check.status]} {_check_text(check)}"
+
+
+def _check_text(check: CheckLine) -> str:
+    name = escape(one_line(check.name), NAME_LIMIT) or "(unnamed)"
+    text = link(check.url, name)
     if check.summary:
-        line += f" — {escape(one_line(check.summary), SUMMARY_LIMIT)}"
-    return line
+        text += f" — {escape(one_line(check.summary), SUMMARY_LIMIT)}"
+    return text
 
 
 def _units(checks: Sequence[CheckLine]) -> list[Unit]:
@@ -138,7 +204,7 @@ def _units(checks: Sequence[CheckLine]) -> list[Unit]:
             workflow = check if check.kind == "workflow" else None
             units.append(_group_unit(workflow, [checks[j] for j in big[i]], i))
         elif i not in grouped:
-            units.append(Unit(check.status, check_line(check), (check,), i))
+            units.append(Unit(check.status, _check_text(check), (check,), i))
     return units
 
 
@@ -149,7 +215,7 @@ def _group_unit(workflow: CheckLine | None, jobs: list[CheckLine], position: int
         jobs, noun="job", name=lambda j: link(j.url, escape(one_line(_job_name(j)), 60))
     )
     title = link(workflow.url if workflow else None, escape(one_line(name), NAME_LIMIT))
-    return Unit(status, f"{STATUS_EMOJI[status]} {title} — {phrase}", tuple(jobs), position)
+    return Unit(status, f"{title} — {phrase}", tuple(jobs), position)
 
 
 def _job_groups(checks: Sequence[CheckLine]) -> dict[int, list[int]]:

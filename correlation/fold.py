@@ -317,6 +317,7 @@ def _deployments(
                 source=(deployment or approval).source,  # type: ignore[union-attr]
                 description=deployment.data.get("description") if deployment else None,
                 deployment_id=deployment.data.get("deployment_id") if deployment else None,
+                creator=deployment.data.get("creator") if deployment else None,
                 approval=(
                     Approval(
                         state=str(approval.data.get("state")),

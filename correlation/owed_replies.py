@@ -45,25 +45,32 @@ class FailureReply:
     keys: tuple[str, ...]
 
 
-def owed_failure_reply(card: CommitCard, sent: Collection[str]) -> FailureReply | None:
+def owed_failure_reply(card: CommitCard, sent: Collection[str], *,
+                       thread: str | None = None) -> FailureReply | None:
     """The reply `card` owes for the failures on it that no key in `sent` (the keys
-    recorded for the card's replies so far) says were told; None when all were."""
+    recorded for the card's replies so far) says were told; None when all were.
+
+    `thread` names one of the card's further messages (a commit several routes post has
+    one per channel): its thread is told on its own, under keys of its own."""
+    def key(name: str) -> str:
+        return notification_key(name if thread is None else f"{name}@{thread}")
+
     checks: list[CheckLine] = []
     deployments: list[DeploymentLine] = []
     keys: dict[str, None] = {}  # in order, and a key two failures share recorded once
     for check in failures(card.checks):
         told_if, records = _keys(check)
-        if not any(notification_key(k) in sent for k in told_if):
+        if not any(key(k) in sent for k in told_if):
             checks.append(check)
-            keys.update(dict.fromkeys(notification_key(k) for k in records))
+            keys.update(dict.fromkeys(key(k) for k in records))
     for deployment in card.deployments:
         if deployment.status is not Status.FAILURE:
             continue
-        key = notification_key(f"failure:deploy:{deployment.environment}:"
-                               f"{iso(deployment.updated_at)}")
-        if key not in sent:
+        deploy_key = key(f"failure:deploy:{deployment.environment}:"
+                         f"{iso(deployment.updated_at)}")
+        if deploy_key not in sent:
             deployments.append(deployment)
-            keys[key] = None
+            keys[deploy_key] = None
     if not checks and not deployments:
         return None
     return FailureReply(tuple(checks), tuple(deployments),

@@ -9,25 +9,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, time, timedelta
+from fnmatch import fnmatchcase
 from typing import Literal
 
 from correlation.routing import RouteRule
 from correlation.status import Status
 
-__all__ = ["ApprovalPolicy", "ButtonKind", "ButtonPolicy", "MergePolicy", "NoticePolicy",
-           "Policies", "approval_expiry"]
+__all__ = ["MERGE_METHODS", "ApprovalPolicy", "ButtonKind", "ButtonPolicy", "MergeMethod",
+           "MergePolicy", "NoticePolicy", "Policies", "RetryPolicy", "approval_expiry"]
 
 ButtonKind = Literal["jenkins", "runbook", "link"]
+MergeMethod = Literal["merge", "squash", "rebase"]
+MERGE_METHODS: tuple[MergeMethod, ...] = ("merge", "squash", "rebase")  # GitHub's order
 DEFAULT_EXPIRY = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
 class MergePolicy:
-    """How the Merge button merges: the first method is the default; several make a menu."""
+    """The merge methods the Merge button may use, in order of preference (the repository's
+    settings on GitHub narrow them further: see `correlation.merge_methods`)."""
 
-    methods: tuple[str, ...] = ("merge",)
+    methods: tuple[MergeMethod, ...] = MERGE_METHODS
     # Without branch protection to ask, only merge when every check is green.
     require_green: bool = True
+    # (repo glob, methods): the first glob that matches a repo gives its methods instead.
+    repos: tuple[tuple[str, tuple[MergeMethod, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,27 @@ class ButtonPolicy:
 
 
 @dataclass(frozen=True)
+class RetryPolicy:
+    """Which Jenkins jobs the Retry button may start again, per repo.
+
+    `jobs` is a list of job-name globs, or None: no list, so a job may be retried when
+    Jenkins itself says the build checked out this repo at the card's commit (see
+    `correlation.retry`). `repos` overrides it per repo glob, in order: the first glob
+    that matches the repo and sets `jobs` decides.
+    """
+
+    jobs: tuple[str, ...] | None = None
+    repos: tuple[tuple[str, tuple[str, ...] | None], ...] = ()
+
+    def jobs_for(self, repo: str) -> tuple[str, ...] | None:
+        """The job globs Retry is limited to on `repo`; None: the jobs Jenkins vouches for."""
+        for glob, jobs in self.repos:
+            if jobs is not None and fnmatchcase(repo.lower(), glob.lower()):
+                return jobs
+        return self.jobs
+
+
+@dataclass(frozen=True)
 class Policies:
     """Every policy a decision reads, built once from the config."""
 
@@ -80,6 +107,7 @@ class Policies:
     approvals: tuple[ApprovalPolicy, ...] = ()
     buttons: tuple[ButtonPolicy, ...] = ()
     routes: tuple[RouteRule, ...] = ()  # the config's, in order: the first that takes a card
+    retry: RetryPolicy = RetryPolicy()
     # The expiry of deploys whose environment sets none (the deprecated
     # `schedule.approval_expires_after_hours`).
     default_expiry: timedelta = DEFAULT_EXPIRY

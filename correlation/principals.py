@@ -82,3 +82,8 @@ def person_count(principals: list[str]) -> int | None:
     if all(p.kind in (PrincipalKind.SLACK_USER, PrincipalKind.GITHUB_USER) for p in people):
         return len(people)
     return None
+
+
+def allows_everyone(principals: list[str]) -> bool:
+    """Whether the principals include everyone (`*`): all a reader nobody knows may pass."""
+    return any(p.strip() == "*" for p in principals)

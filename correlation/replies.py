@@ -21,7 +21,14 @@ from types import MappingProxyType
 
 from correlation.blocks import SlackMessage, first_line
 from correlation.card import CheckLine, CommitCard, DeploymentLine
-from correlation.checklist import STATUS_EMOJI, check_line, failures, leaves
+from correlation.checklist import (
+    STATUS_EMOJI,
+    FailedTest,
+    check_line,
+    failed_tests,
+    failures,
+    leaves,
+)
 from correlation.mrkdwn import (
     MAX_MESSAGE_TEXT,
     MAX_TEXT,
@@ -272,7 +279,7 @@ def _failure_lines(check: CheckLine) -> list[str]:
         lines.append(f"Failed steps: {names(steps, shown=5)}")
     if tests := _test_counts(details.get("tests")):
         lines.append(f"Tests: {tests}")
-    lines += _items("Failed tests", details.get("failed_tests"), _failed_test)
+    lines += _items("Failed tests", failed_tests(check), _failed_test)
     annotations = details.get("annotations")
     if isinstance(annotations, int) and not isinstance(annotations, bool) and annotations > 0:
         lines.append(f"{annotations} annotation{'s' if annotations != 1 else ''}")
@@ -302,14 +309,12 @@ def _items(title: str, raw: object, render: Callable[[object], str | None]) -> l
 
 
 def _failed_test(item: object) -> str | None:
-    if isinstance(item, str) and item.strip():
-        return code(item, 150)
-    if isinstance(item, Mapping) and isinstance(item.get("name"), str):
-        line = code(item["name"], 150)
-        if isinstance(item.get("message"), str) and item["message"].strip():
-            line += f" — {escape(one_line(item['message']), 200)}"
-        return line
-    return None
+    if not isinstance(item, FailedTest):
+        return None
+    line = code(item.name, 150)
+    if item.message:
+        line += f" — {escape(one_line(item.message), 200)}"
+    return line
 
 
 def _annotation(item: object) -> str | None:

@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.state.ingest = services.ingest
     app.state.metrics = services.metrics
     app.state.runs = services.runs
+    app.state.run_readers = services.run_readers
     app.state.slack_events = services.slack_events
     app.state.actions = services.actions
     app.include_router(webhooks.router)
@@ -80,9 +81,12 @@ def _say_what_is_off(services: Services) -> None:
         log.info("Slack is off (SLACK_BOT_TOKEN is not set): cards are served on the web API "
                  "only")
     settings = services.settings
-    if settings.devexbot_api_access == "login" and not login_available(settings):
-        log.warning("DEVEXBOT_API_ACCESS=login with neither DEVEXBOT_WEB_TOKEN nor Sign in "
-                    "with Slack: the API is readable on the bot's machine only")
+    if settings.devexbot_api_access == "open":
+        log.warning("DEVEXBOT_API_ACCESS=open: anyone who can reach the bot reads /api/* "
+                    "(commit messages, PR titles, who approved what, runbook runs)")
+    elif not login_available(settings):
+        log.warning("neither DEVEXBOT_WEB_TOKEN nor Sign in with Slack is set: the web "
+                    "workspace and the API are readable on the bot's machine only")
 
 
 def _document_validation_errors(app: FastAPI) -> None:

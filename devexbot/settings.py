@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -16,6 +17,7 @@ from devexbot.errors import SettingsError
 
 DEFAULT_DATABASE_URL = "sqlite:///./devexbot.db"
 _POSTGRES_SCHEMES = ("postgres://", "postgresql://")
+_ENTERPRISE_ID = re.compile(r"E[A-Z0-9]{2,}")
 
 
 def normalise_database_url(url: str) -> str:
@@ -68,16 +70,22 @@ class Settings(BaseSettings):
     jira_api_token: SecretStr | None = None
 
     # The web workspace: open on the loopback interface, behind a login anywhere else.
+    # The web token only reads; acting needs Sign in with Slack.
     devexbot_web_token: SecretStr | None = None
     slack_client_id: str | None = None
     slack_client_secret: SecretStr | None = None
     slack_team_id: str | None = None
-    devexbot_session_secret: SecretStr | None = None
+    # Enterprise Grid organisations (`E…`, comma-separated) whose every workspace the bot
+    # serves; by default only its own workspace (SLACK_TEAM_ID, or the bot token's).
+    slack_enterprise_ids: str = ""
+    devexbot_session_secret: SecretStr | None = None  # unset: a random key in the database
     devexbot_public_url: str | None = None
     devexbot_trusted_proxies: str = ""
-    # The JSON API: `open` to anyone who can reach the bot (DESIGN.md's contract), or
-    # `login`: the workspace's rule, plus the web token as a bearer token for scripts.
-    devexbot_api_access: Literal["open", "login"] = "open"
+    # The JSON API: `login`, the workspace's rule (the bot's machine, or signed in) plus the
+    # web token as a bearer token for scripts; or `open` to anyone who can reach the bot.
+    devexbot_api_access: Literal["open", "login"] = "login"
+    # Set, `/metrics` wants it as a bearer token from off the bot's machine.
+    devexbot_metrics_token: SecretStr | None = None
     # Slow or stalled clients (devexbot.http.connections): connections open at once, and
     # seconds a request's head (from connecting) and its body may take to arrive.
     devexbot_max_connections: int = Field(default=1000, ge=1)
@@ -93,7 +101,7 @@ class Settings(BaseSettings):
         "github_webhook_secret", "jenkins_webhook_token", "deploy_webhook_secret",
         "slack_bot_token", "slack_signing_secret", "slack_app_token", "github_token",
         "github_app_private_key", "jenkins_api_token", "jira_api_token", "devexbot_web_token",
-        "slack_client_secret", "devexbot_session_secret",
+        "slack_client_secret", "devexbot_session_secret", "devexbot_metrics_token",
         mode="before",
     )
     @classmethod
@@ -117,6 +125,14 @@ class Settings(BaseSettings):
             raise ValueError(f"must start with https:// (got {value!r})")
         return value.rstrip("/") if value else value
 
+    @field_validator("slack_enterprise_ids")
+    @classmethod
+    def _enterprise_ids(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            if not _ENTERPRISE_ID.fullmatch(part):
+                raise ValueError(f"not a Slack organisation id (E…): {part!r}")
+        return value
+
     @field_validator("devexbot_trusted_proxies")
     @classmethod
     def _trusted_proxies(cls, value: str) -> str:
@@ -127,10 +143,24 @@ class Settings(BaseSettings):
                 raise ValueError(f"not an IP address or network: {part!r}") from None
         return value
 
+    @model_validator(mode="after")
+    def _session_secret_is_not_the_web_token(self) -> Settings:
+        secret, token = self.devexbot_session_secret, self.devexbot_web_token
+        if secret is not None and token is not None and \
+                secret.get_secret_value() == token.get_secret_value():
+            raise ValueError("DEVEXBOT_SESSION_SECRET is the web token: whoever holds the "
+                             "token could sign in as anyone; give it a secret of its own")
+        return self
+
     @property
     def slack_sign_in(self) -> bool:
         """Sign in with Slack is configured."""
         return bool(self.slack_client_id and self.slack_client_secret)
+
+    @property
+    def enterprise_ids(self) -> frozenset[str]:
+        """The Grid organisations whose workspaces may use the bot."""
+        return frozenset(p.strip() for p in self.slack_enterprise_ids.split(",") if p.strip())
 
     @property
     def trusted_proxies(self) -> list[IPv4Network | IPv6Network]:
@@ -148,9 +178,10 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
-        variable = str(first["loc"][0]).upper() if first["loc"] else "settings"
         message = str(first["msg"]).removeprefix("Value error, ")
-        raise SettingsError(f"{variable}: {message}") from None
+        if not first["loc"]:  # a rule between variables names them itself
+            raise SettingsError(message) from None
+        raise SettingsError(f"{str(first['loc'][0]).upper()}: {message}") from None
 
 
 @lru_cache(maxsize=1)

@@ -26,6 +26,7 @@ from devexbot.actions.repo_choices import RepoChoices
 from devexbot.actions.request_review import RequestReview
 from devexbot.actions.retry import Retry
 from devexbot.actions.stamps import Stamps
+from devexbot.approvals.authors import CommitAuthors
 from devexbot.approvals.card_events import ApprovalEvents
 from devexbot.approvals.decisions import Decisions, TicketComments
 from devexbot.approvals.effect import DecisionEffects
@@ -41,6 +42,7 @@ from devexbot.http.metrics import Metrics
 from devexbot.lookups.deploy_contents import DeployRangeLookup
 from devexbot.lookups.due import LookupClaims, LookupPolicy
 from devexbot.lookups.failure_logs import FailureLogs, LogLookup
+from devexbot.lookups.merge_settings import MergeSettingsLookup
 from devexbot.lookups.tickets import TicketLookup
 from devexbot.lookups.worker import CardLookups, Lookup, LookupWorker
 from devexbot.publish.card_extras import CardExtras
@@ -52,6 +54,7 @@ from devexbot.runbooks.executors.jenkins import JenkinsAccess, JenkinsExecutor
 from devexbot.runbooks.executors.local import LocalExecutor
 from devexbot.runbooks.executors.python import PythonExecutor
 from devexbot.runbooks.launcher import RunnerLauncher, ScheduledLauncher
+from devexbot.runbooks.readers import RunReaders
 from devexbot.runbooks.registry import Runbooks, load_runbooks
 from devexbot.runbooks.runner import RunbookRunner
 from devexbot.runbooks.runs import RunStore
@@ -78,6 +81,8 @@ from devexbot.store.cards import CardLoader, oldest_dirty
 from devexbot.store.commit_ranges import CommitRanges
 from devexbot.store.environments import record_deployments
 from devexbot.store.ingest import Ingest, IngestHook
+from devexbot.store.merge_settings import MergeSettings
+from devexbot.store.seen_requests import SeenRequests
 from devexbot.tickets.carried import CarriedTickets
 from devexbot.tickets.directory import TicketDirectory
 from devexbot.tickets.policy import TicketPolicy
@@ -98,6 +103,7 @@ from handlers.slack.events import BoltEvents, SlackEvents, SlackOff
 from handlers.slack.runbooks import RunbookCommands
 from handlers.slack.subscriptions import Subscriptions
 from handlers.slack.where import Where
+from handlers.slack.workspace import OwnWorkspace
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +131,7 @@ class Services:
     metrics: Metrics
     runbooks: Runbooks
     runs: RunStore
+    run_readers: RunReaders  # who may read a run's arguments and output
     card_loader: CardLoader  # how every reader turns a stored card into a CommitCard
     scheduler: Scheduler  # started by the app's lifespan (a test bot runs its jobs itself)
     # Comments on the commit's tickets when someone decides on a deploy in Slack.
@@ -203,6 +210,7 @@ def build_services(
     jira = JiraClient.from_settings(settings)
     hooks: list[IngestHook] = []
     ranges = CommitRanges(db, github, clock=clock.now)
+    merge_settings = MergeSettings(db, github, clock=clock.now)
     tickets = ticket_worker = None
     decision_comments: DecisionComments | NoDecisionComments = NoDecisionComments()
     if jira is not None:
@@ -219,7 +227,8 @@ def build_services(
                                                  clock=clock.now)
     hooks.append(record_deployments)
     logs = FailureLogs(settings, github)
-    found: list[Lookup] = [DeployRangeLookup(db, ranges), LogLookup(db, card_loader, logs)]
+    found: list[Lookup] = [DeployRangeLookup(db, ranges), LogLookup(db, card_loader, logs),
+                           MergeSettingsLookup(merge_settings)]
     if tickets is not None:
         found.append(TicketLookup(db, tickets))
     lookups = LookupWorker(CardLookups(
@@ -240,7 +249,8 @@ def build_services(
                         pacing=Pacing(clock=clock.monotonic), clock=clock.now,
                         card_loader=card_loader, config=config, policies=policies,
                         logs=logs.sources,
-                        extras=CardExtras(db, DeployContentsNotes(db, ranges, rules)))
+                        extras=CardExtras(db, DeployContentsNotes(db, ranges, rules),
+                                          merge_settings))
         worker = OutboxWorker(outbox)
         runner = build_runner(config.runbooks, runs, authorizer, client, outbox.pacing,
                               jenkins=jenkins_access(settings),
@@ -251,15 +261,17 @@ def build_services(
                                  timezone=config.schedule.timezone)
         nudges = ThreadNudges(outbox.reply_once, people, clock,
                               approvers=policy_approvers(config.approvals, people))
+    team = slack_team(settings.slack_team_id, client)  # whose people sign in and act
     workspace = Workspace(settings, db=db, card_loader=card_loader, policies=policies,
-                          metrics=metrics, slack_on=client is not None,
-                          team=slack_team(settings.slack_team_id, client))
+                          metrics=metrics, slack_on=client is not None, team=team,
+                          merge_settings=merge_settings, names=people.name)
     workers = [w for w in (lookups, worker, ticket_worker) if w is not None]
     # Ingest's news wakes the outbox, the ticket updates and the workspace's live cards.
     ingest = Ingest(db, rules=card_loader.rules, clock=clock.now, hooks=hooks,
                     on_change=[*(w.wake for w in workers), workspace.live.wake])
     actions = build_actions(settings, config, policies, db, ingest, card_loader, authorizer,
                             people, audit, github=github,
+                            merge_settings=merge_settings,
                             runbooks=launcher or NoRunbooks(),
                             tickets=decision_comments.comment)
     repo_choices = RepoChoices(github)
@@ -277,11 +289,13 @@ def build_services(
             lambda app: custom_buttons.register(app, actions),
             lambda app: pr_selects.register(app, actions, repo_choices, db),
             lambda app: reject_form.register(app, actions),
-        ], signing_secret=settings.slack_signing_secret)
+        ], signing_secret=settings.slack_signing_secret,
+            workspace=OwnWorkspace(team.team_id, enterprises=settings.enterprise_ids))
     slack_events: SlackEvents = SlackOff()
     background: list[Background] = list(workers)
     if bolt is not None:
-        slack_events = BoltEvents(bolt, signing_secret=settings.slack_signing_secret)
+        slack_events = BoltEvents(bolt, signing_secret=settings.slack_signing_secret,
+                                  seen=SeenRequests(db, clock=clock.now), clock=clock.now)
         if settings.slack_app_token is not None:
             background.append(SocketModeConnection(
                 bolt, settings.slack_app_token.get_secret_value()))
@@ -301,6 +315,7 @@ def build_services(
         metrics=metrics,
         runbooks=runbooks,
         runs=runs,
+        run_readers=RunReaders(runbooks, authorizer),
         card_loader=card_loader,
         scheduler=scheduler,
         decision_comments=decision_comments,
@@ -331,6 +346,7 @@ def build_services(
 def build_actions(settings: Settings, config: BotConfig, policies: Policies, db: Database,
                   ingest: Ingest, card_loader: CardLoader, authorizer: Authorizer,
                   people: People, audit: AuditLog, *, github: GitHubApi,
+                  merge_settings: MergeSettings,
                   runbooks: RunbookLauncher, tickets: TicketComments) -> Actions:
     """The card buttons' actions, each with what it uses, and the path every click takes."""
     jenkins = JenkinsJobs(settings)
@@ -338,12 +354,13 @@ def build_actions(settings: Settings, config: BotConfig, policies: Policies, db:
     effects = DecisionEffects(github, jenkins, callback_secret=settings.deploy_webhook_secret)
     decisions = Decisions(claims, ledger, effects, events, tickets)
     requests = OpenRequests(config, policies, events)
-    checks = ApproverChecks(authorizer, people)
+    checks = ApproverChecks(authorizer, people, CommitAuthors(github))
     return Actions(
         db, card_loader, authorizer=authorizer, permissions=config.permissions,
         people=people, claims=claims, stamps=Stamps(db, ingest),
         audit=audit,
-        specs=(Merge(github, policies.merge), Retry(github, jenkins),
+        specs=(Merge(github, policies.merge, merge_settings),
+               Retry(github, jenkins, policies.retry),
                Approve(requests, checks, ledger, decisions),
                Reject(requests, checks, ledger, decisions),
                RequestReview(github), Label(github),

@@ -46,7 +46,7 @@ from tests.github_sender import GitHubSender
 from tests.jenkins_sender import JenkinsSender
 from tests.scenario import HEAD, REPO
 from tests.slack_signing import SlackSender
-from tests.web_client import LOCAL, web_client
+from tests.web_client import LOCAL, local_client, web_client
 
 SIGNING_SECRET = "test-signing-secret"
 DEFAULT_CHANNEL = "C0DEPLOYS"
@@ -96,11 +96,11 @@ class TestBot:
         self.services, self.clock, self.slack = services, clock, slack
         self._stack = ExitStack()
         self.client = self._stack.enter_context(
-            TestClient(create_app(services=services, background=False)))
+            local_client(create_app(services=services, background=False)))
         self.github = GitHubSender(self.client, GITHUB_SECRET)
         self.jenkins = JenkinsSender(self.client, JENKINS_TOKEN)
         self.deploy = DeploySender(self.client, DEPLOY_SECRET)
-        self.slack_sender = SlackSender(self.client, SIGNING_SECRET)
+        self.slack_sender = SlackSender(self.client, SIGNING_SECRET, clock=clock.time)
         self.scheduler: Scheduler = services.scheduler
 
     # --- what the senders do --------------------------------------------------------------

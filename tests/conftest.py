@@ -24,6 +24,7 @@ from tests.fakes.jenkins_api import FakeJenkins
 from tests.fakes.slack_api import FakeSlack
 from tests.github_sender import GitHubSender
 from tests.jenkins_sender import JenkinsSender
+from tests.web_client import local_client
 
 pytest_plugins = ["tests.fakes.slack_api", "tests.bot"]
 
@@ -115,7 +116,7 @@ def db(services: Services) -> Database:
 @pytest.fixture
 def client(services: Services) -> Iterator[TestClient]:
     """The app, Slack off: no background thread it would start (the scheduler's) runs."""
-    with TestClient(create_app(services.settings, services=services,
+    with local_client(create_app(services.settings, services=services,
                                background=False)) as test_client:
         yield test_client
 

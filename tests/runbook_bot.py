@@ -20,6 +20,7 @@ from devexbot.wiring import Services
 from tests.fakes.slack_api import FakeSlack
 from tests.slack_app import SIGNING_SECRET, slack_services, wait_for
 from tests.slack_signing import SlackSender, block_actions_payload, view_submission_payload
+from tests.web_client import local_client
 
 OPS, OPS_NAME = "C0OPS", "ops"
 INTERVAL = 0.3  # seconds between edits of a run's reply in these tests
@@ -151,7 +152,7 @@ def runbook_bot(database_url: str, tmp_path: Path, fake: FakeSlack, commands: st
     services = slack_services(database_url, tmp_path, fake.base_url,
                               config=commands + SETTINGS, **settings)
     try:
-        with TestClient(create_app(services=services)) as client:
+        with local_client(create_app(services=services)) as client:
             yield Bot(services, client, SlackSender(client, SIGNING_SECRET), fake, tmp_path)
     finally:
         services.db.dispose()

@@ -14,7 +14,7 @@ import itertools
 import json
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -89,12 +89,17 @@ def slash_command_fields(
     team_domain: str = TEAM_DOMAIN,
     api_app_id: str = APP_ID,
     token: str = VERIFICATION_TOKEN,
+    enterprise_id: str | None = None,
 ) -> dict[str, str]:
-    """The form fields of a slash command, in the order Slack sends them."""
+    """The form fields of a slash command, in the order Slack sends them (with
+    `enterprise_id`: typed in a workspace of that Enterprise Grid organisation)."""
+    grid = {"enterprise_id": enterprise_id, "enterprise_name": "Octo Corp"} \
+        if enterprise_id else {}
     return {
         "token": token,
         "team_id": team_id,
         "team_domain": team_domain,
+        **grid,
         "channel_id": channel_id,
         "channel_name": channel_name,
         "user_id": user_id,
@@ -168,8 +173,10 @@ def block_actions_payload(
     team_domain: str = TEAM_DOMAIN,
     api_app_id: str = APP_ID,
     token: str = VERIFICATION_TOKEN,
+    enterprise_id: str | None = None,
 ) -> Json:
-    """The payload of a click on element `action_id` of a message (a button by default).
+    """The payload of a click on element `action_id` of a message (a button by default),
+    by someone in workspace `team_id` (of Enterprise Grid organisation `enterprise_id`).
 
     With `message` (as the fake stores it, or as Slack returned it) the element is looked
     up there: its block_id, type, text, style and value come from the message, and a
@@ -204,6 +211,9 @@ def block_actions_payload(
     }
     if msg is not None and msg.get("thread_ts") and msg["thread_ts"] != ts:
         container["thread_ts"] = msg["thread_ts"]
+    team: Json = {"id": team_id, "domain": team_domain}
+    if enterprise_id:
+        team.update(enterprise_id=enterprise_id, enterprise_name="Octo Corp")
     payload: Json = {
         "type": "block_actions",
         "user": _user(user_id, user_name, team_id),
@@ -211,8 +221,8 @@ def block_actions_payload(
         "token": token,
         "container": container,
         "trigger_id": trigger_id or new_trigger_id(),
-        "team": {"id": team_id, "domain": team_domain},
-        "enterprise": None,
+        "team": team,
+        "enterprise": {"id": enterprise_id, "name": "Octo Corp"} if enterprise_id else None,
         "is_enterprise_install": False,
         "channel": {"id": channel_id, "name": channel_name},
         "message": msg if msg is not None else {"type": "message", "ts": ts, "text": ""},
@@ -221,6 +231,16 @@ def block_actions_payload(
         "actions": [clicked],
     }
     return payload
+
+
+def clicked_again(payload: Mapping[str, Any]) -> Json:
+    """The same element clicked once more (a double click): Slack sends a new payload, with
+    its own trigger_id and action time, signed afresh. (The very same signed request sent
+    again is a replay, which the bot refuses.)"""
+    again: Json = {**payload, "trigger_id": new_trigger_id()}
+    again["actions"] = [{**action, "action_ts": f"{time.time():.6f}"}
+                        for action in payload.get("actions", [])]
+    return again
 
 
 def _state_values(values: Mapping[str, Mapping[str, Any]]) -> Json:
@@ -285,15 +305,23 @@ def view_submission_payload(
 
 
 class SlackSender:
-    """Posts signed Slack requests to a bot through any httpx-style client (e.g. TestClient)."""
+    """Posts signed Slack requests to a bot through any httpx-style client (e.g. TestClient),
+    stamped with `clock`'s time (a test bot's: Slack's clock agrees with the bot's)."""
 
-    def __init__(self, client: Any, signing_secret: str, path: str = "/slack/events") -> None:
+    def __init__(self, client: Any, signing_secret: str, path: str = "/slack/events", *,
+                 clock: Callable[[], float] = time.time) -> None:
         self.client, self.signing_secret, self.path = client, signing_secret, path
+        self.clock = clock
+
+    def headers(self, body: bytes, *, content_type: str = FORM,
+                timestamp: int | None = None) -> dict[str, str]:
+        """The headers Slack would send `body` with, stamped now by the clock by default."""
+        return signed_headers(body, signing_secret=self.signing_secret,
+                              timestamp=int(self.clock()) if timestamp is None else timestamp,
+                              content_type=content_type)
 
     def send(self, body: bytes, *, content_type: str = FORM, timestamp: int | None = None) -> Any:
-        headers = signed_headers(
-            body, signing_secret=self.signing_secret, timestamp=timestamp, content_type=content_type
-        )
+        headers = self.headers(body, content_type=content_type, timestamp=timestamp)
         return self.client.post(self.path, content=body, headers=headers)
 
     def command(self, command: str = "/devex", text: str = "", **fields: Any) -> Any:

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from correlation.approval_request import ago, request_for, substitute, template_values
+from correlation.authorship import Authorship, SelfApproval, change_authors, self_approval
 from correlation.blocks import render_card
 from correlation.button_blocks import button_elements
 from correlation.buttons import card_buttons
-from correlation.card import Approval, PullRequest
+from correlation.card import Approval, Author, PullRequest
 from correlation.status import Status
 from devexbot.config import OnCallback, OnJenkins, load_config, parse_config
 from devexbot.errors import ConfigError
@@ -163,3 +164,60 @@ def test_buttons_follow_the_policy() -> None:
 ])
 def test_ago(span: timedelta, words: str) -> None:
     assert ago(span) == words
+
+
+# --- who wrote the change, and whether its author may approve it --------------------------
+
+PR_BY_ANA = PullRequest(12, "Add login", "open", None, None, author="ana")
+
+
+@pytest.mark.parametrize("fields, from_github, authors", [
+    ({"pull_request": PR_BY_ANA, "author": Author("ben", "Ben")}, "carol", ("ana", "ben")),
+    ({"author": Author("ben", "Ben")}, "carol", ("ben",)),  # the card's word first
+    ({"author": None}, "carol", ("carol",)),  # then GitHub's commit author
+    ({"author": None}, None, ("dan",)),  # then the deployment's creator
+    ({"author": None}, "github-actions[bot]", ("dan",)),  # a bot wrote nothing
+    ({"author": Author(None, "Ana", "ana@example.com")}, None, ("dan",)),
+    ({"author": None, "deployments": ()}, None, ()),
+])
+def test_the_authors_come_from_the_best_source_that_names_one(
+    fields: dict[str, object], from_github: str | None, authors: tuple[str, ...]
+) -> None:
+    fields.setdefault("deployments", (
+        deployment("production", Status.WAITING, creator="dan"),
+        deployment("staging", Status.SUCCESS, creator="erin"),
+        deployment("test", Status.SUCCESS, creator="ci-app[bot]"),
+    ))
+    assert change_authors(card(**fields), "production", from_github) == authors
+
+
+ALLOWED, OWN, UNKNOWN = (SelfApproval.ALLOWED, SelfApproval.OWN_CHANGE,
+                         SelfApproval.UNKNOWN_AUTHOR)
+
+
+@pytest.mark.parametrize("authorship, user, login, may, unknown_ok, verdict", [
+    (Authorship(("ana",), ("U0ANA",)), "U0BEN", "ben", False, False, ALLOWED),
+    (Authorship(("ana",), ("U0ANA",)), "U0ANA", "ana", False, False, OWN),
+    (Authorship(("Ana",), ()), "U0ANA", "ana", False, False, OWN),  # logins without case
+    (Authorship(("ana",), ("U0ANA",)), "U0ANA", None, False, False, OWN),  # by Slack id
+    (Authorship((), ("U0ANA",), "ana@example.com"), "U0ANA", None, False, False, OWN),
+    (Authorship((), (), "ana@example.com"), "U0BEN", None, False, False, ALLOWED),
+    (Authorship(("ana",), ("U0ANA",)), "U0ANA", "ana", True, False, ALLOWED),  # allow_author
+    # Nobody can tell who wrote it: refused, unless the policy says it may be approved.
+    (Authorship(), "U0BEN", "ben", False, False, UNKNOWN),
+    (Authorship(), "U0BEN", "ben", False, True, ALLOWED),
+    (Authorship(), "U0BEN", "ben", True, False, ALLOWED),
+])
+def test_whether_an_approver_may_approve_a_change_they_may_have_written(
+    authorship: Authorship, user: str, login: str | None, may: bool, unknown_ok: bool,
+    verdict: SelfApproval,
+) -> None:
+    assert self_approval(authorship, user=user, user_login=login, authors_may_approve=may,
+                         allow_unknown_author=unknown_ok) is verdict
+
+
+def test_allow_unknown_author_is_off_unless_the_policy_says_so() -> None:
+    config = parse_config("approvals:\n  prod:\n    approvers: ['*']\n"
+                          "  qa:\n    approvers: ['*']\n    allow_unknown_author: true\n")
+    assert not config.approvals["prod"].allow_unknown_author
+    assert config.approvals["qa"].allow_unknown_author

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from correlation.approval_state import RequestFacts, RequestState, request_state
+from correlation.approval_votes import Ballot, cast, decided_before
 from devexbot.config import parse_config
 
 SINCE = datetime(2026, 11, 20, 10, tzinfo=UTC)
@@ -96,3 +97,56 @@ def test_the_old_keys_are_named_as_deprecated_with_their_lines() -> None:
         "set approvals.<environment>.expires_after instead",
     ]
     assert parse_config("schedule: {timezone: UTC}\n").deprecations() == []
+
+
+# --- counting approvals, decided under the request's lock ---------------------------------
+
+A, R = "approved", "rejected"
+
+
+@pytest.mark.parametrize(
+    ("ballots", "user", "decision", "required", "outcome", "approvers", "position"),
+    [
+        ((), "U1", A, 1, "counted", ("U1",), 1),
+        ((("U1", A),), "U2", A, 2, "counted", ("U1", "U2"), 2),
+        # Once enough have approved, another approval is late: not counted, never "2 of 1".
+        ((("U1", A),), "U2", A, 1, "late", ("U1",), 0),
+        ((("U1", A), ("U2", A)), "U3", A, 2, "late", ("U1", "U2"), 0),
+        # The same decision again (a double click, Slack's retry) changes nothing.
+        ((("U1", A),), "U1", A, 1, "repeated", ("U1",), 1),
+        ((("U1", A), ("U2", A)), "U2", A, 2, "repeated", ("U1", "U2"), 2),
+        ((("U1", R),), "U1", R, 1, "repeated", (), 0),
+        # A changed mind replaces the earlier decision; an approval counts from then.
+        ((("U1", R), ("U2", A)), "U1", A, 2, "counted", ("U2", "U1"), 2),
+        ((("U1", A), ("U2", A)), "U1", R, 3, "counted", ("U2",), 0),
+        # A rejection is always recorded: it decides at once.
+        ((("U1", A),), "U2", R, 1, "counted", ("U1",), 0),
+    ],
+)
+def test_an_approval_counts_until_the_policy_is_met_and_never_past_it(
+    ballots: tuple[tuple[str, str], ...], user: str, decision: str, required: int,
+    outcome: str, approvers: tuple[str, ...], position: int,
+) -> None:
+    vote = cast([Ballot(u, d) for u, d in ballots], user, decision, required)
+    assert (vote.outcome, vote.approvers, vote.position) == (outcome, approvers, position)
+    assert vote.count <= max(required, len([b for b in ballots if b[1] == A]))
+
+
+@pytest.mark.parametrize(
+    ("state", "by", "user", "signoff", "said"),
+    [
+        (A, ("U0ANA",), "U0ANA", False, "you already approved test"),
+        (A, ("U0ANA", "U0BEN"), "U0BEN", False, "you already approved test (with <@U0ANA>)"),
+        (A, ("U0ANA", "U0BEN"), "U0CAROL", False,
+         "test was already approved by <@U0ANA>, <@U0BEN>"),
+        (R, ("U0ANA",), "U0ANA", False, "you already rejected test"),
+        (R, ("U0ANA",), "U0BEN", False, "test was already rejected by <@U0ANA>"),
+        (R, ("U0ANA",), "U0ANA", True, "you already requested changes on test"),
+        (R, ("U0ANA",), "U0BEN", True, "<@U0ANA> already requested changes on test"),
+        (A, ("ben",), "U0BEN", False, "test was already approved by ben"),  # GitHub's own
+    ],
+)
+def test_a_click_on_a_decided_request_is_told_who_decided_in_the_second_person(
+    state: str, by: tuple[str, ...], user: str, signoff: bool, said: str
+) -> None:
+    assert decided_before("test", state, by, user=user, signoff=signoff) == said

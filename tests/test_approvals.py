@@ -25,7 +25,7 @@ from tests.fakes.jenkins_api import FakeJenkins
 from tests.fakes.slack_api import FakeSlack
 from tests.github_sender import load_fixture
 from tests.scenario import HEAD, REPO
-from tests.slack_signing import block_actions_payload, view_submission_payload
+from tests.slack_signing import block_actions_payload, clicked_again, view_submission_payload
 from tests.test_actions import Bot, fakes_settings
 
 RUN_ID = 30433642
@@ -71,6 +71,7 @@ class Approvals(Bot):
     def waiting_on_github(self, fake: FakeGitHub, *, since: datetime | None = None,
                           reviewers: tuple[str, ...] = ("devexbot",)) -> None:
         """Run 30433642 waits for a reviewer of production, on GitHub and on the card."""
+        github_knows_the_commit(fake)
         fake.add_workflow_run(REPO, head_sha=HEAD, run_id=RUN_ID, status="in_progress",
                               jobs={"deploy-production": None})
         fake.add_pending_deployment(REPO, RUN_ID, "production", reviewers=list(reviewers))
@@ -113,6 +114,15 @@ class Approvals(Bot):
         return next(d for d in self.card()["deployments"] if d["environment"] == environment)
 
 
+def github_knows_the_commit(fake: FakeGitHub, *, author: str = "ana") -> None:
+    """GitHub has HEAD, written by `author` (who wrote a deploy-only card's commit)."""
+    with fake.state.lock:
+        known = HEAD in fake.state.commits[REPO]
+    if not known:
+        fake.add_commit(REPO, "Add login page", sha=HEAD, branch="feature/login",
+                        author=author)
+
+
 def start(make_bot: BotFactory, github: FakeGitHub, config: str,
           jenkins: FakeJenkins | None = None) -> Approvals:
     return Approvals(make_bot(config=config, **fakes_settings(github, jenkins)))
@@ -146,8 +156,8 @@ def test_two_of_three_approve_on_github_once_and_the_author_is_refused(
     bot.card_message(having="approved by <@U0BEN> (1 of 2)")
     assert fake_github.deployment_reviews(REPO) == []
 
-    # A double click, or Slack retrying the same interaction: counted once.
-    assert bot.clicker.interaction(ben).status_code == 200
+    # A double click: counted once.
+    assert bot.clicker.interaction(clicked_again(ben)).status_code == 200
     assert bot.reply(url, count=2) == ("You already approved production (1 of 2); waiting "
                                        "for 1 more approver.")
     assert fake_github.deployment_reviews(REPO) == []
@@ -155,9 +165,9 @@ def test_two_of_three_approve_on_github_once_and_the_author_is_refused(
     carol, url = bot.click("card.approve", user="U0CAROL")
     assert bot.reply(url) == ("Approved production (2 of 2): approved on GitHub "
                               f"(run {RUN_ID}).")
-    assert bot.clicker.interaction(carol).status_code == 200  # retried once more
-    assert bot.reply(url, count=2) == ("Not done: production was already approved by <@U0BEN>, "
-                              "<@U0CAROL>")
+    assert bot.clicker.interaction(clicked_again(carol)).status_code == 200  # once more
+    assert bot.reply(url, count=2) == ("Not done: you already approved production (with "
+                                       "<@U0BEN>)")
 
     (review,) = fake_github.deployment_reviews(REPO, RUN_ID)
     assert (review.environments, review.state, review.comment, review.by) == (
@@ -365,8 +375,8 @@ approvals:
     reply = bot.reply(url)
     assert reply.startswith("Approved production (1 of 1): Jenkins is starting promote-prod "
                             "(queue item")
-    bot.clicker.interaction(payload)  # Slack's retry
-    bot.reply(url, count=2)  # the retry's
+    bot.clicker.interaction(clicked_again(payload))  # a double click
+    bot.reply(url, count=2)  # the second click's
     (trigger,) = fake_jenkins.triggered("promote-prod")
     assert trigger.parameters == {"SHA": HEAD, "ENV": "production", "PR": "12",
                                   "TAG": "v-6dcb09b-{x}"}
@@ -420,12 +430,13 @@ approvals:
     on_approve: {{callback: "{receiver.url}"}}
 """
         bot = start(make_bot, fake_github, config)
+        github_knows_the_commit(fake_github)  # ana wrote it; ben approves
         bot.deployed("staging", "waiting", deployment_id="s-1")
         bot.deployed("production", "waiting", deployment_id="p-1")
         payload, url = bot.click("card.approve:staging", user="U0BEN")
         assert bot.reply(url) == "Approved staging (1 of 1): the deploy tool was told."
-        bot.clicker.interaction(payload)
-        bot.reply(url, count=2)  # the retry's
+        bot.clicker.interaction(clicked_again(payload))  # a double click
+        bot.reply(url, count=2)  # the second click's
 
         bot.click("card.reject:production", user="U0BEN")
         bot.submit_form("U0BEN", "Change freeze until Monday")
@@ -519,7 +530,7 @@ def test_the_person_who_asked_gets_a_message_to_try_it_when_it_reaches_test(
     assert bot.reply(url) == "Approved test (1 of 1): recorded."
     bot.card_message(having="deployed · approved by <@U0ANA>")
     _, url = bot.click("card.approve", user="U0ANA", message=message)
-    assert bot.reply(url).startswith("Not done: test was already approved by <@U0ANA>")
+    assert bot.reply(url) == "Not done: you already approved test"
 
 
 @pytest.mark.sqlite_only
@@ -563,6 +574,26 @@ def test_a_failed_approval_on_github_is_carried_out_when_clicked_again(
     assert [r.state for r in fake_github.deployment_reviews(REPO)] == ["approved"]
     results = [e["result"] for e in reversed(bot.audit())]
     assert results == ["refused", "failed", "ok"]
+
+
+@pytest.mark.sqlite_only
+def test_after_a_failed_decision_another_approver_carries_it_out_without_counting_twice(
+    make_bot: BotFactory, slack: FakeSlack, fake_github: FakeGitHub
+) -> None:
+    config = PEOPLE + "approvals:\n  production:\n    approvers: [U0BEN, U0CAROL]\n"
+    bot = start(make_bot, fake_github, config)
+    bot.waiting_on_github(fake_github, reviewers=("ben",))  # the bot may not review
+    message = bot.card_message(having="card.approve")
+    _, url = bot.click("card.approve", user="U0BEN", message=message)
+    assert bot.reply(url).startswith("Not done: your approval counts (1 of 1), but GitHub "
+                                     "refused to approve the deployment")
+    fake_github.add_pending_deployment(REPO, RUN_ID, "production", reviewers=["devexbot"])
+    _, url = bot.click("card.approve", user="U0CAROL", message=message)
+    assert bot.reply(url) == (f"Carried out now: approved on GitHub (run {RUN_ID}); "
+                              "production was already approved by <@U0BEN> (1 of 1).")
+    (review,) = fake_github.deployment_reviews(REPO)
+    assert review.comment == "Approved in Slack by ben"  # carol's click did not count
+    assert bot.deployment("production")["approval"]["by"] == ["U0BEN"]
 
 
 @pytest.mark.sqlite_only

@@ -11,7 +11,8 @@ import pytest
 from correlation.button_blocks import Button, ButtonRef, Confirm, Menu, button_elements
 from correlation.buttons import card_buttons, decision_buttons
 from correlation.card import Approval, CommitCard, PullRequest, Stamp
-from correlation.policies import ApprovalPolicy, ButtonPolicy, MergePolicy, Policies
+from correlation.merge_methods import RepoMergeSettings
+from correlation.policies import ApprovalPolicy, ButtonPolicy, MergePolicy, Policies, RetryPolicy
 from correlation.status import Status
 from devexbot.actions.ids import ButtonValue
 from tests.cards import AT, NEW_SHA, REPO, SHA, card, check, deployment
@@ -54,9 +55,9 @@ CASES: list[tuple[str, CommitCard, Policies, timedelta, list[str], list[str]]] =
     ("a plain commit", card(), Policies(), timedelta(0), [], []),
     ("an open PR's head, green", card(pull_request=PR), Policies(), timedelta(0),
      ["Merge", *MENUS], []),
-    ("several methods make several buttons", card(pull_request=PR),
+    ("several methods: one button, the preferred", card(pull_request=PR),
      Policies(merge=MergePolicy(("squash", "rebase"))), timedelta(0),
-     ["Merge (squash)", "Merge (rebase)", *MENUS], []),
+     ["Squash and merge", *MENUS], []),
     ("a draft", card(pull_request=pr(draft=True)), Policies(), timedelta(0),
      MENUS, ["Merge: #12 is a draft"]),
     ("a failing check", card(pull_request=PR, checks=(check("test", FAILED),)), Policies(),
@@ -77,6 +78,11 @@ CASES: list[tuple[str, CommitCard, Policies, timedelta, list[str], list[str]]] =
     ("retries", card(checks=(jenkins_build("build"), workflow("CI", Status.CANCELLED),
                              check("lint", FAILED), jenkins_build("ok", Status.SUCCESS))),
      Policies(), timedelta(0), ["Retry build", "Retry CI"], []),
+    ("retry.jobs: only the listed Jenkins jobs",
+     card(checks=(jenkins_build("octo-app-ci"), jenkins_build("deploy-production"),
+                  workflow("CI"))),
+     Policies(retry=RetryPolicy(repos=((REPO, ("octo-app-*",)),))), timedelta(0),
+     ["Retry octo-app-ci", "Retry CI"], []),
     ("at most five retries", card(checks=tuple(workflow(f"w{i}") for i in range(7))),
      Policies(), timedelta(0), [f"Retry w{i}" for i in range(5)], []),
     # Approvals: by the environment's policy, while the request is open.
@@ -167,6 +173,23 @@ def test_the_merge_button_carries_the_card_and_asks_first() -> None:
          "placeholder": {"type": "plain_text", "text": "Request review"},
          "min_query_length": 0},
     ]
+
+
+def test_the_merge_button_says_how_the_repository_merges() -> None:
+    squash_only = RepoMergeSettings(merge=False, squash=True, rebase=False)
+    merge, *_ = card_buttons(card(pull_request=PR), Policies(), AT, squash_only).elements
+    assert merge == Button(
+        "card.merge:squash", "Squash and merge", ButtonRef(REPO, SHA, pr=12, method="squash"),
+        style="primary", confirm=Confirm("Merge #12?",
+                                         "Squash and merge #12 into main at 6dcb09b.",
+                                         "Squash and merge"))
+    shown = card_buttons(card(pull_request=PR), Policies(merge=MergePolicy(("merge",))), AT,
+                         squash_only)
+    assert [e.placeholder for e in shown.elements if isinstance(e, Menu)] == MENUS
+    assert not any(isinstance(e, Button) for e in shown.elements)
+    assert shown.notes == ("Merge unavailable: octo-org/octo-app allows only squash merging "
+                           "on GitHub, and the bot's config only merge commits "
+                           "(`merge.methods`)",)
 
 
 def test_a_link_button_opens_its_page_and_a_custom_one_confirms() -> None:

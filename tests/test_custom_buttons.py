@@ -14,6 +14,7 @@ import pytest
 
 from correlation.card import CheckLine, CommitCard, PullRequest
 from correlation.custom_buttons import link_url
+from correlation.merge_methods import merge_methods
 from correlation.placeholders import placeholder_values
 from correlation.status import Status
 from devexbot.config import parse_config
@@ -25,7 +26,7 @@ from tests.fakes.jenkins_api import FakeJenkins
 from tests.github_sender import load_fixture
 from tests.jenkins_sender import load_jenkins
 from tests.scenario import HEAD, REPO
-from tests.slack_signing import block_actions_payload
+from tests.slack_signing import block_actions_payload, clicked_again
 from tests.test_actions import PEOPLE, Bot, start_bot
 
 JOB = "octo-app-integration"
@@ -128,8 +129,8 @@ def test_build_without_tests_starts_the_failed_builds_job_once_per_build(
         assert (entry["action"], entry["result"], entry["target"], entry["slack_user"]) == (
             "card.custom", "ok", f"build-without-tests: {JOB}", "U0ANA")
 
-        # A double click, or Slack's retry, starts nothing more.
-        assert bot.clicker.interaction(payload).status_code == 200
+        # A double click starts nothing more.
+        assert bot.clicker.interaction(clicked_again(payload)).status_code == 200
         assert "already done or under way" in bot.reply(url, count=2)
         assert len(fake_jenkins.triggered(JOB)) == 1
         assert audit(bot)[0]["result"] == "duplicate"
@@ -379,8 +380,10 @@ def test_the_readmes_buttons_and_permissions_examples_are_valid() -> None:
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     section = readme.split("## Buttons and permissions", 1)[1].split("\n## ", 1)[0]
     examples = [block.split("```", 1)[0] for block in section.split("```yaml\n")[1:]]
-    assert len(examples) == 2
-    buttons, permissions = (parse_config(example) for example in examples)
+    assert len(examples) == 3
+    merge, buttons, permissions = (parse_config(example) for example in examples)
+    assert merge_methods("octo-org/payments-api", merge.policies().merge, None) == ("rebase",)
+    assert merge_methods("octo-org/app", merge.policies().merge, None) == ("squash", "merge")
     assert [b.kind for b in buttons.buttons] == ["jenkins", "link", "runbook"]
     assert permissions.permissions.who_may("merge", "octo-org/payments-api") == ["U0123ANA"]
     assert permissions.permissions.who_may("review", "octo-org/payments-api") == ["*"]

@@ -119,6 +119,24 @@ def test_merge_with_the_head_sha_merges_and_is_recorded(
     assert call.status == 200 and call.user == "devexbot"
 
 
+def test_merge_settings_change_and_may_be_hidden_from_the_token(
+    fake_github: FakeGitHub, repo_with_pull: int
+) -> None:
+    gh = fake_github.client()
+    fake_github.update_repo(REPO, allow_merge_commit=False, allow_rebase_merge=True)
+    repo = gh.get_repo(REPO)
+    assert (repo.allow_merge_commit, repo.allow_squash_merge, repo.allow_rebase_merge) == (
+        False, True, True)
+    fake_github.update_repo(REPO, merge_settings_visible=False)  # some fine-grained tokens
+    hidden = gh.get_repo(REPO)
+    assert (hidden.allow_merge_commit, hidden.allow_squash_merge,
+            hidden.allow_rebase_merge) == (None, None, None)
+    pull = hidden.get_pull(repo_with_pull)
+    refused = github_error(lambda: pull.merge(sha=pull.head.sha, merge_method="merge"))
+    assert (refused.status, refused.data["message"]) == (
+        405, "Merge commits are not allowed on this repository.")
+
+
 def test_merge_refusals_are_github_exceptions_with_status(
     fake_github: FakeGitHub, repo_with_pull: int
 ) -> None:

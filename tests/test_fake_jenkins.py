@@ -18,7 +18,7 @@ import requests
 
 from tests.fakes import jenkins_api
 from tests.fakes.jenkins_api import FakeJenkins
-from tests.fakes.jenkins_models import Param
+from tests.fakes.jenkins_models import Checkout, Param
 from tests.slack_app import wait_for
 
 fake_jenkins = jenkins_api.fake_jenkins  # the fixture
@@ -165,6 +165,32 @@ def test_retry_reruns_a_build_with_the_same_parameters(
         "DRY_RUN": True,
     }
     assert fake_jenkins.start_queued(queue_id) == 42  # numbering goes on after #41
+
+
+def test_a_builds_git_checkouts_are_its_build_data(fake_jenkins: FakeJenkins) -> None:
+    """The git plugin's `BuildData`, one per checkout: `lastBuiltRevision` is the build's
+    own commit; `buildsByBranchName` holds the job's history on that remote."""
+    remote = "git@github.com:octo-org/octo-app.git"
+    fake_jenkins.add_job("octo-app-ci")
+    fake_jenkins.add_build("octo-app-ci", number=7, checkouts=[Checkout(remote, "a" * 40)])
+    fake_jenkins.add_build("octo-app-ci", number=8, result="FAILURE", checkouts=[
+        Checkout(remote, "b" * 40, "origin/feature/login"),
+        Checkout("https://github.com/octo-org/jenkins-lib.git", "c" * 40)])
+
+    info = fake_jenkins.client().get_build_info("octo-app-ci", 8)
+
+    data = [a for a in info["actions"] if a.get("_class") == "hudson.plugins.git.util.BuildData"]
+    assert [(d["remoteUrls"], d["lastBuiltRevision"]["SHA1"]) for d in data] == [
+        ([remote], "b" * 40), (["https://github.com/octo-org/jenkins-lib.git"], "c" * 40)]
+    assert data[0]["lastBuiltRevision"]["branch"] == [
+        {"SHA1": "b" * 40, "name": "origin/feature/login"}]
+    history = data[0]["buildsByBranchName"]
+    assert {name: b["buildNumber"] for name, b in history.items()} == {
+        "origin/main": 7, "origin/feature/login": 8}
+    assert history["origin/main"]["revision"]["SHA1"] == "a" * 40
+    no_checkout = fake_jenkins.add_build("octo-app-ci", number=9)
+    actions = fake_jenkins.client().get_build_info("octo-app-ci", no_checkout)["actions"]
+    assert not any(a.get("_class", "").startswith("hudson.plugins.git") for a in actions)
 
 
 def test_builds_jenkins_refuses(fake_jenkins: FakeJenkins, deploy_job: str) -> None:

@@ -46,7 +46,7 @@ def test_a_commits_deliveries_in_any_order_with_duplicates_make_one_card(
         first_seen.add(delivery_id)
 
     card = client.get(CARD_URL).json()
-    assert card == {**EXPECTED_CARD, "slack": None}
+    assert card == {**EXPECTED_CARD, "slack": None, "slack_messages": []}
     listing = client.get("/api/cards", params={"repo": REPO}).json()
     assert [c["sha"] for c in listing["cards"]] == [HEAD]
     with services.db.read() as session:

@@ -21,13 +21,13 @@ from typing import Any
 import pytest
 import uvicorn
 import yaml
-from fastapi.testclient import TestClient
 
 from devexbot.app import build_services, create_app
 from tests.conftest import DEPLOY_SECRET, make_settings
 from tests.db_template import migrate
 from tests.go_template import render
 from tests.slack_app import wait_for
+from tests.web_client import local_client
 
 README = Path(__file__).parent.parent / "README.md"
 HEAD = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
@@ -180,7 +180,7 @@ def test_the_argocd_template_renders_events_the_bot_accepts(
     body = render(webhook["body"], _argo_app(phase, health),
                   now=datetime(2026, 11, 20, 10, 12, tzinfo=UTC))
     settings = make_settings(sqlite_url, tmp_path)
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         migrate(client.app.state.db.engine)
         response = client.post(webhook["path"], content=body.encode(), headers={
             "Content-Type": "application/json", "X-Devexbot-Token": DEPLOY_SECRET})
@@ -200,7 +200,7 @@ def test_an_application_without_the_environment_label_is_told_why(
     app = _argo_app("Succeeded", "Healthy")
     del app["app"]["metadata"]["labels"]["environment"]
     body = render(webhook["body"], app, now=datetime(2026, 11, 20, 10, 12, tzinfo=UTC))
-    with TestClient(create_app(make_settings(sqlite_url, tmp_path))) as client:
+    with local_client(create_app(make_settings(sqlite_url, tmp_path))) as client:
         response = client.post(webhook["path"], content=body.encode(), headers={
             "Content-Type": "application/json", "X-Devexbot-Token": DEPLOY_SECRET})
     assert response.status_code == 400

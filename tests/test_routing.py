@@ -1,6 +1,7 @@
-"""Which channel a card goes to, decided from its JSON and the routes as a table: config
-routes first, then subscriptions, then the default channel; and the route's own nudge
-limits, read off the rule the decision chose."""
+"""Which channels a card goes to, decided from its JSON and the routes as a table: the first
+config route that takes it, every subscription that takes it, else the default channel;
+what `/devex subscribe` takes and how it says so; and the route's own nudge limits, read
+off the rule the decision chose."""
 
 from __future__ import annotations
 
@@ -8,7 +9,15 @@ from typing import Any
 
 import pytest
 
-from correlation.routing import Destination, RouteRule, destination, route_takes
+from correlation.routing import (
+    Destination,
+    RouteRule,
+    SubscriptionScope,
+    describe_rules,
+    destination,
+    destinations,
+    route_takes,
+)
 from devexbot.config import parse_config
 
 APP = "octo-org/octo-app"
@@ -63,31 +72,82 @@ def test_whether_a_route_takes_a_card(rule: RouteRule, c: dict[str, Any], takes:
 
 SUBSCRIBED = RouteRule(repos=(APP,), channel="C0SUB")
 OTHER_SUB = RouteRule(repos=(APP,), channel="C0SUB2")
+MAIN_SUB = RouteRule(repos=(APP,), channel="C0SUB2", branches=("main",))
 
 
 @pytest.mark.parametrize(("c", "routes", "subscriptions", "default", "expected"), [
+    # The first config route that takes it, and every subscription that takes it.
     (card("main"), [MAIN_ONLY, EVERY], [SUBSCRIBED], "C0DEF",
-     Destination("C0APP", MAIN_ONLY, "config")),  # the first config route that takes it
-    (card(), [MAIN_ONLY, EVERY], [SUBSCRIBED], "C0DEF", Destination("C0ALL", EVERY, "config")),
+     (Destination("C0APP", MAIN_ONLY, "config"),
+      Destination("C0SUB", SUBSCRIBED, "subscription"))),
+    (card(), [MAIN_ONLY, EVERY], [SUBSCRIBED, MAIN_SUB], "C0DEF",
+     (Destination("C0ALL", EVERY, "config"), Destination("C0SUB", SUBSCRIBED, "subscription"))),
     (card(), [MAIN_ONLY], [SUBSCRIBED, OTHER_SUB], "C0DEF",
-     Destination("C0SUB", SUBSCRIBED, "subscription")),
-    (card(), [MAIN_ONLY], [], "C0DEF", Destination("C0DEF", None, "default")),
-    (card(), [MAIN_ONLY], [], None, None),  # no route takes it: never posted
-    (card(), [], [], "", None),
-    (card(QUEUE), [EVERY], [SUBSCRIBED], "C0DEF", None),  # not even to the default channel
+     (Destination("C0SUB", SUBSCRIBED, "subscription"),
+      Destination("C0SUB2", OTHER_SUB, "subscription"))),
+    # A channel the config route already posts to gets one message, not two.
+    (card(), [EVERY], [RouteRule(repos=(APP,), channel="C0ALL"), SUBSCRIBED], None,
+     (Destination("C0ALL", EVERY, "config"), Destination("C0SUB", SUBSCRIBED, "subscription"))),
+    (card(), [MAIN_ONLY], [], "C0DEF", (Destination("C0DEF", None, "default"),)),
+    (card(), [MAIN_ONLY], [], None, ()),  # no route takes it: never posted
+    (card(), [], [], "", ()),
+    (card(QUEUE), [EVERY], [SUBSCRIBED], "C0DEF", ()),  # not even to the default channel
 ])
 def test_where_a_card_goes(c: dict[str, Any], routes: list[RouteRule],
                            subscriptions: list[RouteRule], default: str | None,
-                           expected: Destination | None) -> None:
-    assert destination(c, routes, subscriptions, default) == expected
+                           expected: tuple[Destination, ...]) -> None:
+    assert destinations(c, routes, subscriptions, default) == expected
+    assert destination(c, routes, subscriptions, default) == (expected[0] if expected else None)
 
 
-def test_subscriptions_are_read_only_when_no_config_route_takes_the_card() -> None:
-    def unread() -> Any:
-        raise AssertionError("subscriptions read")
-        yield  # a generator, as the shell's reading of them is
+README_EXAMPLE = ("main", "release/*", "+label:deploy")  # /devex subscribe octo/svc main ...
+DEPLOY = {"number": 7, "state": "open", "labels": ["Deploy"]}  # labels match case aside
+UNLABELLED = {"number": 8, "state": "open", "labels": []}
 
-    assert destination(card(), [EVERY], unread(), None) == Destination("C0ALL", EVERY, "config")
+
+@pytest.mark.parametrize(("words", "says", "taken", "not_taken"), [
+    ((), "every commit", [card("main"), card("feature/x", pr=UNLABELLED), card(None)],
+     [card(QUEUE)]),
+    (README_EXAMPLE, "commits on main or release/*, and PRs labelled deploy",
+     [card("main"), card("feature/x", pr=DEPLOY), card("release/1", pr=UNLABELLED),
+      card("release/1")],
+     [card("feature/x"), card("feature/x", pr=UNLABELLED), card(None)]),
+    (("+label:deploy",), "PRs labelled deploy",
+     [card("feature/x", pr=DEPLOY), card("main", pr=DEPLOY)],
+     [card("main"), card("feature/x", pr=UNLABELLED)]),
+    (("main", "hotfix/*"), "commits on main or hotfix/*",
+     [card("main"), card("hotfix/db")], [card("feature/x", pr=DEPLOY), card(None)]),
+    (("+label:deploy", "+label:qa", "main"), "commits on main, and PRs labelled deploy or qa",
+     [card("main"), card("x", pr={**UNLABELLED, "labels": ["qa"]})], [card("x")]),
+])
+def test_a_subscription_takes_what_its_confirmation_says(
+        words: tuple[str, ...], says: str, taken: list[dict[str, Any]],
+        not_taken: list[dict[str, Any]]) -> None:
+    scope = SubscriptionScope.parse(APP, words)
+    assert scope.describe() == says
+    rules = scope.rules("C0TEAM")
+    for c in taken:
+        assert [d.channel for d in destinations(c, [], rules, None)] == ["C0TEAM"], c
+    for c in not_taken:
+        assert destinations(c, [], rules, None) == (), c
+
+
+@pytest.mark.parametrize("word", ["+labels:deploy", "+label:", "+deploy"])
+def test_a_subscription_word_it_cannot_read_is_refused(word: str) -> None:
+    with pytest.raises(ValueError, match=word.replace("+", r"\+")):
+        SubscriptionScope.parse(APP, ["main", word])
+
+
+@pytest.mark.parametrize(("rule", "says"), [
+    (EVERY, "every commit"),
+    (MAIN_ONLY, "commits on main (never dependabot/*)"),
+    (RouteRule(repos=(APP,), channel="C", branches=("main",), pull_requests=True),
+     "commits on main and open PRs"),
+    (RouteRule(repos=(APP,), channel="C", branches=("main",), labels=("deploy",)),
+     "PRs labelled deploy on main"),
+])
+def test_a_config_route_in_words(rule: RouteRule, says: str) -> None:
+    assert describe_rules([rule]) == says
 
 
 def test_the_chosen_rule_carries_its_nudge_limits_and_dm_setting() -> None:

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from correlation.card import CommitCard, DeploymentLine
 from correlation.status import Status
@@ -22,6 +21,7 @@ from tests.conftest import GITHUB_SECRET
 from tests.fakes.slack_api import FakeSlack
 from tests.github_sender import GitHubSender, load_fixture
 from tests.slack_app import slack_services, wait_for
+from tests.web_client import local_client
 
 CONFIG = """
 people:
@@ -48,7 +48,7 @@ def test_a_scheduled_command_runs_as_the_bot_in_its_channel(
         ScheduledRunbook(command="nightly-cleanup", cron="0 6 * * 1-5", channel="C0OPS")]
     job = services.scheduler.specs["runbook:nightly-cleanup"]
     assert job.description == "runbook nightly-cleanup (0 6 * * 1-5)"
-    with TestClient(create_app(services=services)) as client:
+    with local_client(create_app(services=services)) as client:
         assert job.run(datetime(2026, 11, 23, 6, tzinfo=UTC)).startswith("started run ")
         run = wait_for(lambda: next((r for r in client.get("/api/runs").json()["runs"]
                                      if r["status"] == "succeeded"), None),
@@ -99,7 +99,7 @@ def test_a_scheduled_run_in_a_channel_named_by_name_keeps_slacks_pace_with_the_c
     config = CONFIG.replace('channels: ["C0OPS"]', 'channels: ["#ops"]')
     services = slack_services(database_url, tmp_path, fake_slack.base_url, config=config,
                               slack_default_channel="#ops")
-    with TestClient(create_app(services=services)) as client:
+    with local_client(create_app(services=services)) as client:
         GitHubSender(client, GITHUB_SECRET).deliver("push", load_fixture("push"))
         wait_for(lambda: fake_slack.messages(ops), what="the commit's card in #ops")
         job = services.scheduler.specs["runbook:nightly-cleanup"]

@@ -57,6 +57,17 @@ def test_bad_values_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
         load_settings(_env_file=None)
 
 
+def test_enterprise_grid_organisations_are_a_list_of_e_ids(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLACK_ENTERPRISE_IDS", " E0OCTO, E0SISTER ,")
+    assert load_settings(_env_file=None).enterprise_ids == {"E0OCTO", "E0SISTER"}
+    monkeypatch.setenv("SLACK_ENTERPRISE_IDS", "E0OCTO,T0DEVEXBOT")
+    with pytest.raises(SettingsError, match=r"^SLACK_ENTERPRISE_IDS: not a Slack organisation "
+                                            r"id \(E…\): 'T0DEVEXBOT'$"):
+        load_settings(_env_file=None)
+
+
 @pytest.mark.parametrize(("variable", "value"), [("DEVEXBOT_HEADER_TIMEOUT", "0"),
                                                  ("DEVEXBOT_BODY_TIMEOUT", "-1"),
                                                  ("DEVEXBOT_MAX_CONNECTIONS", "0")])

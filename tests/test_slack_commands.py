@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import copy
+import json
 import logging
 import subprocess
 import time
@@ -20,6 +20,7 @@ from tests.bot import BotFactory, TestBot
 from tests.conftest import GITHUB_SECRET, make_settings
 from tests.fakes.slack_api import FakeSlack
 from tests.github_sender import GitHubSender, load_fixture
+from tests.scenario import HEAD
 from tests.slack_app import SIGNING_SECRET, slack_services
 from tests.slack_signing import SlackSender, slash_command_body
 
@@ -52,34 +53,53 @@ def run(sender: SlackSender, text: str, user: str = "U0ANA", channel: str = CHAN
     return response.json()
 
 
-def test_subscribe_routes_a_repos_cards_to_the_channel(
+def commit(event: str, fixture: str, *, sha: str, branch: str, number: int = 12,
+           labels: tuple[str, ...] = ()) -> tuple[str, dict]:
+    """A delivery of `fixture` for commit `sha` on `branch` (a PR's head: PR `number`)."""
+    payload = json.loads(json.dumps(load_fixture(fixture)).replace(HEAD, sha)
+                         .replace("feature/login", branch))
+    if "pull_request" in payload:
+        payload["number"] = payload["pull_request"]["number"] = number
+        payload["pull_request"]["labels"] = [
+            {"id": k, "name": label, "color": "0e8a16"} for k, label in enumerate(labels)]
+    return event, payload
+
+
+def test_the_readme_example_posts_what_its_confirmation_says(
     bot: TestBot, sender: SlackSender, slack: FakeSlack
 ) -> None:
-    reply = run(sender, "subscribe octo-org/octo-app feature/* +label:deploy")
-    assert reply["response_type"] == "in_channel"
-    assert "subscribed this channel to *octo-org/octo-app*" in reply["text"]
-    assert "branches feature/*" in reply["text"] and "labelled deploy" in reply["text"]
-
-    github = bot.github
-    unlabelled = load_fixture("pull_request.opened")
-    github.deliver("pull_request", unlabelled)
-    labelled = copy.deepcopy(unlabelled)
-    labelled["pull_request"].update(head={**labelled["pull_request"]["head"], "sha": "e" * 40},
-                                    labels=[{"id": 1, "name": "deploy", "color": "0e8a16"}])
-    github.deliver("pull_request", labelled)
+    reply = run(sender, "subscribe octo-org/octo-app main release/* +label:deploy")
+    posted, unposted = {"a" * 40, "b" * 40, "c" * 40}, "d" * 40
+    for event, payload in [
+        commit("push", "push", sha="a" * 40, branch="main"),  # main, no PR
+        commit("pull_request", "pull_request.opened", sha="b" * 40, branch="feature/x",
+               number=21, labels=("deploy",)),  # a PR labelled deploy, on another branch
+        commit("pull_request", "pull_request.opened", sha="c" * 40, branch="release/1",
+               number=22),  # a release branch's PR without the label
+        commit("push", "push", sha=unposted, branch="feature/y"),  # neither
+        commit("pull_request", "pull_request.opened", sha=unposted, branch="feature/y",
+               number=23, labels=("docs",)),
+    ]:
+        assert bot.deliver(event, payload).status_code == 202
     bot.settle()
-    bot.clock.advance(60)
-    bot.flush()
-    posted = slack.messages(CHANNEL)
-    assert len(posted) == 1 and "e" * 7 in posted[0].text
+    shown = {c.params["metadata"]["event_payload"]["sha"]
+             for c in slack.calls("chat.postMessage") if c.ok and c.params["channel"] == CHANNEL}
+    assert shown == posted
+    assert len(slack.messages(CHANNEL)) == 3
+    # ... as the confirmation and the listing say.
+    assert reply["response_type"] == "in_channel"
+    assert reply["text"] == ("<@U0ANA> subscribed this channel to *octo-org/octo-app* "
+                             "(commits on main or release/*, and PRs labelled deploy).")
+    assert "(commits on main or release/*, and PRs labelled deploy) — by <@U0ANA>" in run(
+        sender, "subscriptions")["text"]
 
 
 def test_subscriptions_lists_and_unsubscribe_removes(sender: SlackSender) -> None:
     run(sender, "subscribe octo-org/octo-app")
     run(sender, "subscribe octo-org/* main")
     listing = run(sender, "subscriptions")["text"]
-    assert "*octo-org/*" in listing and "(main)" in listing
-    assert "*octo-org/octo-app* (all branches)" in listing
+    assert "*octo-org/** (commits on main)" in listing
+    assert "*octo-org/octo-app* (every commit)" in listing
     assert "removed" not in run(sender, "unsubscribe octo-org/octo-app")["text"]
     assert "octo-org/octo-app" not in run(sender, "subscriptions")["text"]
     again = run(sender, "unsubscribe octo-org/octo-app")
@@ -97,16 +117,17 @@ def test_config_routes_to_this_channel_are_listed_whether_named_by_name_or_id(
               "  - {repos: [octo-org/octo-web], channel: '#elsewhere'}\n")
     sender = make_bot(config=config, slack_default_channel=None).slack_sender
     listing = run(sender, "subscriptions")["text"]
-    assert "*octo-org/octo-app* (branches *) — from the bot's config" in listing
-    assert "*octo-org/octo-api* (branches *) — from the bot's config" in listing
+    assert "*octo-org/octo-app* (every commit) — from the bot's config" in listing
+    assert "*octo-org/octo-api* (every commit) — from the bot's config" in listing
     assert "octo-web" not in listing
     # The config already posts octo-app here: no warning that it goes elsewhere.
     here = run(sender, "subscribe octo-org/octo-app")["text"]
     assert "subscribed this channel" in here and "Note:" not in here
-    # From another channel, the same subscription is told where the config sends it.
+    # From another channel, the same subscription is told the config posts it elsewhere too.
     there = run(sender, "subscribe octo-org/octo-app", channel="C0OTHER",
                 channel_name="other")["text"]
-    assert "Note: the bot's config routes octo-org/octo-app to #Team first" in there
+    assert "Note: the bot's config also posts octo-org/octo-app to #Team; a commit both " \
+        "take gets a message in each channel." in there
     assert "from the bot's config" not in run(
         sender, "subscriptions", channel="C0OTHER", channel_name="other")["text"]
 
@@ -133,7 +154,8 @@ def test_every_refused_subscription_change_is_audited(bot: TestBot, sender: Slac
     assert told[0].startswith("You may not change this channel's subscriptions")
 
 
-@pytest.mark.parametrize("text", ["subscribe", "subscribe not-a-repo", "unsubscribe a b"])
+@pytest.mark.parametrize("text", ["subscribe", "subscribe not-a-repo", "unsubscribe a b",
+                                  "subscribe octo-org/app main +labels:deploy"])
 @pytest.mark.sqlite_only
 def test_bad_arguments_get_usage(sender: SlackSender, text: str) -> None:
     assert "Usage: `/devex" in run(sender, text)["text"]

@@ -141,7 +141,7 @@ def test_delivered_out_of_order_and_twice_over_http_it_is_one_card(
         assert response.status_code == (200 if delivery_id in seen else 202), response.text
         seen.add(delivery_id)
 
-    assert client.get(CARD_URL).json() == {**EXPECTED_CARD, "slack": None}
+    assert client.get(CARD_URL).json() == {**EXPECTED_CARD, "slack": None, "slack_messages": []}
     # One delivery row per distinct delivery; the QUEUED notification attached to nothing.
     assert row_counts(services.db)["deliveries"] == len(deliveries)
 
@@ -152,7 +152,8 @@ def test_over_http_before_the_approval(
     senders = Senders(github, jenkins, deploy)
     for sender, payload in reversed(merge_stream(until="10:42:00")):
         assert senders.send(sender, payload, str(uuid.uuid4())).status_code == 202
-    assert client.get(CARD_URL).json() == {**EXPECTED_WAITING_CARD, "slack": None}
+    assert client.get(CARD_URL).json() == {
+        **EXPECTED_WAITING_CARD, "slack": None, "slack_messages": []}
 
 
 def test_the_config_orders_environments_whatever_arrives_first(

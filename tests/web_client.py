@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from devexbot.app import create_app
@@ -15,12 +16,19 @@ from devexbot.web.access import SESSION_COOKIE
 from devexbot.wiring import Services
 
 LOCAL = ("127.0.0.1", 50123)
+LOCAL_URL = "http://127.0.0.1:8000"
 OUTSIDE = ("203.0.113.7", 50123)
+
+
+def local_client(app: FastAPI, **kwargs: Any) -> TestClient:
+    """A TestClient on the bot's own machine: it reads the API without signing in, as
+    `curl localhost` does."""
+    return TestClient(app, client=LOCAL, base_url=LOCAL_URL, **kwargs)
 
 
 @contextmanager
 def web_client(services: Services, *, client: tuple[str, int] = LOCAL,
-               base_url: str = "http://127.0.0.1:8000", background: bool = True,
+               base_url: str = LOCAL_URL, background: bool = True,
                **kwargs: Any) -> Iterator[TestClient]:
     """A TestClient whose requests come from `client` (loopback by default); `background`
     as `create_app` takes it."""

@@ -13,15 +13,16 @@ from datetime import datetime
 
 from correlation.approval_request import ApprovalRequest, Standing, ago, marked_expired, standing
 from correlation.approval_state import RequestState
+from correlation.approval_votes import decided_before
 from correlation.card import CommitCard, DeploymentLine
-from correlation.mrkdwn import escape, one_line, people
+from correlation.mrkdwn import escape, one_line
 from correlation.policies import Policies
 from devexbot.actions.core import ActionContext, ActionSpec, Click, Outcome, Refused, slack_time
 from devexbot.actions.ids import ActionId
 from devexbot.approvals.card_events import ApprovalEvents
 from devexbot.approvals.decisions import Decisions
 from devexbot.approvals.effect import Decision
-from devexbot.approvals.ledger import Decider, Ledger
+from devexbot.approvals.ledger import Decider, Ledger, Tally
 from devexbot.approvals.policy import ApproverChecks
 from devexbot.config import ApprovalPolicy, BotConfig
 from devexbot.store.models import utcnow
@@ -58,8 +59,9 @@ class OpenRequests:
         if found is None or found.state is RequestState.DECIDED:
             approval = deployment.approval
             if approval and approval.state in ("approved", "rejected") and approval.by:
-                raise Refused(f"{env} was already {approval.state} by "
-                              f"{people(approval.by, shown=5)}")
+                raise Refused(decided_before(env, approval.state, approval.by,
+                                             user=click.user_id,
+                                             signoff=bool(found and found.request.signoff)))
             raise Refused(f"{env} is not waiting for a decision (it is "
                           f"{deployment.status.value})")
         if found.state is RequestState.EXPIRED:
@@ -92,9 +94,11 @@ class Approve(_Decider):
         user = ctx.click.user_id
         self._checks.check_approver(policy, environment=env, user=user)
         self._checks.check_not_author(policy, ctx.card, environment=env, user=user)
-        self._decisions.check_undecided(request)
+        self._decisions.check_undecided(request, user=user)
         tally = self._ledger.record(request, user=user, login=ctx.github_login,
-                                    decision="approved")
+                                    decision="approved", required=policy.required)
+        if tally.late:
+            return self._late(ctx, found, tally)
         progress = f"{tally.position} of {policy.required}"
         stamp = f"✅ {_env(env)}: approved by <@{user}> ({progress}) {slack_time(utcnow())}"
         if tally.count < policy.required:
@@ -111,11 +115,33 @@ class Approve(_Decider):
         except Refused as exc:
             raise Refused(f"your approval counts ({progress}), but {exc.message}") from None
         if done is None:
-            return Outcome(reply=f"{env} has its approvals ({progress}); the bot is already "
-                                 "acting on them.", stamp=stamp if tally.new else None,
+            reply = (f"Approved {env} ({progress}); the bot is already acting on it."
+                     if tally.new else
+                     f"You already approved {env} ({progress}); the bot is acting on it.")
+            return Outcome(reply=reply, stamp=stamp if tally.new else None,
                            target=request.label, environment=env)
         return Outcome(reply=f"Approved {env} ({progress}): {done}.",
                        stamp=f"{stamp} · {done}", target=request.label, environment=env)
+
+    def _late(self, ctx: ActionContext, found: Open, tally: Tally) -> Outcome:
+        """Enough people approved before this click: say who. If carrying their decision
+        out failed before, this click tries again (without counting itself)."""
+        policy, request, env = found.policy, found.request, found.request.environment
+        user = ctx.click.user_id
+        before = decided_before(env, "approved", [d.slack_user for d in tally.approvers],
+                                user=user, signoff=request.signoff)
+        try:
+            done = self._decisions.decide(ctx.card, request, policy,
+                                          Decision("approved", tally.approvers), user=user,
+                                          retry=True)
+        except Refused as exc:
+            raise Refused(f"{before}, but {exc.message}") from None
+        if done is None:
+            raise Refused(before)
+        progress = f"{tally.count} of {policy.required}"
+        return Outcome(reply=f"Carried out now: {done}; {before} ({progress}).",
+                       stamp=f"✅ {_env(env)}: {done} {slack_time(utcnow())}",
+                       target=request.label, environment=env)
 
 
 class Reject(_Decider):
@@ -131,9 +157,9 @@ class Reject(_Decider):
         policy, request, env = found.policy, found.request, found.request.environment
         user = ctx.click.user_id
         self._checks.check_approver(policy, environment=env, user=user)
-        self._decisions.check_undecided(request)
+        self._decisions.check_undecided(request, user=user)
         self._ledger.record(request, user=user, login=ctx.github_login, decision="rejected",
-                            reason=reason)
+                            required=policy.required, reason=reason)
         decider = Decider(user, ctx.github_login)
         done = self._decisions.decide(ctx.card, request, policy,
                                       Decision("rejected", (decider,), reason), user=user)

@@ -1,32 +1,46 @@
 """Merge: re-check the pull request at click time, then merge it pinned to the card's SHA.
 
-Whether it may merge is `correlation.merge_verdict`'s decision; this reads the facts it
-decides on from GitHub, and merges.
+Whether it may merge is `correlation.merge_verdict`'s decision, and by which method
+`correlation.merge_methods`'; this reads the facts they decide on from GitHub, and merges.
 """
 
 from __future__ import annotations
 
+import re
 import time
 
 from github import GithubException
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
+from correlation.merge_methods import (
+    MERGE_LABELS,
+    METHOD_NAMES,
+    RepoMergeSettings,
+    merge_methods,
+    no_merge_method,
+)
 from correlation.merge_verdict import CheckFacts, PullFacts, checks_refusal, pull_refusal
-from correlation.policies import MergePolicy
+from correlation.policies import MERGE_METHODS, MergeMethod, MergePolicy
 from devexbot.actions.core import ActionContext, ActionSpec, Outcome, Refused, slack_time
 from devexbot.actions.ids import ActionId
 from devexbot.clients.github import GitHubApi, GitHubNotConfigured
+from devexbot.store.merge_settings import MergeSettings, settings_of
 from devexbot.store.models import utcnow
+
+# GitHub's 405 for a method the repository's settings turn off ("Merge commits are not
+# allowed on this repository.", "Squash merges …", "Rebase merges …").
+_METHOD_REFUSED = re.compile(r"\b(merge commits|squash merges|rebase merges) are not allowed",
+                             re.IGNORECASE)
 
 
 class Merge:
-    """Merge the card's pull request at the card's SHA, by one of the policy's methods."""
+    """Merge the card's pull request at the card's SHA, by the method its button shows."""
 
     spec = ActionSpec(ActionId.MERGE, permission="merge")
 
-    def __init__(self, github: GitHubApi, policy: MergePolicy) -> None:
-        self._github, self._policy = github, policy
+    def __init__(self, github: GitHubApi, policy: MergePolicy, settings: MergeSettings) -> None:
+        self._github, self._policy, self._settings = github, policy, settings
 
     def claim_key(self, ctx: ActionContext) -> str:
         value = ctx.click.value
@@ -34,14 +48,14 @@ class Merge:
 
     def __call__(self, ctx: ActionContext) -> Outcome:
         value, policy = ctx.click.value, self._policy
-        method = value.method or policy.methods[0]
-        if method not in policy.methods:
-            raise Refused(f"merging by {method} is not allowed here")
         if value.pr is None:
             raise Refused("this card has no pull request to merge")
         if not self._github.configured:
             raise GitHubNotConfigured()
         repo = self._github.repo(value.repo)
+        # The read of the repository shows its settings now: the card follows if they moved.
+        self._settings.record(value.repo, settings_of(repo))
+        method = self._method(value.repo, value.method)
         pr = _fresh_pull(repo, value.pr)
         # The checks are read only for a pull request that may still merge.
         refusal = (pull_refusal(pull_facts(pr), value.sha)
@@ -53,6 +67,10 @@ class Merge:
                               commit_title=f"{pr.title} (#{pr.number})")
         except GithubException as exc:
             message = _github_message(exc)
+            if exc.status == 405 and _METHOD_REFUSED.search(message):
+                self._settings.refused(value.repo, method)  # the card drops it
+                raise Refused(f"GitHub says #{pr.number} cannot be merged: {message} "
+                              f"{self._offer(value.repo)}") from None
             if exc.status == 405:
                 raise Refused(f"GitHub says #{pr.number} cannot be merged: {message}") from None
             if exc.status == 409:
@@ -65,6 +83,34 @@ class Merge:
             stamp=f"Merged by <@{ctx.click.user_id}> {slack_time(utcnow())} ({method})",
             target=f"#{pr.number}",
         )
+
+    def _method(self, repo: str, shown: str | None) -> MergeMethod:
+        """The button's method if the config and the repository still allow it; a button
+        that names none takes the most preferred that is allowed."""
+        settings = self._settings.known(repo)
+        methods = merge_methods(repo, self._policy, settings)
+        if not methods:
+            raise Refused(no_merge_method(repo, self._policy, settings)
+                          .removeprefix("Merge unavailable: "))
+        for method in methods:
+            if shown in (None, method):
+                return method
+        self._settings.render_again(repo)  # a button from before the change
+        name = METHOD_NAMES.get(str(shown), str(shown))
+        repo_allows = (settings or RepoMergeSettings()).allows
+        if any(m == shown and repo_allows(m) for m in MERGE_METHODS):
+            why = f"the bot's config no longer allows {name} on {repo}"
+        else:
+            why = f"{repo} no longer allows {name} on GitHub"
+        raise Refused(f"{why}. {self._offer(repo)}")
+
+    def _offer(self, repo: str) -> str:
+        settings = self._settings.known(repo)
+        methods = merge_methods(repo, self._policy, settings)
+        if not methods:
+            return no_merge_method(repo, self._policy, settings).removeprefix(
+                "Merge unavailable: ") + "."
+        return f"The card now offers {MERGE_LABELS[methods[0]]}."
 
 
 def _fresh_pull(repo: Repository, number: int) -> PullRequest:

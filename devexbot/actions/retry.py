@@ -1,5 +1,9 @@
 """Retry: re-run a failed Jenkins build with the same parameters, or a failed GitHub Actions
-run's failed jobs. The new result arrives through the webhooks like any other."""
+run's failed jobs. The new result arrives through the webhooks like any other.
+
+A Jenkins build is re-run as Jenkins recorded it, never as a notification described it:
+the click asks Jenkins for the build and `correlation.retry` decides from its answer.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,13 @@ from typing import Any
 
 from github import GithubException
 
+from correlation.events import ParseError
+from correlation.policies import RetryPolicy
+from correlation.retry import read_jenkins_build, retry_refusal
 from devexbot.actions.core import ActionContext, ActionSpec, Outcome, Refused, slack_time
 from devexbot.actions.ids import ActionId
 from devexbot.clients.github import GitHubApi, GitHubNotConfigured
-from devexbot.clients.jenkins import JenkinsJobs
+from devexbot.clients.jenkins import JenkinsJobs, JenkinsUnavailable
 from devexbot.store.models import utcnow
 
 RETRYABLE = {"failure", "cancelled"}
@@ -33,8 +40,8 @@ class Retry:
 
     spec = ActionSpec(ActionId.RETRY, permission="retry")
 
-    def __init__(self, github: GitHubApi, jenkins: JenkinsJobs) -> None:
-        self._github, self._jenkins = github, jenkins
+    def __init__(self, github: GitHubApi, jenkins: JenkinsJobs, policy: RetryPolicy) -> None:
+        self._github, self._jenkins, self._policy = github, jenkins, policy
 
     def claim_key(self, ctx: ActionContext) -> str:
         target = retry_target(ctx)
@@ -50,12 +57,26 @@ class Retry:
 
     def _retry_jenkins(self, ctx: ActionContext, target: dict[str, Any]) -> Outcome:
         job, number = target.get("job"), target.get("build_number")
-        if not job:
+        if not isinstance(job, str) or not job:
             raise Refused("the build does not say which Jenkins job it was")
-        parameters = target.get("parameters") or None
-        queue_id = self._jenkins.build_job(job, parameters=parameters)
+        if isinstance(number, bool) or not isinstance(number, int):
+            raise Refused(f"the card does not know which build of {job} failed")
+        answer = self._jenkins.build(job, number)
+        if answer is None:
+            raise Refused(f"Jenkins has no build #{number} of {job}")
+        try:
+            build = read_jenkins_build(job, number, answer)
+        except ParseError as exc:
+            raise JenkinsUnavailable(f"Jenkins' answer about {job} #{number} is not a build: "
+                                     f"{exc}") from exc
+        why_not = retry_refusal(build, repo=ctx.card.repo, sha=ctx.card.sha,
+                                policy=self._policy)
+        if why_not is not None:
+            raise Refused(why_not)
+        parameters = dict(build.parameters)
+        queue_id = self._jenkins.build_job(job, parameters=parameters or None)
         who = f"<@{ctx.click.user_id}>"
-        shown = ", ".join(f"{k}={v}" for k, v in sorted((parameters or {}).items()))
+        shown = ", ".join(f"{k}={v}" for k, v in sorted(parameters.items()))
         return Outcome(
             reply=f"Re-running {job} #{number}{' with ' + shown if shown else ''} "
                   f"(queue item {queue_id}); the card updates when it starts.",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from correlation.approval_request import ApprovalRequest
+from correlation.approval_votes import decided_before
 from correlation.card import CommitCard
 from devexbot.actions.claims import Claims
 from devexbot.actions.core import Refused
@@ -30,18 +31,23 @@ class Decisions:
         self._claims, self._ledger, self._effects = claims, ledger, effects
         self._events, self._tickets = events, tickets
 
-    def check_undecided(self, request: ApprovalRequest) -> None:
-        """Refused if the request was decided already (from here)."""
+    def check_undecided(self, request: ApprovalRequest, *, user: str) -> None:
+        """Refused if the request was decided already (from here), in words for `user`."""
         if self._claims.state(request.decision_key) == "done":
-            approvers = self._ledger.approvers_of(request.key)
-            who = ", ".join(f"<@{d.slack_user}>" for d in approvers)
-            raise Refused(f"{request.environment} was already decided" +
-                          (f" (approved by {who})" if who else ""))
+            decisions = self._ledger.decisions_of(request.key)
+            rejected = [d.slack_user for d, decision in decisions if decision == "rejected"]
+            state, by = ("rejected", rejected) if rejected else (
+                "approved", [d.slack_user for d, decision in decisions])
+            raise Refused(decided_before(request.environment, state, by, user=user,
+                                         signoff=request.signoff))
 
     def decide(self, card: CommitCard, request: ApprovalRequest, policy: ApprovalPolicy,
-               decision: Decision, *, user: str) -> str | None:
+               decision: Decision, *, user: str, retry: bool = False) -> str | None:
         """Carry the decision out once; what was done, or None if another click has it in
-        hand (or has done it)."""
+        hand (or has done it). With `retry`, only an attempt that failed (or died) is tried
+        again: the click that met the policy is the one that starts it."""
+        if retry and self._claims.state(request.decision_key) is None:
+            return None
         if not self._claims.take(request.decision_key, user):
             return None
         try:

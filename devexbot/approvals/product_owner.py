@@ -32,6 +32,14 @@ def requester_login(card: CommitCard, policy: ApprovalPolicy) -> str | None:
     return card.author.login if card.author else None
 
 
+def requester_slack_id(card: CommitCard, policy: ApprovalPolicy, people: People) -> str | None:
+    """The Slack user who asked for the change (whom the try-out message goes to)."""
+    login = requester_login(card, policy)
+    author = card.author
+    email = author.email if author and author.login == login else None
+    return people.slack_id(login=login, email=email)
+
+
 def tryout_message(card: CommitCard, deployment: DeploymentLine, policy: ApprovalPolicy,
                    people: People) -> tuple[str, SlackMessage] | None:
     """(Slack user id, message) for the person who asked for the change; None when the
@@ -41,10 +49,7 @@ def tryout_message(card: CommitCard, deployment: DeploymentLine, policy: Approva
         return None
     if request_for(card, deployment, policy.policy(deployment.environment)) is None:
         return None
-    login = requester_login(card, policy)
-    author = card.author
-    email = author.email if author and author.login == login else None
-    slack_id = people.slack_id(login=login, email=email)
+    slack_id = requester_slack_id(card, policy, people)
     if slack_id is None:
         return None
     buttons = button_elements(decision_buttons(card, deployment.environment))

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+from urllib.parse import quote
+
 import jenkins
+import requests
 
 from devexbot.errors import DevexbotError
 from devexbot.settings import Settings
@@ -16,6 +21,10 @@ class JenkinsNotConfigured(DevexbotError):
                          "JENKINS_API_TOKEN)")
 
 
+class JenkinsUnavailable(DevexbotError):
+    """Jenkins did not give an answer the bot can use."""
+
+
 def jenkins_server(settings: Settings) -> jenkins.Jenkins:
     if not settings.jenkins_url:
         raise JenkinsNotConfigured()
@@ -24,9 +33,14 @@ def jenkins_server(settings: Settings) -> jenkins.Jenkins:
                            password=token, timeout=TIMEOUT)
 
 
+def job_path(name: str) -> str:
+    """`team/cleanup` as Jenkins' URL path: `job/team/job/cleanup/`."""
+    return "".join(f"job/{quote(part, safe='')}/" for part in name.split("/"))
+
+
 class JenkinsJobs:
-    """Starts Jenkins jobs; JenkinsNotConfigured when the bot has no Jenkins access (said
-    at the attempt, so a bot without Jenkins still starts)."""
+    """Starts Jenkins jobs and reads their builds; JenkinsNotConfigured when the bot has no
+    Jenkins access (said at the attempt, so a bot without Jenkins still starts)."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
@@ -35,3 +49,19 @@ class JenkinsJobs:
         """Queue a build of the job; Jenkins' queue item id."""
         queue_id: int = jenkins_server(self._settings).build_job(name, parameters=parameters)
         return queue_id
+
+    def build(self, name: str, number: int) -> Any | None:
+        """Jenkins' JSON for build `number` of the job (`.../<number>/api/json`); None if
+        Jenkins has no such build."""
+        server = jenkins_server(self._settings)
+        url = f"{server.server}{job_path(name)}{number}/api/json"
+        try:
+            response: Any = server.jenkins_request(requests.Request("GET", url))
+            return json.loads(response.text)
+        except jenkins.NotFoundException:
+            return None
+        except (jenkins.JenkinsException, requests.RequestException, ValueError) as exc:
+            first = str(exc).strip().splitlines()
+            raise JenkinsUnavailable(
+                f"Jenkins did not answer about {name} #{number}: "
+                f"{first[0] if first else type(exc).__name__}") from exc

@@ -84,6 +84,9 @@ class ApprovalPolicy(Strict):
     required: int = Field(default=1, ge=1, le=20)
     # None: authors may not approve their own change, except where `notify` asks them to.
     allow_author: bool | None = None
+    # Where nobody can tell who wrote a change (no PR, no commit author, GitHub does not
+    # say, no deployment creator): may approvers approve it all the same?
+    allow_unknown_author: bool = False
     expires_after: Duration | None = None
     on_approve: OnApprove | None = None
     notify: Literal["pr_author"] | None = None

@@ -18,6 +18,7 @@ from devexbot.config.buttons import CustomButton, unique_keys
 from devexbot.config.commands import CommandName, CommandSpec, RunbookSettings
 from devexbot.config.people import Person
 from devexbot.config.permissions import MergePolicy, Permissions
+from devexbot.config.retry import RetrySettings
 from devexbot.config.routes import Route
 from devexbot.config.schedule import Retention, Schedule
 from devexbot.config.tickets import Tickets
@@ -28,6 +29,7 @@ class BotConfig(Strict):
     routes: list[Route] = Field(default_factory=list)
     permissions: Permissions = Field(default_factory=Permissions)
     merge: MergePolicy = Field(default_factory=MergePolicy)
+    retry: RetrySettings = Field(default_factory=RetrySettings)
     approvals: dict[str, ApprovalPolicy] = Field(default_factory=dict)
     people: dict[str, Person] = Field(default_factory=dict)
     environments: list[str] = Field(default_factory=list)
@@ -98,6 +100,7 @@ class BotConfig(Strict):
             approvals=tuple(p.policy(env) for env, p in self.approvals.items()),
             buttons=tuple(b.policy() for b in self.buttons),
             routes=tuple(route.rule() for route in self.routes),
+            retry=self.retry.policy(),
             default_expiry=self._default_expiry,
         )
 

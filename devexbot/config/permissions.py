@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
-from typing import Literal
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from correlation import policies
+from correlation.policies import MergeMethod
 from devexbot.config.base import Principal, Strict
 
 
@@ -45,20 +46,46 @@ class Permissions(Strict):
         return list(getattr(self, action))
 
 
-MergeMethod = Literal["merge", "squash", "rebase"]
+def _one_or_more(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
 
 
-def _merge_only() -> list[MergeMethod]:
-    return ["merge"]
+def _unique(methods: list[MergeMethod]) -> list[MergeMethod]:
+    if not methods:
+        raise ValueError("list at least one of merge, squash, rebase")
+    twice = sorted({m for m in methods if methods.count(m) > 1})
+    if twice:
+        raise ValueError(f"{', '.join(twice)} is listed twice: list each method once, the "
+                         "preferred first")
+    return methods
+
+
+MergeMethods = Annotated[list[MergeMethod], BeforeValidator(_one_or_more),
+                         AfterValidator(_unique)]
+"""Merge methods in order of preference: `merge`, `squash`, `rebase` (or just one)."""
+
+
+def _every_method() -> list[MergeMethod]:
+    return list(policies.MERGE_METHODS)
+
+
+class RepoMerge(Strict):
+    """How one repo glob's pull requests merge, instead of `merge.methods`."""
+
+    methods: MergeMethods
 
 
 class MergePolicy(Strict):
-    """How the Merge button merges: the first method is the default; several make a menu."""
+    """The methods the Merge button may use, the preferred first; the repository's own
+    settings on GitHub narrow them (a squash-only repository squashes)."""
 
-    methods: list[MergeMethod] = Field(default_factory=_merge_only, min_length=1)
+    methods: MergeMethods = Field(default_factory=_every_method)
     # Without branch protection to ask, only merge when every check on the card is green.
     require_green: bool = True
+    repos: dict[str, RepoMerge] = Field(default_factory=dict)  # the first matching glob
 
     def policy(self) -> policies.MergePolicy:
         """What the merge decisions read."""
-        return policies.MergePolicy(tuple(self.methods), self.require_green)
+        return policies.MergePolicy(
+            tuple(self.methods), self.require_green,
+            tuple((glob, tuple(rule.methods)) for glob, rule in self.repos.items()))

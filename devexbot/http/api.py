@@ -15,16 +15,23 @@ from correlation.events import GITHUB_NAME, REPO_NAME
 from devexbot.actions.audit import audit_entries
 from devexbot.errors import RequestError
 from devexbot.http.answers import refusals
-from devexbot.http.deps import ConfigDep, DatabaseDep, MetricsDep, RunsDep, SettingsDep
+from devexbot.http.deps import (
+    ConfigDep,
+    DatabaseDep,
+    MetricsDep,
+    RunReadersDep,
+    RunsDep,
+    SettingsDep,
+)
 from devexbot.http.metrics import CONTENT_TYPE
 from devexbot.http.models import AuditList, CardDoc, CardList, EnvironmentList, Health, RunList
 from devexbot.runbooks.model import NAME as RUNBOOK_NAME
-from devexbot.runbooks.runs import run_json
+from devexbot.runbooks.readers import Reader
 from devexbot.store import Card
-from devexbot.store.cards import card_json, find_cards, get_card
+from devexbot.store.cards import card_json, find_cards, further_messages, get_card
 from devexbot.store.environments import live_environments
 from devexbot.tickets.directory import cached_info, with_info
-from devexbot.web.access import bearer_viewer
+from devexbot.web.access import Viewer, bearer_token, bearer_viewer, is_local, is_secret
 from devexbot.web.workspace import WorkspaceDep
 
 router = APIRouter()
@@ -41,22 +48,34 @@ BAD_REPO = {400: "`repo` is not owner/repo"}
 
 def _ok(model: type[Any], description: str) -> dict[int | str, dict[str, Any]]:
     return {200: {"model": model, "description": description}} | refusals({
-        401: "`DEVEXBOT_API_ACCESS=login` and the caller is neither on the bot's machine, "
-             "signed in to the workspace, nor holding the web token"})
+        401: "the caller is neither on the bot's machine, signed in to the workspace, nor "
+             "holding the web token (unless `DEVEXBOT_API_ACCESS=open`)"})
 
 
-async def may_read(request: Request, workspace: WorkspaceDep, settings: SettingsDep) -> None:
-    """With `DEVEXBOT_API_ACCESS=login`, the workspace's rule (on the bot's machine, or signed
-    in) or the web token as a bearer token; with `open`, the default, anyone."""
-    if settings.devexbot_api_access == "open" or workspace.viewer(request) is not None \
-            or bearer_viewer(request, settings) is not None:
-        return
+async def reader_of(request: Request, workspace: WorkspaceDep,
+                    settings: SettingsDep) -> Viewer | None:
+    """Who reads: with `DEVEXBOT_API_ACCESS=login`, the default, the workspace's rule (on
+    the bot's machine, or signed in) or the web token as a bearer token; with `open`, anyone
+    (None: someone the bot cannot name)."""
+    viewer = workspace.viewer(request) or bearer_viewer(request, settings)
+    if viewer is not None or settings.devexbot_api_access == "open":
+        return viewer
     raise RequestError(401, "sign in to the workspace, or send the web token as "
                             "`Authorization: Bearer <token>`",
                        headers={"WWW-Authenticate": 'Bearer realm="devexbot"'})
 
 
-READER = [Depends(may_read)]
+ReaderDep = Annotated[Viewer | None, Depends(reader_of)]
+READER = [Depends(reader_of)]
+
+
+async def may_scrape(request: Request, settings: SettingsDep) -> None:
+    """With `DEVEXBOT_METRICS_TOKEN` set, `/metrics` wants it from off the bot's machine."""
+    token = settings.devexbot_metrics_token
+    if token is None or is_local(request, settings) or is_secret(token, bearer_token(request)):
+        return
+    raise RequestError(401, "send the metrics token as `Authorization: Bearer <token>`",
+                       headers={"WWW-Authenticate": 'Bearer realm="devexbot metrics"'})
 
 
 class NotFound(RequestError):
@@ -117,7 +136,8 @@ async def list_cards(
 def _with_tickets(session: Session, cards: list[Card]) -> list[dict[str, Any]]:
     """Cards' JSON, their tickets with the titles and statuses the cache knows (the API
     never waits on the tracker; the flusher keeps the cache current)."""
-    docs = [card_json(card) for card in cards]
+    further = further_messages(session, cards)
+    docs = [card_json(card, further.get(card.id, ())) for card in cards]
     known = cached_info(session, (str(t.get("key")) for d in docs for t in d.get("tickets") or ()))
     for doc in docs:
         doc["tickets"] = list(with_info(doc.get("tickets") or [], known))
@@ -156,7 +176,7 @@ async def read_audit(
     return {"audit": await run_in_threadpool(audit_entries, db, limit=limit, repo=repo)}
 
 
-@router.get("/metrics", include_in_schema=False)
+@router.get("/metrics", include_in_schema=False, dependencies=[Depends(may_scrape)])
 async def metrics(registry: MetricsDep) -> Response:
     """Prometheus metrics (text exposition format)."""
     body = await run_in_threadpool(registry.exposition)  # the outbox lag reads the database
@@ -168,22 +188,32 @@ async def metrics(registry: MetricsDep) -> Response:
             | refusals({400: "`command` is not a runbook's name"}))
 async def list_runs(
     runs: RunsDep,
+    readers: RunReadersDep,
+    viewer: ReaderDep,
     command: Annotated[str | None, Query(
         description="only this runbook",
         json_schema_extra={"pattern": RUNBOOK_NAME.pattern})] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> dict[str, Any]:
     """Runbook runs newest first: who ran what, with which arguments (secrets redacted),
-    where, when, and how it ended."""
+    where, when, and how it ended; the arguments and output only to people who may run
+    the runbook (and whoever ran it)."""
     if command is not None and not RUNBOOK_NAME.fullmatch(command):
         # Nothing else could match, and PostgreSQL cannot compare with a NUL in it.
         raise RequestError(400, "command must be a runbook's name: lower-case letters, "
                                 "digits and dashes")
 
     def load() -> list[dict[str, Any]]:
-        return [run_json(r) for r in runs.recent(limit=limit, command=command)]
+        return readers.shown(_run_reader(viewer), runs.recent(limit=limit, command=command))
 
     return {"runs": await run_in_threadpool(load)}
+
+
+def _run_reader(viewer: Viewer | None) -> Reader:
+    if viewer is not None and viewer.via == "local":
+        return Reader(everything=True)
+    return Reader(user_id=viewer.subject if viewer is not None and viewer.via == "slack"
+                  else None)
 
 
 @router.get("/healthz", response_model=None,

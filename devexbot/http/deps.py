@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 
 from devexbot.config import BotConfig
 from devexbot.http.metrics import Metrics
+from devexbot.runbooks.readers import RunReaders
 from devexbot.runbooks.runs import RunStore
 from devexbot.settings import Settings
 from devexbot.store import Database
@@ -48,9 +49,15 @@ async def runs_of(request: Request) -> RunStore:
     return runs
 
 
+async def run_readers_of(request: Request) -> RunReaders:
+    readers: RunReaders = request.app.state.run_readers
+    return readers
+
+
 SettingsDep = Annotated[Settings, Depends(settings_of)]
 ConfigDep = Annotated[BotConfig, Depends(config_of)]
 DatabaseDep = Annotated[Database, Depends(database_of)]
 IngestDep = Annotated[Ingest, Depends(ingest_of)]
 MetricsDep = Annotated[Metrics, Depends(metrics_of)]
 RunsDep = Annotated[RunStore, Depends(runs_of)]
+RunReadersDep = Annotated[RunReaders, Depends(run_readers_of)]

@@ -79,7 +79,9 @@ class CardDoc(_Open):
     tickets: list[TicketDoc]
     overall: Status
     superseded_by: str | None
-    slack: SlackMessageDoc | None
+    slack: SlackMessageDoc | None = Field(description="the first of its Slack messages")
+    slack_messages: list[SlackMessageDoc] = Field(
+        description="its Slack messages, one per channel its routes take it to, the first first")
     updated_at: str | None = Field(description="ISO 8601")
 
 
@@ -124,7 +126,8 @@ class RunDoc(_Open):
     command: str
     executor: str = Field(description="local, jenkins or python")
     user: str
-    args: dict[str, Any] = Field(description="as shown, secrets redacted")
+    args: dict[str, Any] | None = Field(
+        description="as shown, secrets redacted; null when `hidden`")
     status: str
     reason: str | None
     created_at: str | None
@@ -132,6 +135,10 @@ class RunDoc(_Open):
     finished_at: str | None
     exit_code: int | None
     output_tail: str | None = Field(description="the output's redacted tail")
+    hidden: bool = Field(
+        default=False,
+        description="the arguments and output are not this reader's to see: only people who "
+                    "may run the runbook, and whoever ran it, see them")
 
 
 class RunList(BaseModel):

@@ -1,6 +1,7 @@
 """What a card's message shows besides its events, as the lookups recorded it (see
-`devexbot.lookups`): its tickets' titles and statuses, and what each waiting or pending
-deploy carries over what is live. Database reads only: a flush calls no Jira or GitHub."""
+`devexbot.lookups`): its tickets' titles and statuses, what each waiting or pending
+deploy carries over what is live, and what its repository allows merging by. Database
+reads only: a flush calls no Jira or GitHub."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import dataclasses
 import logging
 from dataclasses import dataclass, field
 
+from correlation.buttons import merge_candidate
 from correlation.card import CommitCard
+from correlation.merge_methods import RepoMergeSettings
 from devexbot.publish.deploy_contents import DeployContentsNotes
 from devexbot.store import Database
+from devexbot.store.merge_settings import MergeSettings
 from devexbot.tickets.directory import cached_info, with_info
 
 log = logging.getLogger(__name__)
@@ -20,11 +24,13 @@ log = logging.getLogger(__name__)
 class Decorated:
     card: CommitCard
     notes: list[str] = field(default_factory=list)  # mrkdwn lines for the card's notes
+    merge_settings: RepoMergeSettings | None = None  # None: not read (yet)
 
 
 class CardExtras:
-    def __init__(self, db: Database, contents: DeployContentsNotes) -> None:
-        self.db, self.contents = db, contents
+    def __init__(self, db: Database, contents: DeployContentsNotes,
+                 merge_settings: MergeSettings) -> None:
+        self.db, self.contents, self.merge_settings = db, contents, merge_settings
 
     def decorate(self, card: CommitCard) -> Decorated:
         """The card with what the lookups found; what they have not found is left out."""
@@ -39,4 +45,5 @@ class CardExtras:
             except Exception:
                 log.exception("what the deploys of %s@%s carry is unknown", card.repo,
                               card.short_sha)
-        return Decorated(card, notes)
+        merge = self.merge_settings.known(card.repo) if merge_candidate(card) else None
+        return Decorated(card, notes, merge)

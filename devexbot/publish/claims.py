@@ -2,7 +2,9 @@
 
 A flusher claims one due card at a time (`FOR UPDATE SKIP LOCKED` plus a lease, so replicas
 and threads never work the same card). Everything the plan needs is read in the claim's
-transaction; what was sent is written back as soon as Slack has it.
+transaction; what was sent is written back as soon as Slack has it. A card has one message
+per channel its routes take it to: the first on the card's row, the others in
+`card_messages` (unique per card and channel, so a race can never post a second one).
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session
 
 from correlation.card import CommitCard
 from correlation.routing import Destination
 from correlation.ticket_replies import TicketFailure
 from devexbot.lookups.log_records import recorded_logs
 from devexbot.publish.routing import CardRouter
-from devexbot.store import Card, Database, Notification, TicketUpdate
+from devexbot.store import Card, CardMessage, Database, Notification, TicketUpdate
 from devexbot.store.cards import CardLoader, card_state
 from devexbot.store.models import utcnow
 from devexbot.store.replica import died_here, replica_name
@@ -41,6 +44,19 @@ class OutboxPolicy:
 
 
 @dataclass
+class CardPost:
+    """One of a card's Slack messages: posted (`ts`), being posted (`post_started_at`), or
+    owed to a channel a route takes the card to."""
+
+    channel: str  # where it is: the channel's ID once Slack answered
+    route_channel: str | None  # the channel as the route named it (None: posted before)
+    ts: str | None = None
+    render_hash: str | None = None  # the render it shows
+    post_started_at: datetime | None = None
+    on_card: bool = False  # the card's own (first) message, on its row; else `card_messages`
+
+
+@dataclass
 class Claim:
     """What a flusher took from the database for one card."""
 
@@ -52,18 +68,27 @@ class Claim:
     sha: str
     card: CommitCard
     doc: dict[str, Any]
-    channel: str | None
-    ts: str | None
-    render_hash: str | None
-    post_started_at: datetime | None
-    destination: Destination | None
+    posts: list[CardPost]  # its messages so far, its own (first) message first
+    destinations: tuple[Destination, ...]  # where its routes take it now, the first first
     successor_link: str | None = None
     successor: tuple[int, str, str] | None = None  # id, channel, ts of the newer head's card
+    # The newer head's further messages (channel, ts), by the channel as routes name it.
+    successors: dict[str, tuple[str, str]] = field(default_factory=dict)
     notified: set[str] = field(default_factory=set)
     # Ticket updates that failed for good, by notification key, to be said once.
     ticket_failures: dict[str, TicketFailure] = field(default_factory=dict)
     dirty_since: datetime | None = None  # since when the card has news Slack lacks
     logs: dict[str, str | None] = field(default_factory=dict)  # the lookups' log excerpts
+
+    @property
+    def destination(self) -> Destination | None:
+        """The first destination: the route whose settings (DMs, nudges) the card follows."""
+        return self.destinations[0] if self.destinations else None
+
+    @property
+    def posted(self) -> list[CardPost]:
+        """The messages Slack has, the card's own first."""
+        return sorted((post for post in self.posts if post.ts), key=lambda p: not p.on_card)
 
 
 class CardClaims:
@@ -126,16 +151,13 @@ class CardClaims:
                 sha=card.sha,
                 card=self.card_loader.load(card),
                 doc=dict(card.doc),
-                channel=card.slack_channel,
-                ts=card.slack_ts,
-                render_hash=card.render_hash,
-                post_started_at=card.post_started_at,
-                destination=None,
+                posts=_posts(session, card),
+                destinations=(),
                 dirty_since=card.dirty_since,
                 logs=recorded_logs(card_state(card)),
             )
-            # Once posted, a message stays where it is; the route still decides on DMs.
-            claim.destination = self.router.destination(session, claim.doc)
+            # Once posted, a message stays where it is; the routes may add channels.
+            claim.destinations = self.router.destinations(session, claim.doc)
             if card.superseded_by:
                 successor = session.scalar(
                     select(Card).where(Card.repo == card.repo, Card.sha == card.superseded_by)
@@ -143,6 +165,10 @@ class CardClaims:
                 if successor and successor.slack_ts and successor.slack_channel:
                     claim.successor = (successor.id, successor.slack_channel, successor.slack_ts)
                     claim.successor_link = successor.slack_permalink
+                if successor:
+                    claim.successors = {p.route_channel or p.channel: (p.channel, p.ts)
+                                        for p in _posts(session, successor)
+                                        if p.ts and not p.on_card}
             claim.notified = set(
                 session.scalars(select(Notification.key).where(Notification.card_id == card.id))
             )
@@ -156,21 +182,37 @@ class CardClaims:
             }
             return claim
 
-    def mark_post_started(self, claim: Claim, channel: str) -> None:
-        """A post is about to go out: after a crash, look for it before posting again."""
+    def mark_post_started(self, claim: Claim, post: CardPost) -> None:
+        """A post is about to go out: after a crash, look for it before posting again.
+        Raises `IntegrityError` if the card has a message for that route already."""
+        now = self.clock()
         with self.db.write() as session:
-            session.execute(update(Card).where(Card.id == claim.card_id,
-                                               Card.claim_token == claim.token)
-                            .values(post_started_at=self.clock(), slack_channel=channel))
+            if post.on_card:
+                session.execute(update(Card).where(Card.id == claim.card_id,
+                                                   Card.claim_token == claim.token)
+                                .values(post_started_at=now, slack_channel=post.channel,
+                                        slack_route_channel=post.route_channel))
+            elif post.post_started_at is None:
+                session.add(CardMessage(card_id=claim.card_id, channel=post.channel,
+                                        route_channel=post.route_channel or post.channel,
+                                        post_started_at=now))
+            else:
+                session.execute(update(CardMessage).where(*_row(claim, post))
+                                .values(post_started_at=now, channel=post.channel))
+        post.post_started_at = now
 
-    def store_ts(self, claim: Claim) -> None:
+    def store_ts(self, claim: Claim, post: CardPost) -> None:
         """Record the new message at once: everything after this is an update."""
         now = self.clock()
         with self.db.write() as session:
-            session.execute(update(Card).where(Card.id == claim.card_id)
-                            .values(slack_channel=claim.channel, slack_ts=claim.ts,
-                                    post_started_at=None))
-            # Cards this one supersedes can now link to it.
+            if post.on_card:
+                session.execute(update(Card).where(Card.id == claim.card_id)
+                                .values(slack_channel=post.channel, slack_ts=post.ts,
+                                        post_started_at=None))
+            else:
+                session.execute(update(CardMessage).where(*_row(claim, post)).values(
+                    channel=post.channel, ts=post.ts, post_started_at=None))
+            # Cards this one supersedes can now link to it (in this channel).
             session.execute(
                 update(Card)
                 .where(Card.repo == claim.repo, Card.superseded_by == claim.sha,
@@ -182,21 +224,26 @@ class CardClaims:
         with self.db.write() as session:
             session.execute(update(Card).where(Card.id == card_id).values(slack_permalink=link))
 
-    def forget_message(self, claim: Claim) -> None:
-        """Slack lost the card's message: the next flush posts it anew."""
+    def forget_message(self, claim: Claim, post: CardPost) -> None:
+        """Slack lost this message: the next flush posts it anew if a route still takes
+        the card there."""
         with self.db.write() as session:
-            session.execute(update(Card).where(Card.id == claim.card_id)
-                            .values(slack_ts=None, slack_channel=None))
-        claim.render_hash = None
+            if post.on_card:
+                session.execute(update(Card).where(Card.id == claim.card_id).values(
+                    slack_ts=None, slack_channel=None, slack_route_channel=None,
+                    post_started_at=None, render_hash=None))
+            else:
+                session.execute(delete(CardMessage).where(*_row(claim, post)))
+        claim.posts.remove(post)
 
-    def finish(self, claim: Claim, *, render_hash: str | None) -> None:
+    def finish(self, claim: Claim) -> None:
         """Slack shows the claimed version: the card is clean unless news came meanwhile."""
         with self.db.write() as session:
             card = session.get(Card, claim.card_id, with_for_update=True)
             if card is None or card.claim_token != claim.token:
                 log.warning("lost the claim on %s@%s", claim.repo, claim.sha[:7])
                 return
-            card.render_hash = render_hash
+            _store_renders(session, card, claim)
             card.flush_attempts, card.next_flush_at = 0, None
             card.claimed_until, card.claim_token, card.claim_owner = None, None, None
             if card.version == claim.version:  # nothing new arrived meanwhile
@@ -212,7 +259,7 @@ class CardClaims:
             card = session.get(Card, claim.card_id, with_for_update=True)
             if card is None or card.claim_token != claim.token:
                 return
-            card.render_hash = claim.render_hash
+            _store_renders(session, card, claim)
             if failed:
                 card.flush_attempts += 1
                 backoff = min(self.policy.retry_max,
@@ -220,6 +267,37 @@ class CardClaims:
                 retry_in = backoff * random.uniform(0.8, 1.2)  # noqa: S311 - jitter
             card.next_flush_at = now + timedelta(seconds=retry_in or 0)
             card.claimed_until, card.claim_token, card.claim_owner = None, None, None
+
+
+def _posts(session: Session, card: Card) -> list[CardPost]:
+    """The card's messages: its own (on its row) first, then the others as made."""
+    posts = []
+    if card.slack_ts or card.post_started_at:
+        posts.append(CardPost(channel=card.slack_channel or "", ts=card.slack_ts,
+                              route_channel=card.slack_route_channel,
+                              render_hash=card.render_hash,
+                              post_started_at=card.post_started_at, on_card=True))
+    for row in session.scalars(select(CardMessage).where(CardMessage.card_id == card.id)
+                               .order_by(CardMessage.id)):
+        posts.append(CardPost(channel=row.channel, route_channel=row.route_channel, ts=row.ts,
+                              render_hash=row.render_hash, post_started_at=row.post_started_at))
+    return posts
+
+
+def _row(claim: Claim, post: CardPost) -> tuple[Any, ...]:
+    """The `card_messages` row of one of the card's further messages."""
+    return (CardMessage.card_id == claim.card_id,
+            CardMessage.route_channel == (post.route_channel or post.channel))
+
+
+def _store_renders(session: Session, card: Card, claim: Claim) -> None:
+    """What each message shows now, so the next flush updates only those behind."""
+    for post in claim.posts:
+        if post.on_card:
+            card.render_hash = post.render_hash
+        elif post.ts:
+            session.execute(update(CardMessage).where(*_row(claim, post))
+                            .values(render_hash=post.render_hash))
 
 
 def _ticket_update_name(kind: str, transition: str | None) -> str:

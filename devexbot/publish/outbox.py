@@ -1,12 +1,12 @@
 """The outbox: dirty cards become Slack messages that keep themselves current.
 
 Each card goes claim → plan → send → finish: `claims` takes a due card for this flusher,
-the card's message and the replies it owes are planned from what the claim read, Slack
-gets them (the first post, or an update of the same `ts`), and the claim is handed back,
-all outside any database transaction. The dirty mark lives in the database, so a crash at
-any point leaves the card dirty and it converges after a restart; a post that may have
-reached Slack before a crash is looked up in the channel by its message metadata instead
-of being posted twice.
+the card's messages and the replies it owes are planned from what the claim read, Slack
+gets them (the first post, or an update of the same `ts`, in each channel the card's
+routes take it to), and the claim is handed back, all outside any database transaction.
+The dirty mark lives in the database, so a crash at any point leaves the card dirty and
+it converges after a restart; a post that may have reached Slack before a crash is looked
+up in the channel by its message metadata instead of being posted twice.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from correlation.blocks import SlackMessage, card_fingerprint, render_card, rend
 from correlation.button_blocks import button_elements
 from correlation.buttons import card_buttons
 from correlation.card import CommitCard
+from correlation.merge_methods import RepoMergeSettings
 from correlation.policies import Policies
 from correlation.status import Status
 from devexbot.config import BotConfig
@@ -31,7 +32,7 @@ from devexbot.lookups.log_records import LogSources
 from devexbot.polling import PollingWorker
 from devexbot.publish.card_extras import CardExtras
 from devexbot.publish.channels import CHANNEL_ID, ChannelDirectory
-from devexbot.publish.claims import CardClaims, Claim, OutboxPolicy
+from devexbot.publish.claims import CardClaims, CardPost, Claim, OutboxPolicy
 from devexbot.publish.pacing import Deferred, Pacing
 from devexbot.publish.replies import ReplyPlanner, ReplySender
 from devexbot.publish.routing import CardRouter
@@ -47,14 +48,16 @@ log = logging.getLogger(__name__)
 
 METADATA_EVENT = "devexbot_card"
 _GONE = {"message_not_found", "cant_update_message", "edit_window_closed"}
+LOOKUP_RETRY = 5.0  # seconds before a channel Slack failed to look up is looked up again
 
 
-def card_message(card: CommitCard, policies: Policies,
-                 extra_notes: Sequence[str] = ()) -> SlackMessage:
+def card_message(card: CommitCard, policies: Policies, extra_notes: Sequence[str] = (),
+                 merge_settings: RepoMergeSettings | None = None) -> SlackMessage:
     """A card's Slack message: its render, its stamps and the buttons it offers now;
     `extra_notes` (what a waiting deploy carries) come last, so they never crowd out a
-    stamp or a button's reason in the notes' share of the message."""
-    buttons = card_buttons(card, policies, utcnow())
+    stamp or a button's reason in the notes' share of the message. `merge_settings`: what
+    the repository allows merging by, as last read."""
+    buttons = card_buttons(card, policies, utcnow(), merge_settings)
     notes = [*(stamp.text for stamp in card.stamps), *buttons.notes, *extra_notes]
     return render_card(card, actions=button_elements(buttons.elements), notes=notes)
 
@@ -117,74 +120,133 @@ class Outbox:
 
     def _work(self, claim: Claim) -> None:
         try:
-            if claim.ts is None and (claim.destination is None or (
-                    claim.card.superseded_by and claim.post_started_at is None)):
-                # No route takes it, or a newer head replaced it before anyone saw it.
-                self.claims.finish(claim, render_hash=claim.render_hash)
+            # No messages: no route takes it, or a newer head replaced it before anyone saw it.
+            posts, wait = self._posts(claim)
+            if posts:
+                failed, deferred = self._send_all(claim, posts)
+                wait = _sooner(wait, deferred)
+                plan = self.planner.owed(claim, self.clock())
+                for reply in plan.replies:
+                    self.sender.send(claim, reply)
+                if failed:
+                    self.claims.release(claim, retry_in=None, failed=True)
+                    return
+                if plan.again_at is not None:  # a reply waits for the lookups: still dirty
+                    wait = _sooner(wait, max((plan.again_at - self.clock()).total_seconds(), 0))
+            if wait is not None:
+                self.claims.release(claim, retry_in=wait, failed=False)
                 return
-            message = self._render(claim)
-            fingerprint = card_fingerprint(message)
-            if claim.ts is None:
-                self._post(claim, message)
-            elif fingerprint != claim.render_hash:
-                self._update(claim, message)
-            claim.render_hash = fingerprint  # Slack shows this render now
-            plan = self.planner.owed(claim, self.clock())
-            for reply in plan.replies:
-                self.sender.send(claim, reply)
-            if plan.again_at is not None:  # a reply waits for the lookups: still dirty
-                wait = (plan.again_at - self.clock()).total_seconds()
-                self.claims.release(claim, retry_in=max(wait, 0.0), failed=False)
-                return
-            self.claims.finish(claim, render_hash=fingerprint)
-        except Deferred as wait:
-            self.claims.release(claim, retry_in=wait.seconds, failed=False)
+            self.claims.finish(claim)
+        except Deferred as deferred:
+            self.claims.release(claim, retry_in=deferred.seconds, failed=False)
         except SlackApiError as exc:
-            self._on_slack_error(claim, exc)
+            retry_in = self._on_slack_error(claim, None, exc)
+            self.claims.release(claim, retry_in=retry_in, failed=retry_in is None)
         except Exception:
             log.exception("flushing card %s@%s failed", claim.repo, claim.sha[:7])
             self.claims.release(claim, retry_in=None, failed=True)
 
+    def _send_all(self, claim: Claim, posts: list[CardPost]) -> tuple[bool, float | None]:
+        """Bring each message up to the card's render, each within its channel's limits:
+        whether one failed, and how soon to try again those Slack said not now."""
+        # A superseded card links to the newer head's message in the same channel.
+        shared = None if claim.card.superseded_by else self._render(claim, None)
+        failed, wait = False, None
+        for post in list(posts):  # a message Slack lost leaves the list
+            try:
+                message = shared or self._render(claim, post)
+                self._send(claim, post, message, card_fingerprint(message))
+            except Deferred as deferred:
+                wait = _sooner(wait, deferred.seconds)
+            except SlackApiError as exc:
+                retry_in = self._on_slack_error(claim, post, exc)
+                failed = failed or retry_in is None
+                wait = _sooner(wait, retry_in)
+        return failed, wait
+
+    def _posts(self, claim: Claim) -> tuple[list[CardPost], float | None]:
+        """The card's messages to keep current: those it has, and one for each channel its
+        routes take it to that has none yet (by the channel as the route names it, or by its
+        ID); and how soon to look again for a channel Slack could not look up now."""
+        posts = claim.posts
+        wait: float | None = None
+        for found in claim.destinations:
+            if claim.card.superseded_by or any(p.route_channel == found.channel
+                                               for p in posts):
+                continue  # a newer head replaced it before it was seen there; or it is there
+            own = next((p for p in posts if p.on_card), None)
+            if own is not None and own.route_channel is None and found is claim.destination:
+                continue  # posted before cards had several messages: it is the first route's
+            try:
+                # The ID from the start: a lost post is looked for by channel ID (Slack
+                # reads no names there), and pacing knows the channel by the ID Slack's
+                # answers carry.
+                channel = self.channels.id_of(found.channel)
+            except SlackApiError as exc:
+                retry_in = self._on_slack_error(claim, None, exc, channel=found.channel)
+                wait = _sooner(wait, LOOKUP_RETRY if retry_in is None else retry_in)
+                continue
+            if any(p.channel == channel for p in posts):
+                continue  # there already, the channel named another way
+            posts.append(CardPost(channel=channel, route_channel=found.channel,
+                                  on_card=own is None))
+        return posts, wait
+
+    def _send(self, claim: Claim, post: CardPost, message: SlackMessage,
+              fingerprint: str) -> None:
+        """Bring one message up to `message`: post it, or update it if it shows less."""
+        if post.ts is None:
+            self._post(claim, post, message)
+        elif fingerprint != post.render_hash:
+            self._update(post, message, can_wait=_can_wait(claim.card))
+        post.render_hash = fingerprint  # Slack shows this render now
+
     # --- rendering and sending ----------------------------------------------------------
 
-    def _render(self, claim: Claim) -> SlackMessage:
+    def _render(self, claim: Claim, post: CardPost | None) -> SlackMessage:
+        """The card's message (for `post`, if it is superseded: the link differs by
+        channel)."""
         card = claim.card
         if card.superseded_by:
-            if claim.successor and not claim.successor_link:
-                claim.successor_link = self._permalink(*claim.successor)
-            return render_superseded(card, new_sha=card.superseded_by,
-                                     new_message_link=claim.successor_link)
+            there = claim.successors.get(post.route_channel or post.channel) \
+                if post is not None and not post.on_card else None
+            if there is not None:
+                link = self._permalink(*there)
+            else:
+                if claim.successor and not claim.successor_link:
+                    successor_id, channel, ts = claim.successor
+                    claim.successor_link = self._permalink(channel, ts)
+                    if claim.successor_link:
+                        self.claims.store_permalink(successor_id, claim.successor_link)
+                link = claim.successor_link
+            return render_superseded(card, new_sha=card.superseded_by, new_message_link=link)
         decorated = self.extras.decorate(card)
-        return card_message(decorated.card, self.policies, decorated.notes)
+        return card_message(decorated.card, self.policies, decorated.notes,
+                            decorated.merge_settings)
 
-    def _permalink(self, card_id: int, channel: str, ts: str) -> str | None:
+    def _permalink(self, channel: str, ts: str) -> str | None:
         try:
             link: str = self.client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"]
         except SlackApiError as exc:
             log.warning("chat.getPermalink failed: %s", exc.response.get("error"))
             return None
-        self.claims.store_permalink(card_id, link)
         return link
 
-    def _post(self, claim: Claim, message: SlackMessage) -> None:
-        assert claim.destination is not None
-        # The ID from the start: a lost post is looked for by channel ID (Slack reads no
-        # names there), and pacing knows the channel by the ID Slack's answers carry.
-        channel = self.channels.id_of(claim.channel or claim.destination.channel)
-        if claim.post_started_at is not None:
-            found = self._find_posted(channel, claim)
+    def _post(self, claim: Claim, post: CardPost, message: SlackMessage) -> None:
+        if post.post_started_at is not None:
+            found = self._find_posted(post.channel, claim, post.post_started_at)
             if found:
-                claim.channel, claim.ts = found
-                self.claims.store_ts(claim)
+                post.channel, post.ts = found
+                self.claims.store_ts(claim, post)
                 # What it shows may be stale: bring it up to date now.
-                self._update(claim, message)
+                self._update(post, message, can_wait=_can_wait(claim.card))
                 return
-        wait = self.pacing.blocked_for(channel)
-        if wait or not self.pacing.take_post(channel):
+        wait = self.pacing.blocked_for(post.channel)
+        if wait or not self.pacing.take_post(post.channel):
             raise Deferred(max(wait, 0.2))
-        self.claims.mark_post_started(claim, channel)
+        self.claims.mark_post_started(claim, post)
         response = self.client.chat_postMessage(
-            channel=channel,
+            channel=post.channel,
             text=message.text,
             blocks=message.blocks,
             unfurl_links=False,
@@ -192,23 +254,23 @@ class Outbox:
             metadata={"event_type": METADATA_EVENT,
                       "event_payload": {"repo": claim.repo, "sha": claim.sha}},
         )
-        claim.channel, claim.ts = response["channel"], response["ts"]
-        self.claims.store_ts(claim)
+        post.channel, post.ts = response["channel"], response["ts"]
+        self.claims.store_ts(claim, post)
 
-    def _update(self, claim: Claim, message: SlackMessage) -> None:
-        assert claim.channel and claim.ts
-        wait = self.pacing.blocked_for(claim.channel)
-        if wait or not self.pacing.take_update(claim.channel, can_wait=_can_wait(claim.card)):
+    def _update(self, post: CardPost, message: SlackMessage, *, can_wait: bool) -> None:
+        assert post.ts
+        wait = self.pacing.blocked_for(post.channel)
+        if wait or not self.pacing.take_update(post.channel, can_wait=can_wait):
             raise Deferred(max(wait, 0.5))
-        self.client.chat_update(channel=claim.channel, ts=claim.ts, text=message.text,
+        self.client.chat_update(channel=post.channel, ts=post.ts, text=message.text,
                                 blocks=message.blocks)
 
-    def _find_posted(self, channel: str, claim: Claim) -> tuple[str, str] | None:
+    def _find_posted(self, channel: str, claim: Claim,
+                     started_at: datetime) -> tuple[str, str] | None:
         """After a crash mid-post: the message, if Slack got it, found by its metadata.
         Raises `SlackApiError` if Slack cannot say now (429, 5xx): posting without
         knowing could post twice, so the card waits and looks again."""
-        assert claim.post_started_at is not None
-        oldest = claim.post_started_at - timedelta(seconds=60)
+        oldest = started_at - timedelta(seconds=60)
         try:
             history = self._history(channel, oldest)
         except SlackApiError as exc:
@@ -246,33 +308,40 @@ class Outbox:
             self.client.conversations_join(channel=channel)
             return read()
 
-    def _on_slack_error(self, claim: Claim, exc: SlackApiError) -> None:
+    def _on_slack_error(self, claim: Claim, post: CardPost | None, exc: SlackApiError, *,
+                        channel: str | None = None) -> float | None:
+        """What Slack's refusal of one message (or of looking up a channel) means: seconds
+        to wait before trying again, or None: failed, to back off."""
         response = exc.response
         error = error_code(exc)
+        channel = post.channel if post is not None else channel
         if response.status_code == 429:
             retry_after = float(response.headers.get("Retry-After", 1))
-            channel = claim.channel or (claim.destination.channel if claim.destination else "")
-            self.pacing.block(channel, retry_after)
-            log.info("Slack rate-limited %s: retrying in %.0fs", channel, retry_after)
-            self.claims.release(claim, retry_in=retry_after, failed=False)
-            return
-        if error in _GONE and claim.ts:
-            log.warning("message of %s@%s is gone (%s): posting it again",
-                        claim.repo, claim.sha[:7], error)
-            self.claims.forget_message(claim)
-            self.claims.release(claim, retry_in=0, failed=False)
-            return
-        if error == "not_in_channel" and claim.destination:
+            if channel:
+                self.pacing.block(channel, retry_after)
+            log.info("Slack rate-limited %s: retrying in %.0fs", channel or "us", retry_after)
+            return retry_after
+        if post is not None and error in _GONE and post.ts:
+            log.warning("message of %s@%s in %s is gone (%s): posting it again",
+                        claim.repo, claim.sha[:7], post.channel, error)
+            self.claims.forget_message(claim, post)
+            return 0.0
+        if post is not None and error == "not_in_channel":
             try:
-                channel = self.channels.id_of(claim.channel or claim.destination.channel)
-                self.client.conversations_join(channel=channel)
-                self.claims.release(claim, retry_in=0, failed=False)
-                return
+                self.client.conversations_join(channel=post.channel)
+                return 0.0
             except SlackApiError as join_error:
                 error = f"not_in_channel, and cannot join: {join_error.response.get('error')}"
-        log.warning("Slack refused %s@%s: %s (HTTP %s)", claim.repo, claim.sha[:7],
-                    error or "no error code", response.status_code)
-        self.claims.release(claim, retry_in=None, failed=True)
+        log.warning("Slack refused %s@%s in %s: %s (HTTP %s)", claim.repo, claim.sha[:7],
+                    channel or "a lookup", error or "no error code", response.status_code)
+        return None
+
+
+def _sooner(wait: float | None, other: float | None) -> float | None:
+    """The sooner of two waits, either of which may be none."""
+    if wait is None or other is None:
+        return other if wait is None else wait
+    return min(wait, other)
 
 
 def _can_wait(card: CommitCard) -> bool:

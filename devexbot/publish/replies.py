@@ -1,6 +1,10 @@
 """The replies in a card's thread (and the direct messages) a flush owes: planned from the
 claimed card and what was sent before, then each sent once per key.
 
+A commit posted in several channels has a thread in each: each thread hears of its
+failures (the person responsible is mentioned in the first only); approval requests and
+failed ticket updates go to the first, the card's own message, and direct messages once.
+
 Which failures are owed a reply is `correlation.owed_replies`' decision; whether an
 approval request is still open is `correlation.approval_request.standing`'s. A failure
 reply quoting logs waits for the card lookups to record them (see
@@ -9,41 +13,57 @@ reply quoting logs waits for the card lookups to record them (see
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from correlation.approval_request import standing
 from correlation.approval_state import RequestState
 from correlation.blocks import SlackMessage
-from correlation.card import CommitCard, DeploymentLine, iso
+from correlation.card import CheckLine, CommitCard, DeploymentLine, iso
 from correlation.owed_replies import notification_key, owed_failure_reply
 from correlation.policies import Policies
 from correlation.replies import render_approval_request, render_failure_reply
+from correlation.signoff import (
+    render_changes_requested,
+    render_tryout_answered,
+    signoff_answer,
+    tryout_key,
+)
 from correlation.status import Status
 from correlation.ticket_replies import TicketFailure, render_ticket_failure
-from devexbot.approvals.product_owner import tryout_message
+from devexbot.approvals.product_owner import requester_slack_id, tryout_message
 from devexbot.config import BotConfig
 from devexbot.lookups.log_records import MAX_LOGS, LogSources, log_key
-from devexbot.publish.claims import Claim
+from devexbot.publish.claims import CardPost, Claim
 from devexbot.publish.pacing import Deferred, Pacing
+from devexbot.slack.errors import error_code, is_transient
 from devexbot.slack.people import People
 from devexbot.store import Database, Notification
+
+log = logging.getLogger(__name__)
 
 LOG_WAIT = timedelta(seconds=30)  # since the news: a failure reply waits no longer for logs
 
 
 @dataclass(frozen=True)
 class Reply:
-    """One reply to send once: `keys` say it was sent; no `channel` means the card's."""
+    """One reply to send once, in `channel` (a user: a direct message), in the thread of
+    `thread_ts` if given; `keys` say it was sent."""
 
     keys: tuple[str, ...]
     message: SlackMessage | Callable[[], SlackMessage]
-    channel: str | None = None
-    in_thread: bool = True
+    channel: str
+    thread_ts: str | None = None
+    # The key of a message sent before, to edit (once) instead of posting: it is edited
+    # where it was sent (a direct message's own D… ID), whatever `channel` says.
+    edit_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,7 +77,8 @@ class Plan:
 
 class ReplyPlanner:
     """What a claimed card owes: failure replies, approval requests, the product owner's
-    try-out message and failed ticket updates, in that order."""
+    try-out message and what their answer owes (`correlation.signoff`), and failed ticket
+    updates, in that order."""
 
     def __init__(self, config: BotConfig, policies: Policies, people: People,
                  logs: LogSources) -> None:
@@ -65,26 +86,58 @@ class ReplyPlanner:
 
     def owed(self, claim: Claim, now: datetime) -> Plan:
         card = claim.card
-        if card.superseded_by or claim.ts is None or claim.channel is None:
+        posted = claim.posted
+        if card.superseded_by or not posted:
             return Plan([])
-        replies, again_at = self._failure(claim, now)
+        first = posted[0]
+        replies, again_at = self._failure(claim, now, posted)
         for deployment in card.deployments:
             replies += self._tryout(claim, deployment)
+            replies += self._signoff_answered(claim, first, deployment)
             if deployment.status is Status.WAITING:
-                replies += self._approval_request(claim, deployment, now)
-        replies += self._ticket_failures(claim)
+                replies += self._approval_request(claim, first, deployment, now)
+        replies += self._ticket_failures(claim, first)
         return Plan(replies, again_at)
 
-    def _failure(self, claim: Claim, now: datetime) -> tuple[list[Reply], datetime | None]:
-        """The failure reply, with the excerpts of its logs: once the lookups recorded
-        them (or tried and could not), or once `LOG_WAIT` passed since the news."""
+    def _failure(self, claim: Claim, now: datetime,
+                 posted: list[CardPost]) -> tuple[list[Reply], datetime | None]:
+        """The failure reply in each message's thread, with the excerpts of its logs: once
+        the lookups recorded them (or tried and could not), or once `LOG_WAIT` passed
+        since the news."""
         card = claim.card
-        owed = owed_failure_reply(card, claim.notified)
-        if owed is None:
-            return [], None
+        replies: list[Reply] = []
+        again_at = None
+        for post in posted:
+            thread = None if post.on_card else (post.route_channel or post.channel)
+            owed = owed_failure_reply(card, claim.notified, thread=thread)
+            if owed is None:
+                continue
+            excerpts, wait_until = self._excerpts(claim, owed.checks, now)
+            if wait_until is not None:
+                again_at = wait_until
+                continue
+            mention = self._responsible(card) if post is posted[0] else None
+            keys = tuple(owed.keys)
+            assert post.ts is not None
+            replies.append(Reply(keys, render_failure_reply(
+                card, mention=mention, log_excerpts=excerpts, checks=owed.checks,
+                deployments=owed.deployments), channel=post.channel, thread_ts=post.ts))
+            if mention and claim.destination and claim.destination.route and \
+                    claim.destination.route.dm_author_on_failure:
+                replies.append(Reply(
+                    tuple(notification_key(f"dm:{key}") for key in keys),
+                    render_failure_reply(card, mention=None, checks=owed.checks,
+                                         deployments=owed.deployments),
+                    channel=mention))
+        return replies, again_at
+
+    def _excerpts(self, claim: Claim, checks: Sequence[CheckLine],
+                  now: datetime) -> tuple[dict[str, str], datetime | None]:
+        """The failed checks' log excerpts the lookups recorded; or when to look again,
+        while one is still to be recorded and `LOG_WAIT` has not passed."""
         excerpts: dict[str, str] = {}
         missing = False
-        for check in self.logs.wanted(owed.checks):
+        for check in self.logs.wanted(checks):
             if len(excerpts) >= MAX_LOGS:
                 break
             key = log_key(check)
@@ -94,22 +147,10 @@ class ReplyPlanner:
                 excerpts[check.name] = excerpt
         deadline = (claim.dirty_since or claim.claimed_at) + LOG_WAIT
         if missing and len(excerpts) < MAX_LOGS and now < deadline:
-            return [], deadline
-        mention = self._responsible(card)
-        keys = tuple(owed.keys)
-        replies = [Reply(keys, render_failure_reply(
-            card, mention=mention, log_excerpts=excerpts, checks=owed.checks,
-            deployments=owed.deployments))]
-        if mention and claim.destination and claim.destination.route and \
-                claim.destination.route.dm_author_on_failure:
-            replies.append(Reply(
-                tuple(notification_key(f"dm:{key}") for key in keys),
-                render_failure_reply(card, mention=None, checks=owed.checks,
-                                     deployments=owed.deployments),
-                channel=mention, in_thread=False))
-        return replies, None
+            return excerpts, deadline
+        return excerpts, None
 
-    def _approval_request(self, claim: Claim, deployment: DeploymentLine,
+    def _approval_request(self, claim: Claim, first: CardPost, deployment: DeploymentLine,
                           now: datetime) -> list[Reply]:
         card = claim.card
         found = standing(card, deployment, self.policies, now)
@@ -125,11 +166,12 @@ class ReplyPlanner:
             if principal[:1] in ("U", "W", "S") and principal not in mentions:
                 mentions.append(principal)
         return [Reply((key,), render_approval_request(card, environment=deployment.environment,
-                                                      mentions=mentions))]
+                                                      mentions=mentions),
+                      channel=first.channel, thread_ts=first.ts)]
 
     def _tryout(self, claim: Claim, deployment: DeploymentLine) -> list[Reply]:
         """The product-owner flow: once per card and environment, a direct message."""
-        key = notification_key(f"tryout:{deployment.environment.casefold()}")
+        key = tryout_key(deployment.environment)
         policy = self.config.approval_policy(deployment.environment)
         if policy is None or policy.notify is None or key in claim.notified:
             return []
@@ -137,9 +179,43 @@ class ReplyPlanner:
         if found is None:
             return []
         user, message = found
-        return [Reply((key,), message, channel=user, in_thread=False)]
+        return [Reply((key,), message, channel=user)]
 
-    def _ticket_failures(self, claim: Claim) -> list[Reply]:
+    def _signoff_answered(self, claim: Claim, first: CardPost,
+                          deployment: DeploymentLine) -> list[Reply]:
+        """The answer to a try-out: the try-out message closed, and the author told of
+        the changes asked for (in the thread; by DM where the route sends DMs)."""
+        policy = self.config.approval_policy(deployment.environment)
+        if policy is None or policy.notify is None:
+            return []
+        card = claim.card
+        answer = signoff_answer(card, deployment, policy.policy(deployment.environment))
+        if answer is None:
+            return []
+        replies = []
+        if answer.closed_key not in claim.notified:
+            reader = requester_slack_id(card, policy, self.people)
+            replies.append(Reply(
+                (answer.closed_key,),
+                lambda: render_tryout_answered(card, answer, reader=reader),
+                channel=reader or "", edit_of=tryout_key(deployment.environment)))
+        if answer.state != "rejected":
+            return replies
+        author = self._responsible(card)
+        if author in answer.by:
+            author = None  # they asked for changes to their own change: nobody to tell
+        if answer.author_key not in claim.notified:
+            replies.append(Reply((answer.author_key,), render_changes_requested(
+                card, answer, mention_author=author), channel=first.channel,
+                thread_ts=first.ts))
+        route = claim.destination.route if claim.destination else None
+        if author and route and route.dm_author_on_failure and \
+                answer.author_dm_key not in claim.notified:
+            replies.append(Reply((answer.author_dm_key,), render_changes_requested(
+                card, answer, mention_author=None), channel=author))
+        return replies
+
+    def _ticket_failures(self, claim: Claim, first: CardPost) -> list[Reply]:
         """Once per failed ticket update; those failing together share one reply."""
         new = {k: f for k, f in claim.ticket_failures.items() if k not in claim.notified}
         if not new:
@@ -149,7 +225,8 @@ class ReplyPlanner:
             TicketFailure(f.ticket, f.environment, f.what, f.error, links.get(f.ticket))
             for _, f in sorted(new.items())
         ]
-        return [Reply(tuple(sorted(new)), render_ticket_failure(claim.card, failures))]
+        return [Reply(tuple(sorted(new)), render_ticket_failure(claim.card, failures),
+                      channel=first.channel, thread_ts=first.ts)]
 
     def _responsible(self, card: CommitCard) -> str | None:
         pr, author = card.pull_request, card.author
@@ -164,10 +241,12 @@ class ReplySender:
         self.db, self.client, self.pacing = db, client, pacing
 
     def send(self, claim: Claim, reply: Reply) -> None:
-        target = reply.channel or claim.channel
-        assert target is not None
-        if self.reply_once(claim.card_id, target, claim.ts if reply.in_thread else None,
-                           list(reply.keys), reply.message):
+        if reply.edit_of is not None:
+            if self.edit_once(claim.card_id, reply.edit_of, list(reply.keys), reply.message):
+                claim.notified.update(reply.keys)
+            return
+        if self.reply_once(claim.card_id, reply.channel, reply.thread_ts, list(reply.keys),
+                           reply.message):
             claim.notified.update(reply.keys)
 
     def reply_once(
@@ -195,13 +274,59 @@ class ReplySender:
                 thread_ts=thread_ts, unfurl_links=False,
             )
         except Exception:
-            with self.db.write() as session:  # not sent: let the next flush try again
-                session.query(Notification).filter(
-                    Notification.card_id == card_id, Notification.key.in_(keys)
-                ).delete(synchronize_session=False)
+            self._unclaim(card_id, keys)  # not sent: let the next flush try again
             raise
+        # The channel Slack answers with: a direct message's own ID (D…), which editing
+        # it later needs (chat.update takes no user ID).
+        self._sent(card_id, keys, channel=response.get("channel") or channel, ts=response["ts"])
+        return True
+
+    def edit_once(self, card_id: int, original: str, keys: list[str],
+                  message: SlackMessage | Callable[[], SlackMessage]) -> bool:
+        """Edit the message the card sent under the key `original` to `message`, unless one
+        of `keys` says it was edited so already; True if this call did. Nothing is edited
+        when no message was sent under `original`, or Slack can no longer edit it."""
+        with self.db.read() as session:
+            sent = session.execute(select(Notification.channel, Notification.ts).where(
+                Notification.card_id == card_id, Notification.key == original,
+                Notification.state == "sent")).first()
+        if sent is None or not sent.channel or not sent.ts:
+            return False
+        channel, ts = sent.channel, sent.ts
+        wait = self.pacing.blocked_for(channel)
+        if wait or not self.pacing.take_update(channel):
+            raise Deferred(max(wait, 0.5))
+        try:
+            with self.db.write() as session:
+                session.add_all([Notification(card_id=card_id, key=k, channel=channel,
+                                              state="sending") for k in keys])
+        except IntegrityError:
+            return False  # another flusher edited it
+        try:
+            made = message() if callable(message) else message
+            self.client.chat_update(channel=channel, ts=ts, text=made.text, blocks=made.blocks)
+        except SlackApiError as exc:
+            if is_transient(exc):
+                self._unclaim(card_id, keys)  # the next flush tries again
+                raise
+            # Deleted, or out of the bot's reach: an edit can never succeed. Not the card's
+            # own message, so nothing else is wrong.
+            log.warning("could not edit %s in %s: %s", original, channel, error_code(exc))
+        except Exception:
+            self._unclaim(card_id, keys)
+            raise
+        self._sent(card_id, keys, channel=channel, ts=ts)
+        return True
+
+    def _sent(self, card_id: int, keys: list[str], *, channel: str, ts: str) -> None:
         with self.db.write() as session:
             session.query(Notification).filter(
                 Notification.card_id == card_id, Notification.key.in_(keys)
-            ).update({"state": "sent", "ts": response["ts"]}, synchronize_session=False)
-        return True
+            ).update({"state": "sent", "channel": channel, "ts": ts},
+                     synchronize_session=False)
+
+    def _unclaim(self, card_id: int, keys: list[str]) -> None:
+        with self.db.write() as session:
+            session.query(Notification).filter(
+                Notification.card_id == card_id, Notification.key.in_(keys)
+            ).delete(synchronize_session=False)

@@ -224,5 +224,6 @@ def run_json(run: RunbookRun) -> dict[str, Any]:
         "slack": ({"channel": run.slack_channel, "ts": run.slack_ts,
                    "reply_ts": run.slack_reply_ts} if run.slack_ts else None),
         "rerun_of": run.rerun_of,
+        "hidden": False,
     }
 

@@ -14,6 +14,10 @@ class SlackDirectory(Protocol):
 
     def user_id_by_email(self, email: str) -> str | None: ...
 
+    def user_name(self, user_id: str) -> str | None:
+        """The name people know the user by (`users.info`), None when Slack has none."""
+        ...
+
     def usergroup_ids(self) -> dict[str, str]:
         """Each user group's handle and its id."""
         ...
@@ -29,6 +33,15 @@ class WebDirectory:
         user_id: str | None = self._client.users_lookupByEmail(email=email)["user"]["id"]
         return user_id
 
+    def user_name(self, user_id: str) -> str | None:
+        user = self._client.users_info(user=user_id)["user"]
+        profile = user.get("profile") or {}
+        for name in (profile.get("real_name"), user.get("real_name"),
+                     profile.get("display_name"), user.get("name")):
+            if isinstance(name, str) and name.strip():
+                return name.strip()
+        return None
+
     def usergroup_ids(self) -> dict[str, str]:
         groups = self._client.usergroups_list()["usergroups"]
         return {g["handle"]: g["id"] for g in groups}
@@ -41,6 +54,9 @@ class NoDirectory:
     """Slack is off: no lookup finds anyone."""
 
     def user_id_by_email(self, email: str) -> str | None:
+        return None
+
+    def user_name(self, user_id: str) -> str | None:
         return None
 
     def usergroup_ids(self) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""GitHub identities to Slack users: the config's `people:` map, then `users.lookupByEmail`."""
+"""GitHub identities to Slack users: the config's `people:` map, then `users.lookupByEmail`;
+and Slack users' names for pages read outside Slack (`users.info`, cached)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from devexbot.slack.directory import SlackDirectory
 log = logging.getLogger(__name__)
 
 LOOKUP_TTL = 6 * 3600.0  # a directory changes rarely; a miss is retried after this too
+FAILED_LOOKUP_TTL = 60.0  # Slack failing: pages go on without names for a minute, not wait
 
 
 class People:
@@ -24,11 +26,35 @@ class People:
         self._login_of = {p.slack: login for login, p in people.items()}
         self._directory = directory
         self._cache: dict[str, tuple[str | None, float]] = {}
+        self._names: dict[str, tuple[str | None, float]] = {}
         self._lock = threading.Lock()
 
     def github_login(self, slack_id: str) -> str | None:
         """The GitHub login the config's `people:` map gives this Slack user, if any."""
         return self._login_of.get(slack_id)
+
+    def name(self, slack_id: str) -> str | None:
+        """What people call this Slack user (their Slack name, else the GitHub login the
+        `people:` map gives them), or None. Slack is asked once per user and `LOOKUP_TTL`;
+        while it fails, once a minute."""
+        with self._lock:
+            cached = self._names.get(slack_id)
+        if cached is None or cached[1] <= time.monotonic():
+            ttl = LOOKUP_TTL
+            try:
+                found = self._directory.user_name(slack_id)
+            except SlackApiError as exc:
+                found = None
+                if exc.response.get("error") != "user_not_found":
+                    log.warning("users.info failed: %s", exc.response.get("error"))
+                    ttl = FAILED_LOOKUP_TTL
+            except OSError as exc:
+                log.warning("users.info failed: %s", exc)
+                found, ttl = None, FAILED_LOOKUP_TTL
+            cached = (found, time.monotonic() + ttl)
+            with self._lock:
+                self._names[slack_id] = cached
+        return cached[0] or self.github_login(slack_id)
 
     def slack_id(self, *, login: str | None = None, email: str | None = None) -> str | None:
         """The person's Slack user id, or None when nobody knows them."""

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from correlation import CommitCard, Event, join
 from correlation.fold import FoldRules
 from devexbot.store.engine import Database
+from devexbot.store.messages import CardMessage
 from devexbot.store.models import Card, utcnow
 
 BRANCH_CHARS = 255  # the column: PostgreSQL refuses longer, and the card's JSON has it whole
@@ -72,15 +73,29 @@ def apply_events(
     return True
 
 
-def card_json(card: Card) -> dict[str, Any]:
-    """The card as the API serves it (DESIGN.md's card model)."""
+def card_json(card: Card, further: Iterable[CardMessage] = ()) -> dict[str, Any]:
+    """The card as the API serves it (DESIGN.md's card model): `slack` is its first
+    message, `slack_messages` all of them (one per channel), `further` the others."""
     doc = dict(card.doc)
-    doc["slack"] = (
-        {"channel": card.slack_channel, "ts": card.slack_ts, "pending": card.dirty}
-        if card.slack_channel and card.slack_ts
-        else None
-    )
+    messages = [{"channel": channel, "ts": ts, "pending": card.dirty}
+                for channel, ts in [(card.slack_channel, card.slack_ts),
+                                    *((m.channel, m.ts) for m in further)]
+                if channel and ts]
+    doc["slack"] = messages[0] if messages else None
+    doc["slack_messages"] = messages
     return doc
+
+
+def further_messages(session: Session, cards: Iterable[Card]) -> dict[int, list[CardMessage]]:
+    """The cards' messages besides their first, by card id, as they were made."""
+    ids = [card.id for card in cards]
+    found: dict[int, list[CardMessage]] = {}
+    for start in range(0, len(ids), 500):
+        for row in session.scalars(select(CardMessage)
+                                   .where(CardMessage.card_id.in_(ids[start:start + 500]))
+                                   .order_by(CardMessage.id)):
+            found.setdefault(row.card_id, []).append(row)
+    return found
 
 
 def get_card(session: Session, repo: str, sha: str) -> Card | None:

@@ -81,7 +81,7 @@ class Delivery(Base):
 
 
 class Card(Base):
-    """One commit's card: the slot state its events folded into, and where Slack shows it."""
+    """One commit's card: its folded slot state and its first Slack message (`CardMessage`)."""
 
     __tablename__ = "cards"
     __table_args__ = (
@@ -109,6 +109,7 @@ class Card(Base):
     slack_channel: Mapped[str | None] = mapped_column(String(32))
     slack_ts: Mapped[str | None] = mapped_column(String(32))
     slack_permalink: Mapped[str | None] = mapped_column(String(500))
+    slack_route_channel: Mapped[str | None] = mapped_column(String(100))  # as routed
     # The outbox: a flusher leases a card while it talks to Slack, so ingest never waits on
     # Slack and two flushers never post the same card; failures back off per card.
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -116,8 +117,7 @@ class Card(Base):
     claim_owner: Mapped[str | None] = mapped_column(String(255))  # replica_name() of the flusher
     flush_attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_flush_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Set before chat.postMessage and cleared when its ts is stored: after a crash in
-    # between, the message is looked up in the channel instead of posted twice.
+    # Set before chat.postMessage, cleared when its ts is stored: after a crash, look it up.
     post_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The lookups (tickets, deploy contents, failure logs): the version they last looked
     # at, and the lease of the replica looking now; a card whose version moved is due.

@@ -5,7 +5,9 @@ names the machine too (a DNS-rebinding page on another origin does not), and no 
 in front (a proxy's forwarding headers are believed only from `DEVEXBOT_TRUSTED_PROXIES`;
 without that setting, a request that carries them is treated as coming from outside).
 A sign-in is a session cookie signed with HMAC-SHA256: HttpOnly, SameSite=Lax, Secure on
-https.
+https. It says how it was made (`via`: `slack` or `token`), and only a Slack sign-in acts:
+so the key is `DEVEXBOT_SESSION_SECRET`, or a random one the bot keeps in its database,
+never anything a holder of the web token could work out.
 """
 
 from __future__ import annotations
@@ -14,19 +16,23 @@ import base64
 import hashlib
 import hmac
 import json
-import secrets
+import threading
 import time
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Any
 
 from fastapi import Request, Response
+from pydantic import SecretStr
 
 from devexbot.errors import DevexbotError
 from devexbot.settings import Settings
+from devexbot.store import Database
+from devexbot.store.keys import signing_key
 
 SESSION_COOKIE = "devexbot_session"
 SESSION_SECONDS = 7 * 24 * 3600
+SESSION_KEY = "web-sessions"  # its name in the database
 _FORWARDING = ("x-forwarded-for", "forwarded", "x-real-ip", "x-forwarded-host")
 _LOCAL_NAMES = ("localhost",)
 
@@ -55,11 +61,14 @@ class LoginRequired(DevexbotError):
 
 
 class Sessions:
-    """Signs and reads session cookies (and the short-lived one of a Slack sign-in)."""
+    """Signs and reads session cookies (and the short-lived one of a Slack sign-in) with
+    `DEVEXBOT_SESSION_SECRET`, or else the database's key (made on first use)."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._key = _session_key(settings)
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings, self._db = settings, db
+        secret = settings.devexbot_session_secret
+        self._key = secret.get_secret_value().encode() if secret is not None else None
+        self._lock = threading.Lock()
 
     def sign(self, claims: dict[str, Any]) -> str:
         body = _b64(json.dumps(claims, separators=(",", ":"), sort_keys=True).encode())
@@ -94,7 +103,14 @@ class Sessions:
                       subject=str(claims.get("sub") or ""))
 
     def _mac(self, body: str) -> bytes:
-        return hmac.new(self._key, body.encode(), hashlib.sha256).digest()
+        return hmac.new(self._signing_key(), body.encode(), hashlib.sha256).digest()
+
+    def _signing_key(self) -> bytes:
+        if self._key is None:
+            with self._lock:
+                if self._key is None:
+                    self._key = signing_key(self._db, SESSION_KEY)
+        return self._key
 
 
 def viewer_of(request: Request, settings: Settings, sessions: Sessions) -> Viewer | None:
@@ -104,17 +120,26 @@ def viewer_of(request: Request, settings: Settings, sessions: Sessions) -> Viewe
     return sessions.viewer(request)
 
 
+def is_secret(secret: SecretStr | None, given: str) -> bool:
+    """Whether `given` is the (set) secret, compared in constant time."""
+    return secret is not None and bool(given) and hmac.compare_digest(
+        given.encode(), secret.get_secret_value().encode())
+
+
 def is_web_token(settings: Settings, token: str) -> bool:
-    """Whether `token` is `DEVEXBOT_WEB_TOKEN` (compared in constant time)."""
-    expected = settings.devexbot_web_token
-    return expected is not None and bool(token) and hmac.compare_digest(
-        token.encode(), expected.get_secret_value().encode())
+    """Whether `token` is `DEVEXBOT_WEB_TOKEN`."""
+    return is_secret(settings.devexbot_web_token, token)
+
+
+def bearer_token(request: Request) -> str:
+    """The token of `Authorization: Bearer <token>`, or ''."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
 
 
 def bearer_viewer(request: Request, settings: Settings) -> Viewer | None:
-    """A script holding the web token, sent as `Authorization: Bearer <token>`."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not is_web_token(settings, token.strip()):
+    """A script holding the web token, sent as `Authorization: Bearer <token>`: it reads."""
+    if not is_web_token(settings, bearer_token(request)):
         return None
     return Viewer(name="token", via="token", subject="token")
 
@@ -175,18 +200,6 @@ def _ip(value: str | None) -> IP | None:
         return ip_address(value.strip()) if value else None
     except ValueError:
         return None
-
-
-def _session_key(settings: Settings) -> bytes:
-    """DEVEXBOT_SESSION_SECRET, else derived from the login secrets (so every replica signs
-    alike, and changing a secret signs everyone out), else random (nobody can sign in)."""
-    if settings.devexbot_session_secret is not None:
-        return settings.devexbot_session_secret.get_secret_value().encode()
-    parts = [s.get_secret_value() for s in (settings.slack_client_secret,
-                                            settings.devexbot_web_token) if s is not None]
-    if not parts:
-        return secrets.token_bytes(32)
-    return hmac.new(b"devexbot-session", "\0".join(parts).encode(), hashlib.sha256).digest()
 
 
 def _b64(raw: bytes) -> str:

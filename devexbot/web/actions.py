@@ -39,10 +39,11 @@ SENT = {"parameters": [
      "description": "the button's value, as the card page renders it"},
 ]}
 ANSWERS: dict[int | str, dict[str, Any]] = {
-    303: {"description": "back to the card, with what happened as `?notice=`; to /login "
-                         "when nobody is signed in",
+    303: {"description": "back to the card, with what happened as `?notice=` (asking to "
+                         "sign in with Slack when the session is the web token's)",
           "headers": {"Location": {"schema": {"type": "string"}}}},
-    **refusals({400: "not a button of this card", 403: "posted from another site",
+    **refusals({400: "not a button of this card",
+                403: "posted from another site, or without a session the bot signed",
                 413: "a form over 16 KiB"}),
 }
 
@@ -52,9 +53,11 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
 async def act(owner: str, repo: str, sha: str, request: Request,
               actions: ActionsDep, workspace: WorkspaceDep) -> Response:
     """A card button pressed on the web, taken as the signed-in Slack user."""
-    viewer = workspace.require_viewer(request)
+    viewer = workspace.viewer(request)
     back = f"/cards/{owner}/{repo}/{sha}"
     _same_origin(request)
+    if viewer is None:  # no session the bot signed: nobody could have seen the card's page
+        raise RequestError(403, "Sign in with Slack to act on cards.")
     if viewer.via != "slack" or not viewer.subject.startswith(("U", "W")):
         return _back(back, "Sign in with Slack to act on cards: the bot acts as your Slack "
                            "user, with your permissions.")

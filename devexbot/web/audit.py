@@ -10,19 +10,20 @@ from sqlalchemy.orm import Session
 
 from devexbot.store import AuditEntry as AuditRow
 from devexbot.store import Card
+from devexbot.web.mrkdwn_html import Names, no_names
 
 
 @dataclass(frozen=True)
 class AuditEntry:
     at: datetime
-    who: str  # a Slack user id (and GitHub login when the people: map knows it)
+    who: str  # the Slack user's name (and GitHub login when the people: map knows it)
     action: str  # merge | retry | approve | reject | ...
     result: str  # ok | refused | failed | duplicate
     detail: str | None = None
 
 
-def audit_entries(session: Session, card: Card) -> list[AuditEntry]:
-    """The card's audit entries, oldest first."""
+def audit_entries(session: Session, card: Card, names: Names = no_names) -> list[AuditEntry]:
+    """The card's audit entries, oldest first; `names` says who Slack user ids are."""
     rows = session.scalars(
         select(AuditRow)
         .where(AuditRow.repo == card.repo, AuditRow.sha == card.sha)
@@ -31,10 +32,16 @@ def audit_entries(session: Session, card: Card) -> list[AuditEntry]:
     return [
         AuditEntry(
             at=row.at,
-            who=f"{row.slack_user} ({row.github_login})" if row.github_login else row.slack_user,
+            who=_who(row, names),
             action=row.action.removeprefix("card."),
             result=row.result,
             detail=row.detail,
         )
         for row in rows
     ]
+
+
+def _who(row: AuditRow, names: Names) -> str:
+    name = names(row.slack_user) or row.slack_user
+    login = row.github_login
+    return f"{name} ({login})" if login and login != name else name

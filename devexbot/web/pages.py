@@ -19,7 +19,7 @@ from devexbot.web.audit import audit_entries
 from devexbot.web.filters import CardFilter
 from devexbot.web.live import TooManyStreams
 from devexbot.web.timeline import timeline
-from devexbot.web.view import CardView
+from devexbot.web.view import CardView, check_rows
 from devexbot.web.workspace import Workspace, WorkspaceDep
 
 router = APIRouter(include_in_schema=False)
@@ -98,9 +98,10 @@ def _load_card(workspace: Workspace, db: Database, repo: str, sha: str
             row = matches[0] if len(matches) == 1 else None
         if row is None:
             return None
-        events, total = timeline(session, row.id)
-        return {"card": workspace.view(row), "doc": row.doc, "events": events,
-                "events_total": total, "audit": audit_entries(session, row)}
+        card = workspace.card_loader.load(row)
+        return {"card": workspace.view(row, card), "checks": check_rows(card),
+                "timeline": timeline(session, row.id, names=workspace.names),
+                "audit": audit_entries(session, row, workspace.names)}
 
 
 @router.get("/api/stream")

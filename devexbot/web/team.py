@@ -1,5 +1,6 @@
-"""Whose people may sign in with Slack: SLACK_TEAM_ID, else the bot token's own workspace
-(asked of Slack once); with neither, nobody (the sign-in says to set SLACK_TEAM_ID)."""
+"""Whose people may sign in with Slack, click and run commands: SLACK_TEAM_ID, else the bot
+token's own workspace (asked of Slack once); with neither, nobody (the sign-in says to set
+SLACK_TEAM_ID)."""
 
 from __future__ import annotations
 

@@ -1,22 +1,27 @@
-"""A card's history: every event stored for it, in order of event time, with its links."""
+"""A card's history: every event stored for it, in order of event time, in people's words
+(`correlation.timeline` says which are headlines and which bookkeeping), with its links."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from correlation.checklist import STATUS_EMOJI
+from correlation.events import Event
 from correlation.mrkdwn import safe_url
 from correlation.status import Status
+from correlation.timeline import moments
 from devexbot.store import EventRecord
+from devexbot.web.mrkdwn_html import Names, no_names
+from devexbot.web.view import marked_line
 
 MAX_EVENTS = 500
 # Links an event's data may hold, and what the timeline calls them, in this order.
-_LINKS = (("url", "open"), ("html_url", "on GitHub"), ("log_url", "log"), ("job_url", "job"))
+_LINKS = (("url", "details"), ("html_url", "on GitHub"), ("log_url", "log"), ("job_url", "job"))
 _TEXTS = ("summary", "description", "comment")
 _STATUSES = frozenset(s.value for s in Status)
 
@@ -25,35 +30,57 @@ _STATUSES = frozenset(s.value for s in Status)
 class TimelineEntry:
     at: datetime
     source: str
-    kind: str
-    name: str
+    headline: bool  # False: bookkeeping, folded away on the page
+    what: Markup
     status: str | None
-    emoji: str
     text: str | None
     links: list[tuple[str, str]]
 
 
-def timeline(session: Session, card_id: int, *, limit: int = MAX_EVENTS
-             ) -> tuple[list[TimelineEntry], int]:
-    """The card's first `limit` events by event time, and how many it has in all."""
+@dataclass(frozen=True)
+class Timeline:
+    entries: list[TimelineEntry]
+    total: int  # events stored for the card; more than `entries` when past the limit
+
+    @property
+    def headlines(self) -> list[TimelineEntry]:
+        return [e for e in self.entries if e.headline]
+
+    @property
+    def bookkeeping(self) -> list[TimelineEntry]:
+        return [e for e in self.entries if not e.headline]
+
+
+def timeline(session: Session, card_id: int, *, limit: int = MAX_EVENTS,
+             names: Names = no_names) -> Timeline:
+    """The card's first `limit` events by event time, and how many it has in all; `names`
+    says who Slack user ids are."""
     total = session.scalar(select(func.count()).where(EventRecord.card_id == card_id)) or 0
-    rows = session.scalars(
+    rows = list(session.scalars(
         select(EventRecord).where(EventRecord.card_id == card_id)
         .order_by(EventRecord.at, EventRecord.id).limit(limit)
-    )
-    return [_entry(row) for row in rows], total
+    ))
+    entries = []
+    for row, said in zip(rows, moments([_event(row) for row in rows]), strict=True):
+        line = marked_line(said.what, names)  # a stamp's emoji becomes its icon
+        status = said.status.value if said.status else None
+        if status is None and line.status != "none":
+            status = line.status
+        entries.append(_entry(row, said.headline, line.html, status))
+    return Timeline(entries, total)
 
 
-def _entry(row: EventRecord) -> TimelineEntry:
-    data: dict[str, Any] = row.data or {}
+def _event(row: EventRecord) -> Event:
     status = Status(row.status) if row.status and row.status in _STATUSES else None
-    name = str(data.get("display_name") or row.name)
+    at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)
+    return Event(repo=row.repo, sha=row.sha, source=row.source, kind=row.kind, name=row.name,
+                 at=at, status=status, data=row.data or {})
+
+
+def _entry(row: EventRecord, headline: bool, what: Markup, status: str | None
+           ) -> TimelineEntry:
+    data: dict[str, Any] = row.data or {}
     text = next((str(data[k]) for k in _TEXTS if isinstance(data.get(k), str) and data[k]), None)
-    if row.kind == "commit":
-        field, _, origin = row.name.partition(":")
-        name = f"{field} (from {origin})" if origin else field
-        value = data.get("value")
-        text = _commit_value(value)
     links: list[tuple[str, str]] = []
     for key, label in _LINKS:
         url = data.get(key)
@@ -61,16 +88,5 @@ def _entry(row: EventRecord) -> TimelineEntry:
             links.append((label, url))
     if row.kind == "commit" and row.name.startswith("url:") and safe_url(data.get("value")):
         links.append(("commit", str(data["value"])))
-        text = None
-    return TimelineEntry(at=row.at, source=row.source, kind=row.kind, name=name,
-                         status=status.value if status else None,
-                         emoji=STATUS_EMOJI[status] if status else "•", text=text, links=links)
-
-
-def _commit_value(value: object) -> str | None:
-    if isinstance(value, dict):
-        shown = [str(v) for v in (value.get("name"), value.get("login")) if v]
-        return " · ".join(shown) or None
-    if isinstance(value, str) and value:
-        return value.strip().splitlines()[0][:300]
-    return None
+    return TimelineEntry(at=row.at, source=row.source, headline=headline, what=what,
+                         status=status, text=text, links=links)

@@ -13,20 +13,23 @@ from markupsafe import Markup
 from starlette.responses import Response
 
 from correlation.button_blocks import button_elements
-from correlation.buttons import card_buttons
+from correlation.buttons import card_buttons, merge_candidate
 from correlation.card import CommitCard
-from correlation.checklist import STATUS_EMOJI
+from correlation.checklist import STATUS_LABEL
 from correlation.policies import Policies
 from correlation.status import Status
 from devexbot.http.metrics import Metrics
 from devexbot.settings import Settings
 from devexbot.store import Card, Database
 from devexbot.store.cards import CardLoader
+from devexbot.store.merge_settings import MergeSettings
 from devexbot.store.models import utcnow
 from devexbot.web.access import LoginRequired, Sessions, Viewer, viewer_of
 from devexbot.web.live import Change, LiveCards
+from devexbot.web.mrkdwn_html import Names
 from devexbot.web.team import SlackTeam
 from devexbot.web.view import CardView, WebAction, card_view, web_action
+from devexbot.web.when import time_html
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -46,20 +49,22 @@ SECURITY_HEADERS = {
 
 class Workspace:
     """Pages, sessions and live cards; `slack_on` says whether Slack shows the cards (the
-    web says "not in Slack" otherwise), `team` which Slack workspace may sign in."""
+    web says "not in Slack" otherwise), `team` which Slack workspace may sign in, `names`
+    who a Slack user id is (cached: pages never wait on Slack for a name they had)."""
 
     def __init__(self, settings: Settings, *, db: Database, card_loader: CardLoader,
                  policies: Policies, metrics: Metrics, slack_on: bool,
-                 team: SlackTeam) -> None:
+                 team: SlackTeam, merge_settings: MergeSettings, names: Names) -> None:
         self.settings, self.card_loader, self.policies = settings, card_loader, policies
-        self.slack_on, self.team = slack_on, team
+        self.merge_settings = merge_settings
+        self.slack_on, self.team, self.names = slack_on, team, names
         self.templates = Jinja2Templates(directory=str(TEMPLATES))
         env = self.templates.env
-        env.globals["status_emoji"] = {s.value: e for s, e in STATUS_EMOJI.items()}
+        env.globals["status_label"] = {s.value: label for s, label in STATUS_LABEL.items()}
         env.globals["statuses"] = [s.value for s in Status]
         env.filters["iso"] = _iso
-        env.filters["clock"] = _clock
-        self.sessions = Sessions(settings)
+        env.filters["when"] = time_html
+        self.sessions = Sessions(settings, db)
         self.live = LiveCards(db, self.changes, metrics=metrics)
         self._card_template = env.get_template("_card.html")
 
@@ -68,15 +73,18 @@ class Workspace:
     def actions_for(self, row: Card, card: CommitCard) -> list[WebAction]:
         """The card's buttons, the same the Slack message has; clicking one acts as the
         signed-in Slack user, with the same permissions and audit."""
-        elements = button_elements(card_buttons(card, self.policies, utcnow()).elements)
+        merge = self.merge_settings.known(card.repo) if merge_candidate(card) else None
+        elements = button_elements(card_buttons(card, self.policies, utcnow(),
+                                                merge).elements)
         # Buttons that act; menus (Request review, Label) and links stay Slack's for now.
         return [web_action(row, element) for element in elements
                 if element.get("type") == "button" and "url" not in element]
 
-    def view(self, row: Card) -> CardView:
-        card = self.card_loader.load(row)
+    def view(self, row: Card, card: CommitCard | None = None) -> CardView:
+        """The card's view (`card`: the row as the card loader folds it, when at hand)."""
+        card = card if card is not None else self.card_loader.load(row)
         return card_view(row, card, actions=self.actions_for(row, card),
-                         slack_on=self.slack_on)
+                         slack_on=self.slack_on, names=self.names)
 
     def card_html(self, view: CardView) -> Markup:
         return Markup(self._card_template.render(card=view))  # noqa: S704 - autoescaped
@@ -120,7 +128,3 @@ WorkspaceDep = Annotated[Workspace, Depends(workspace_of)]
 
 def _iso(moment: datetime | None) -> str:
     return moment.isoformat().replace("+00:00", "Z") if moment else ""
-
-
-def _clock(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else ""

@@ -8,15 +8,18 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from correlation.routing import matches_any
+from correlation.routing import SubscriptionScope, describe_rules, matches_any
 from devexbot.actions.audit import AuditLog
 from devexbot.config import Route
+from devexbot.publish.routing import subscription_scope
 from devexbot.slack.authz import Authorizer
 from devexbot.store import Database, Subscription
 from handlers.slack.commands import CommandGroup, Invocation, Reply, Subcommand
 
 REPO = re.compile(r"^[A-Za-z0-9_.-]+/(\*|[A-Za-z0-9_.*-]+)$")
-LABEL = "+label:"
+USAGE = ("Usage: `/devex subscribe owner/repo [branch-glob ...] [+label:name ...]`: the "
+         "commits on any of the branches and the PRs with any of the labels (neither: every "
+         "commit), e.g. `/devex subscribe octo-org/app main release/* +label:deploy`")
 
 
 def _posts_here(route: Route, inv: Invocation) -> bool:
@@ -62,31 +65,29 @@ class Subscriptions(CommandGroup):
 
     def subscribe(self, inv: Invocation) -> Reply:
         if not inv.words or not REPO.match(inv.words[0]):
-            return Reply("Usage: `/devex subscribe owner/repo [branch-glob ...] "
-                         "[+label:name ...]`, e.g. "
-                         "`/devex subscribe octo-org/app main release/* +label:deploy`")
+            return Reply(USAGE)
+        try:
+            scope = SubscriptionScope.parse(inv.words[0].lower(), inv.words[1:])
+        except ValueError as bad:
+            return Reply(f"I can't read `{bad}`: a label is `+label:name`. {USAGE}")
         if refused := self._refused(inv, "subscribe"):
             return refused
-        repo = inv.words[0].lower()
-        labels = [w[len(LABEL):] for w in inv.words[1:] if w.startswith(LABEL) and w[len(LABEL):]]
-        branches = [w for w in inv.words[1:] if not w.startswith("+")]
+        repo = scope.repo
         try:
             with self._db.write() as session:
                 session.execute(delete(Subscription).where(Subscription.channel == inv.channel_id,
                                                            Subscription.repo == repo))
-                session.add(Subscription(channel=inv.channel_id, repo=repo, branches=branches,
-                                         labels=labels, created_by=inv.user_id))
+                session.add(Subscription(channel=inv.channel_id, repo=repo,
+                                         branches=list(scope.branches),
+                                         labels=list(scope.labels), created_by=inv.user_id))
         except IntegrityError:
             return Reply("Someone changed this subscription at the same moment; try again.")
-        scope = f"branches {', '.join(branches)}" if branches else "all branches"
-        if labels:
-            scope += f", PRs labelled {', '.join(labels)}"
-        text = f"<@{inv.user_id}> subscribed this channel to *{repo}* ({scope})."
-        taken = [r for r in self._routes
-                 if matches_any(repo, r.repos) and not _posts_here(r, inv)]
-        if taken:
-            text += (f"\nNote: the bot's config routes {repo} to {taken[0].channel} first; "
-                     "cards that route takes keep going there.")
+        text = f"<@{inv.user_id}> subscribed this channel to *{repo}* ({scope.describe()})."
+        elsewhere = [r for r in self._routes
+                     if matches_any(repo, r.repos) and not _posts_here(r, inv)]
+        if elsewhere:
+            text += (f"\nNote: the bot's config also posts {repo} to {elsewhere[0].channel}; "
+                     "a commit both take gets a message in each channel.")
         return Reply(text, in_channel=True)
 
 
@@ -113,13 +114,11 @@ class Subscriptions(CommandGroup):
                                         .order_by(Subscription.repo)))
         lines = []
         for sub in subs:
-            scope = ", ".join(sub.branches) if sub.branches else "all branches"
-            if sub.labels:
-                scope += f"; labels {', '.join(sub.labels)}"
+            scope = subscription_scope(sub).describe()
             lines.append(f"• *{sub.repo}* ({scope}) — by <@{sub.created_by}>")
         for route in self._routes:
             if _posts_here(route, inv):
-                lines.append(f"• *{', '.join(route.repos)}* (branches {', '.join(route.branches)})"
+                lines.append(f"• *{', '.join(route.repos)}* ({describe_rules([route.rule()])})"
                              " — from the bot's config")
         if not lines:
             return Reply("This channel has no subscriptions. "

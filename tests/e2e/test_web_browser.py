@@ -30,6 +30,7 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+README_SCREENSHOT = Path(__file__).resolve().parents[2] / "devexbot/web/static/workspace.png"
 FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
     "--no-first-run", "--disable-component-update", "--disable-sync",
@@ -105,7 +106,7 @@ def test_a_card_changes_live_without_a_reload(page: Any, server: ServerThread) -
         assert page.is_hidden("#empty")
         sender.deliver("check_run", _check_run("failure", "2026-11-20T10:05:00Z"))
         page.wait_for_selector(f"{card}.status-failure")
-    assert "❌" in page.inner_text(f"{card} .card-title")
+    assert page.inner_text(f"{card} .badge") == "FAILED"  # upper-cased by the style
     assert page.evaluate("document.documentElement.dataset.loadId") == load_id  # no reload
     _shot(page, "workspace-live.png")
 
@@ -163,6 +164,10 @@ def test_on_a_phone(browser: Any, demo_bot: ServerThread) -> None:
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways ({width}px)"
     _shot(phone, "workspace-phone.png")
+    phone.goto(f"{demo_bot.url}/cards/octo-org/octo-app/{MERGE}")
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the card's page scrolls sideways ({width}px)"
+    _shot(phone, "card-page-phone.png", full_page=True)
     context.close()
 
 
@@ -182,8 +187,56 @@ def test_off_the_machine_the_login_wall_comes_first(page: Any, demo_bot: ServerT
     assert page.is_visible("text=Sign out")
 
 
+def test_times_read_in_the_readers_zone_and_statuses_in_words(browser: Any,
+                                                              server: ServerThread) -> None:
+    # A reader in Tokyo (UTC+9, no daylight saving), with no emoji font needed.
+    context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                  timezone_id="Asia/Tokyo", locale="en-GB")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    with httpx.Client(base_url=server.url) as client:
+        sender = GitHubSender(client, GITHUB_SECRET)
+        sender.deliver("check_run", _check_run("failure", "2026-11-20T10:05:00Z"))
+    page.goto(f"{server.url}/cards/{REPO}/{HEAD}")
+    updated = page.locator("#all-checks td time").first
+    assert updated.get_attribute("datetime") == "2026-11-20T10:05:00Z"
+    page.wait_for_function("t => !t.textContent.includes('UTC')", arg=updated.element_handle())
+    assert updated.inner_text() == "Fri 20 Nov, 19:05 GMT+9"
+    assert updated.get_attribute("title") == "Fri, 20 Nov 2026, 19:05:00 GMT+9"
+    timeline = page.locator("#timeline > ol time").all_inner_texts()
+    assert timeline and all(t.endswith("GMT+9") for t in timeline), timeline
+
+    line = page.locator("#cards .checks .line").first
+    assert line.locator(".label").inner_text() == "failed"
+    assert line.locator(".label").is_visible()
+    icon = line.locator(".icon")
+    box = icon.bounding_box()
+    assert box is not None and box["width"] >= 10 and box["height"] >= 10
+    style = icon.evaluate("el => { const s = getComputedStyle(el, '::after');"
+                          " return [s.maskImage || s.webkitMaskImage, getComputedStyle(el)"
+                          ".backgroundColor]; }")
+    assert style[0].startswith("url(\"data:image/svg+xml"), style  # drawn, not a font glyph
+    assert style[1] == "rgb(207, 34, 46)"  # the failure colour
+
+    # Live: the page takes the news in place, in the same form, and what the reader opened
+    # stays open.
+    page.wait_for_selector(".live[data-live='open']")
+    page.click("#timeline details.bookkeeping summary")
+    with httpx.Client(base_url=server.url) as client:
+        GitHubSender(client, GITHUB_SECRET).deliver(
+            "check_run", _check_run("success", "2026-11-20T10:07:00Z"))
+    page.wait_for_selector("#cards .badge-success")
+    page.wait_for_function("() => document.querySelector('#all-checks td time')"
+                           ".textContent.includes('19:07')")
+    assert page.locator("#timeline details.bookkeeping").get_attribute("open") is not None
+    assert page.locator("#cards .card-foot time").inner_text().endswith("ago")
+    _shot(page, "card-page-tokyo.png", full_page=True)
+    context.close()
+
+
 def test_the_readme_screenshot(browser: Any, tmp_path: Path) -> None:
-    """The story a minute in: CI retried, main built, test waiting for carla's approval."""
+    """The story a minute in: CI retried, main built, test waiting for carla's approval.
+    DEVEXBOT_README_SCREENSHOT=1 writes it over the README's picture."""
     keys = DemoSecrets.generate()
     settings = make_settings(f"sqlite:///{tmp_path / 'demo.db'}", tmp_path,
                              github_webhook_secret=keys.github,
@@ -197,6 +250,8 @@ def test_the_readme_screenshot(browser: Any, tmp_path: Path) -> None:
         shown.goto(f"{running.url}/")
         shown.wait_for_selector(".live[data-live='open']")
         assert shown.locator("article.status-waiting").count() == 1
-        _shot(shown, "workspace-demo.png")
+        shot = _shot(shown, "workspace-demo.png")
         context.close()
+    if os.environ.get("DEVEXBOT_README_SCREENSHOT"):
+        README_SCREENSHOT.write_bytes(shot.read_bytes())
     services.db.dispose()

@@ -133,11 +133,14 @@ class FakeGitHub(HttpFake):
         allow_merge_commit: bool = True,
         allow_squash_merge: bool = True,
         allow_rebase_merge: bool = True,
+        merge_settings_visible: bool = True,
         private: bool = True,
         description: str | None = None,
         owner_type: str = "Organization",
     ) -> str:
-        """A repository with one commit on `default_branch`; returns that commit's sha."""
+        """A repository with one commit on `default_branch`; returns that commit's sha.
+        `merge_settings_visible=False` leaves its allow_* fields out, as GitHub does for
+        tokens that may not see its settings."""
         repo = self.state.add_repo(
             full_name,
             owner_type=owner_type,
@@ -145,10 +148,21 @@ class FakeGitHub(HttpFake):
             allow_merge_commit=allow_merge_commit,
             allow_squash_merge=allow_squash_merge,
             allow_rebase_merge=allow_rebase_merge,
+            merge_settings_visible=merge_settings_visible,
             private=private,
             description=description,
         )
         return repo.branches[default_branch]
+
+    def update_repo(self, full_name: str, **fields: Any) -> None:
+        """Change a repository's settings (allow_merge_commit, allow_squash_merge, …), as
+        an admin does on GitHub."""
+        with self.state.lock:
+            repo = self.state.repo(full_name)
+            for name, value in fields.items():
+                if not hasattr(repo, name):
+                    raise AttributeError(name)
+                setattr(repo, name, value)
 
     def add_user(self, login: str, *, name: str | None = None, email: str | None = None) -> None:
         with self.state.lock:

@@ -49,6 +49,9 @@ class Repo:
     allow_merge_commit: bool = True
     allow_squash_merge: bool = True
     allow_rebase_merge: bool = True
+    # False: the three allow_* fields are left out of the repository, as GitHub does for
+    # tokens that may not see its settings (some fine-grained tokens); merges still obey them.
+    merge_settings_visible: bool = True
     private: bool = True
     description: str | None = None
     branches: dict[str, str] = field(default_factory=dict)  # name -> head sha

@@ -101,9 +101,10 @@ def repo_json(gh: GitHubState, repo: Repo) -> Json:
         "archived": False,
         "disabled": False,
         "default_branch": repo.default_branch,
-        "allow_merge_commit": repo.allow_merge_commit,
-        "allow_squash_merge": repo.allow_squash_merge,
-        "allow_rebase_merge": repo.allow_rebase_merge,
+        **({"allow_merge_commit": repo.allow_merge_commit,
+            "allow_squash_merge": repo.allow_squash_merge,
+            "allow_rebase_merge": repo.allow_rebase_merge}
+           if repo.merge_settings_visible else {}),
         "allow_auto_merge": False,
         "delete_branch_on_merge": False,
         "squash_merge_commit_title": "COMMIT_OR_PR_TITLE",

@@ -34,6 +34,7 @@ from tests.fakes.jenkins_models import (
     DEFAULT_USER,
     JENKINS_VERSION,
     Build,
+    Checkout,
     Param,
     QueueItem,
     Trigger,
@@ -173,8 +174,10 @@ class FakeJenkins(HttpFake):
         changes: Iterable[Mapping[str, Any]] = (),
         user: str = "ana",
         duration_ms: int = 1000,
+        checkouts: Iterable[Checkout] = (),
     ) -> int:
-        """A past build (running if `result` is None); `changes` [{commitId, msg, author}]."""
+        """A past build (running if `result` is None); `changes` [{commitId, msg, author}];
+        `checkouts` the git checkouts it made (its `BuildData`)."""
         return self.state.add_build(
             job,
             number=number,
@@ -184,6 +187,7 @@ class FakeJenkins(HttpFake):
             changes=changes,
             user=user,
             duration_ms=duration_ms,
+            checkouts=checkouts,
         )
 
     def append_log(self, job: str, number: int, text: str) -> None:

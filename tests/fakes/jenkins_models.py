@@ -56,6 +56,16 @@ class Param:
         return raw
 
 
+@dataclass(frozen=True)
+class Checkout:
+    """A git checkout a build made (the git plugin's `BuildData`): the remote it cloned,
+    the commit it built, and the branch that commit was found on."""
+
+    remote: str
+    sha: str
+    branch: str = "origin/main"
+
+
 @dataclass
 class Build:
     job: str  # full name, "folder/job"
@@ -70,6 +80,7 @@ class Build:
     log: str = ""
     changes: list[Json] = field(default_factory=list)  # {"commitId", "msg", "author"}
     started_monotonic: float = 0.0
+    checkouts: list[Checkout] = field(default_factory=list)
 
 
 @dataclass

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tests.fakes.jenkins_models import PARAMETER_CLASSES, Build, Job, Json, Param, QueueItem
+from tests.fakes.jenkins_models import (
+    PARAMETER_CLASSES,
+    Build,
+    Checkout,
+    Job,
+    Json,
+    Param,
+    QueueItem,
+)
 from tests.fakes.jenkins_state import JenkinsError
 
 if TYPE_CHECKING:
@@ -224,6 +232,35 @@ def change_set_json(js: JenkinsState, build: Build) -> Json:
     return {"_class": "hudson.plugins.git.GitChangeSetList", "items": items, "kind": "git"}
 
 
+def revision_json(checkout: Checkout) -> Json:
+    return {"SHA1": checkout.sha, "branch": [{"SHA1": checkout.sha, "name": checkout.branch}]}
+
+
+def build_data_json(job: Job, build: Build, checkout: Checkout) -> Json:
+    """The git plugin's `BuildData` of one checkout. `lastBuiltRevision` is this build's;
+    `buildsByBranchName` is the job's history on that remote, this build included."""
+    history: dict[str, Json] = {}
+    for earlier in sorted(job.builds.values(), key=lambda b: b.number):
+        if earlier.number > build.number:
+            break
+        for seen in earlier.checkouts:
+            if seen.remote == checkout.remote:
+                history[seen.branch] = {
+                    "_class": "hudson.plugins.git.util.Build",
+                    "buildNumber": earlier.number,
+                    "buildResult": None,
+                    "marked": revision_json(seen),
+                    "revision": revision_json(seen),
+                }
+    return {
+        "_class": "hudson.plugins.git.util.BuildData",
+        "buildsByBranchName": history,
+        "lastBuiltRevision": revision_json(checkout),
+        "remoteUrls": [checkout.remote],
+        "scmName": "",
+    }
+
+
 def build_json(js: JenkinsState, build: Build) -> Json:
     job = js.job(build.job)
     definitions = {p.name: p for p in job.parameters}
@@ -251,6 +288,10 @@ def build_json(js: JenkinsState, build: Build) -> Json:
             ],
         }
     )
+    for checkout in build.checkouts:
+        actions.append(build_data_json(job, build, checkout))
+    if build.checkouts:
+        actions.append({"_class": "hudson.plugins.git.GitTagAction"})
     found = {
         "_class": JOB_CLASSES[job.kind][1],
         "actions": [*actions, {}],

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
-from tests.fakes.jenkins_models import RESULTS, Build, Job, Param, QueueItem, Value
+from tests.fakes.jenkins_models import RESULTS, Build, Checkout, Job, Param, QueueItem, Value
 
 T = TypeVar("T")
 PERMALINKS: dict[str, Callable[[Build], bool]] = {
@@ -228,6 +228,7 @@ class JenkinsState:
         changes: Iterable[Mapping[str, Any]] = (),
         user: str = "ana",
         duration_ms: int = 1000,
+        checkouts: Iterable[Checkout] = (),
     ) -> int:
         with self.lock:
             job = self.job(name)
@@ -246,6 +247,7 @@ class JenkinsState:
                 log=f"Started by user {user}\n{log}",
                 changes=[dict(c) for c in changes],
                 started_monotonic=time.monotonic(),
+                checkouts=list(checkouts),
             )
             job.builds[number] = build
             if result is not None:

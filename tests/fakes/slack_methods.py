@@ -298,7 +298,7 @@ def views_update(ws: SlackWorkspace, params: Json) -> Json:
 
 
 def auth_test(ws: SlackWorkspace, params: Json) -> Json:
-    return {
+    found: Json = {
         "url": f"https://{ws.team_domain}.slack.com/",
         "team": ws.team_name,
         "user": ws.bot_name,
@@ -307,6 +307,9 @@ def auth_test(ws: SlackWorkspace, params: Json) -> Json:
         "bot_id": ws.bot_id,
         "is_enterprise_install": False,
     }
+    if ws.enterprise_id is not None:  # a workspace of an Enterprise Grid organisation
+        found["enterprise_id"] = ws.enterprise_id
+    return found
 
 
 def api_test(ws: SlackWorkspace, params: Json) -> Json:

@@ -59,6 +59,7 @@ class SlackWorkspace:
         team_id: str = TEAM_ID,
         team_name: str = TEAM_NAME,
         team_domain: str = TEAM_DOMAIN,
+        enterprise_id: str | None = None,
         bot_user_id: str = BOT_USER_ID,
         bot_id: str = BOT_ID,
         app_id: str = APP_ID,
@@ -72,6 +73,7 @@ class SlackWorkspace:
         self.lock = threading.RLock()
         self.token, self.team_id, self.team_name = token, team_id, team_name
         self.team_domain, self.bot_name = team_domain, bot_name
+        self.enterprise_id = enterprise_id  # the Enterprise Grid organisation, if any
         self.bot_user_id, self.bot_id, self.app_id = bot_user_id, bot_id, app_id
         self.enforce_post_interval = enforce_post_interval
         self.arrived = 0.0  # monotonic arrival time of the call being answered

@@ -13,11 +13,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import jenkins
 import requests
 
+from devexbot.clients.jenkins import job_path
 from devexbot.runbooks.executors import Job, Outcome
 from devexbot.runbooks.model import JenkinsRun, RunStatus, render_value
 
@@ -142,11 +142,6 @@ class JenkinsExecutor:
                 return str(info["result"])
             time.sleep(self.poll)
         return None
-
-
-def job_path(name: str) -> str:
-    """`team/cleanup` as Jenkins' URL path: `job/team/job/cleanup/`."""
-    return "".join(f"job/{quote(part, safe='')}/" for part in name.split("/"))
 
 
 def _progressive_text(server: jenkins.Jenkins, name: str, number: int, start: int

@@ -6,9 +6,16 @@
   const cards = document.getElementById("cards");
   const live = document.querySelector("[data-live]");
 
-  function ago(iso) {
-    const seconds = (Date.now() - Date.parse(iso)) / 1000;
-    if (!isFinite(seconds)) return null;
+  // Times come from the server as <time datetime="…Z" data-when="at|ago">Fri 20 Nov, 10:05 UTC</time>;
+  // here they are shown in the reader's own time zone, all in one form.
+  const short = new Intl.DateTimeFormat(undefined, {
+    weekday: "short", day: "numeric", month: "short", hour: "numeric", minute: "2-digit",
+    timeZoneName: "short" });
+  const full = new Intl.DateTimeFormat(undefined, {
+    weekday: "short", day: "numeric", month: "short", year: "numeric", hour: "numeric",
+    minute: "2-digit", second: "2-digit", timeZoneName: "short" });
+  function ago(ms) {
+    const seconds = (Date.now() - ms) / 1000;
     if (seconds < 45) return "just now";
     const minutes = Math.round(seconds / 60);
     if (minutes < 60) return minutes + " min ago";
@@ -17,9 +24,12 @@
     return Math.round(hours / 24) + " days ago";
   }
   function refreshTimes(root) {
-    (root || document).querySelectorAll(".card-foot time[datetime]").forEach(function (t) {
-      const text = ago(t.getAttribute("datetime"));
-      if (text) t.textContent = text;
+    (root || document).querySelectorAll("time[data-when]").forEach(function (t) {
+      const ms = Date.parse(t.getAttribute("datetime"));
+      if (!isFinite(ms)) return;
+      const when = new Date(ms);
+      t.title = full.format(when);
+      t.textContent = t.dataset.when === "ago" ? ago(ms) : short.format(when);
     });
   }
 
@@ -48,6 +58,10 @@
     const existing = byKey(data.key);
     if (existing && Number(existing.dataset.version) >= data.version) return;
     const card = fromHTML(data.html);
+    if (existing && existing.querySelector("details.quiet[open]")) {
+      const folded = card.querySelector("details.quiet");
+      if (folded) folded.open = true; // what the reader unfolded stays unfolded
+    }
     if (existing) existing.replaceWith(card);
     if (body.dataset.page === "workspace") {
       place(card);
@@ -78,7 +92,14 @@
         const doc = new DOMParser().parseFromString(html, "text/html");
         ["all-checks", "timeline", "audit"].forEach(function (id) {
           const fresh = doc.getElementById(id), old = document.getElementById(id);
-          if (fresh && old) old.replaceWith(fresh);
+          if (!fresh || !old) return;
+          // What the reader unfolded stays unfolded.
+          old.querySelectorAll("details[id][open]").forEach(function (d) {
+            const again = fresh.querySelector("#" + d.id);
+            if (again) again.open = true;
+          });
+          old.replaceWith(fresh);
+          refreshTimes(fresh);
         });
       })
       .catch(function () {})

@@ -1,0 +1,23 @@
+"""What the repository of an open pull request's card allows merging by, read from GitHub
+when the kept settings are missing or stale (see `MergeSettings`); the flush reads them
+for the card's Merge button."""
+
+from __future__ import annotations
+
+from correlation.buttons import merge_candidate
+from devexbot.lookups.due import DueCard
+from devexbot.lookups.found import Found
+from devexbot.store.merge_settings import MergeSettings
+
+
+class MergeSettingsLookup:
+    def __init__(self, settings: MergeSettings) -> None:
+        self.settings = settings
+
+    def look(self, due: DueCard) -> Found:
+        card = due.card
+        if not merge_candidate(card) or not self.settings.available:
+            return Found()  # no Merge button to draw
+        before = self.settings.known(card.repo)
+        answered = self.settings.lookup(card.repo)
+        return Found(changed=self.settings.known(card.repo) != before, complete=answered)
