@@ -15,7 +15,7 @@ from tests.bot import BotFactory
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.slack_api import FakeSlack
 from tests.scenario import HEAD, REPO
-from tests.test_approvals import PEOPLE, Receiver, start
+from tests.test_approvals import PEOPLE, Receiver, github_knows_the_commit, start
 from tests.test_web_pages import texts
 
 
@@ -23,6 +23,7 @@ from tests.test_web_pages import texts
 def fake_github() -> Iterator[FakeGitHub]:
     with FakeGitHub() as fake:
         fake.add_repo(REPO)
+        github_knows_the_commit(fake)  # ana wrote it: ben may approve its deploy
         yield fake
 
 
