@@ -17,6 +17,7 @@ from devexbot.runbooks.registry import Runbooks, load_runbooks
 from devexbot.settings import Settings, load_settings
 from devexbot.store import Database
 from devexbot.store.migrate import current_revision, head_revision, upgrade
+from devexbot.store.serving_lock import serving
 
 log = logging.getLogger("devexbot")
 
@@ -128,16 +129,19 @@ def _serve(args: argparse.Namespace) -> int:
 
     _configure_logging(args.log_level)
     settings = load_settings()
-    services = build_services(settings)
-    prepare_schema(services.db, settings)
-    for line in services.config.deprecations():
-        log.warning("%s", line)
-    port = args.port or settings.port
-    log.info("devexbot %s on http://%s:%d (database %s)", __version__, args.host, port,
-             _describe(settings))
-    serve(create_app(settings, services=services), host=args.host, port=port,
-          log_level=args.log_level,  # configures uvicorn's loggers
-          limits=ConnectionLimits.of(settings))
+    # Before anything touches the database: a second process on one SQLite file would
+    # pace Slack on its own and run the scheduler a second time.
+    with serving(settings.database_url):
+        services = build_services(settings)
+        prepare_schema(services.db, settings)
+        for line in services.config.deprecations():
+            log.warning("%s", line)
+        port = args.port or settings.port
+        log.info("devexbot %s on http://%s:%d (database %s)", __version__, args.host, port,
+                 _describe(settings))
+        serve(create_app(settings, services=services), host=args.host, port=port,
+              log_level=args.log_level,  # configures uvicorn's loggers
+              limits=ConnectionLimits.of(settings))
     return 0
 
 
