@@ -7,6 +7,7 @@ global provider is set: each bot is handed its own, as `build_services(tracer=..
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -16,9 +17,12 @@ from opentelemetry.trace import SpanKind, StatusCode
 from sqlalchemy import select
 
 from devexbot.store import Delivery
+from devexbot.tracing import NULL_TRACER, tracer_from_environment, wanted_exporters
 from devexbot.tracing.otel import OtelTracer
+from devexbot.tracing.sdk import resource
 from tests.bot import DEFAULT_CHANNEL, BotFactory, TestBot
 from tests.conftest import GITHUB_SECRET
+from tests.fakes.otlp_collector import FakeCollector
 from tests.github_sender import github_headers, load_fixture
 from tests.scenario import HEAD, check_run_stream
 
@@ -206,3 +210,66 @@ def test_untraced_deliveries_store_no_trace(bot: TestBot) -> None:
         assert session.scalars(select(Delivery.traceparent)).all() == [None]
     bot.settle()
     assert bot.message(HEAD).text
+
+
+# --- turned on by the standard OTEL_* variables ----------------------------------------------
+
+@pytest.mark.parametrize(("environ", "exporters"), [
+    ({}, ()),
+    ({"OTEL_SERVICE_NAME": "devexbot"}, ()),  # naming the service turns nothing on
+    ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}, ("otlp",)),
+    ({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://collector:4318/v1/traces"}, ("otlp",)),
+    ({"OTEL_TRACES_EXPORTER": "otlp"}, ("otlp",)),  # to the default, localhost:4318
+    ({"OTEL_TRACES_EXPORTER": "console"}, ("console",)),
+    ({"OTEL_TRACES_EXPORTER": "otlp, Console,otlp"}, ("otlp", "console")),
+    ({"OTEL_TRACES_EXPORTER": "zipkin,otlp"}, ("otlp",)),  # warned about
+    ({"OTEL_TRACES_EXPORTER": "zipkin"}, ()),
+    ({"OTEL_TRACES_EXPORTER": "none", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"}, ()),
+    ({"OTEL_SDK_DISABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"}, ()),
+    ({"OTEL_SDK_DISABLED": "TRUE", "OTEL_TRACES_EXPORTER": "otlp"}, ()),
+    ({"OTEL_SDK_DISABLED": "false", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"},
+     ("otlp",)),
+    ({"OTEL_EXPORTER_OTLP_ENDPOINT": " "}, ()),
+])
+def test_which_variables_turn_tracing_on(environ: dict[str, str],
+                                         exporters: tuple[str, ...]) -> None:
+    assert wanted_exporters(environ) == exporters
+
+
+def test_without_otel_variables_the_bot_does_not_trace() -> None:
+    assert tracer_from_environment({}) is NULL_TRACER
+    assert NULL_TRACER.traceparent() is None
+
+
+def test_without_the_sdk_the_bot_says_so_and_does_not_trace(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setitem(sys.modules, "devexbot.tracing.sdk", None)  # as if not installed
+    tracer = tracer_from_environment({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"})
+    assert tracer is NULL_TRACER
+    assert "pip install 'devexbot[otel]'" in caplog.text
+
+
+def test_an_otlp_endpoint_gets_the_bot_s_traces(make_bot: BotFactory,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeCollector() as collector:
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.url)
+        monkeypatch.setenv("OTEL_SERVICE_NAME", "devexbot-staging")
+        bot = make_bot()  # the tracer the environment asks for
+        assert bot.services.tracer.enabled
+        assert bot.deliver("push", load_fixture("push")).status_code == 202
+        bot.settle()
+        bot.close()  # the bot's shutdown sends what its tracer still holds
+
+        names = collector.span_names()
+        assert {WEBHOOK, "verify", "parse", "store", "fold", "publish card",
+                "chat.postMessage"} <= set(names)
+        assert {r["service.name"] for r in collector.resources()} == {"devexbot-staging"}
+
+
+def test_the_service_is_named_devexbot_unless_the_environment_names_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OTEL_SERVICE_NAME", raising=False)
+    monkeypatch.delenv("OTEL_RESOURCE_ATTRIBUTES", raising=False)
+    assert resource().attributes["service.name"] == "devexbot"
+    monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "service.name=bot-eu,team=devex")
+    assert resource().attributes["service.name"] == "bot-eu"
