@@ -122,6 +122,7 @@ def _reason(exc: SQLAlchemyError) -> str:
 
 def _serve(args: argparse.Namespace) -> int:
     from devexbot.app import create_app
+    from devexbot.http.connections import ConnectionLimits
     from devexbot.http.serving import serve
     from devexbot.wiring import build_services
 
@@ -135,7 +136,8 @@ def _serve(args: argparse.Namespace) -> int:
     log.info("devexbot %s on http://%s:%d (database %s)", __version__, args.host, port,
              _describe(settings))
     serve(create_app(settings, services=services), host=args.host, port=port,
-          log_level=args.log_level)  # configures uvicorn's loggers
+          log_level=args.log_level,  # configures uvicorn's loggers
+          limits=ConnectionLimits.of(settings))
     return 0
 
 

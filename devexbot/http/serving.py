@@ -18,16 +18,19 @@ import uvicorn
 from fastapi import FastAPI
 
 from devexbot.http.access_log import RedactQuerySecrets
+from devexbot.http.connections import ConnectionLimits, guarded_protocol
 
 GRACEFUL_SHUTDOWN = 5  # seconds for requests in flight before uvicorn cancels them
 
 
-def server_config(app: FastAPI, *, host: str, port: int, log_level: str = "info"
-                  ) -> uvicorn.Config:
+def server_config(app: FastAPI, *, host: str, port: int, log_level: str = "info",
+                  limits: ConnectionLimits | None = None) -> uvicorn.Config:
     # proxy_headers off: who the client is behind a proxy is for DEVEXBOT_TRUSTED_PROXIES
-    # to say (devexbot.web.access), not for a default that trusts 127.0.0.1.
+    # to say (devexbot.web.access), not for a default that trusts 127.0.0.1. No WebSocket
+    # route exists, so no upgrade is accepted.
     return uvicorn.Config(app, host=host, port=port, log_level=log_level, proxy_headers=False,
-                          timeout_graceful_shutdown=GRACEFUL_SHUTDOWN)
+                          timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
+                          http=guarded_protocol(limits or ConnectionLimits()), ws="none")
 
 
 class BotServer(uvicorn.Server):
@@ -65,9 +68,11 @@ def settle_memory() -> None:
     gc.freeze()
 
 
-def serve(app: FastAPI, *, host: str, port: int, log_level: str = "info") -> None:
+def serve(app: FastAPI, *, host: str, port: int, log_level: str = "info",
+          limits: ConnectionLimits | None = None) -> None:
     """Serve in the foreground until SIGINT or SIGTERM."""
-    config = server_config(app, host=host, port=port, log_level=log_level)
+    config = server_config(app, host=host, port=port, log_level=log_level,
+                           limits=(limits or ConnectionLimits()).within_open_files())
     logging.getLogger("uvicorn.access").addFilter(RedactQuerySecrets())
     settle_memory()
     BotServer(config, app).run()
@@ -77,9 +82,9 @@ class ServerThread:
     """The app served on a loopback port in a background thread (port 0: any free one)."""
 
     def __init__(self, app: FastAPI, *, host: str = "127.0.0.1", port: int = 0,
-                 log_level: str = "warning") -> None:
-        self.server = BotServer(server_config(app, host=host, port=port, log_level=log_level),
-                                app)
+                 log_level: str = "warning", limits: ConnectionLimits | None = None) -> None:
+        self.server = BotServer(server_config(app, host=host, port=port, log_level=log_level,
+                                              limits=limits), app)
         self.host = host
         self._thread = threading.Thread(target=self.server.run, name="devexbot-server",
                                         daemon=True)
