@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.state.db = services.db
     app.state.ingest = services.ingest
     app.state.metrics = services.metrics
+    app.state.tracer = services.tracer
     app.state.runs = services.runs
     app.state.run_readers = services.run_readers
     app.state.slack_events = services.slack_events

@@ -88,6 +88,7 @@ from devexbot.tickets.directory import TicketDirectory
 from devexbot.tickets.policy import TicketPolicy
 from devexbot.tickets.updates import DecisionComments, DeployTicketUpdates, NoDecisionComments
 from devexbot.tickets.worker import TicketUpdater, TicketWorker
+from devexbot.tracing import NULL_TRACER, Tracer, tracer_from_environment
 from devexbot.web.team import slack_team
 from devexbot.web.workspace import Workspace
 from handlers.slack import (
@@ -158,6 +159,7 @@ class Services:
     ticket_worker: TicketWorker | None = None
     lookups: LookupWorker | None = None  # tickets, deploy contents and logs, for the cards
     clock: Clock = SYSTEM_CLOCK  # what the outbox, ticket updates and scheduler go by
+    tracer: Tracer = NULL_TRACER  # spans from a delivery to the Slack calls it causes
 
     @property
     def slack_on(self) -> bool:
@@ -168,6 +170,7 @@ class Services:
         if self.runner is not None:
             self.runner.close()
         self.db.dispose()
+        self.tracer.close()
 
 
 def build_services(
@@ -180,19 +183,22 @@ def build_services(
     clock: Clock = SYSTEM_CLOCK,
     leadership: Leadership | None = None,
     runbook_launcher: RunbookLauncher | None = None,
+    tracer: Tracer | None = None,
 ) -> Services:
     """Connect the parts: config, database, ingest, Slack when a bot token is set, the
     issue tracker when Jira is configured. `clock` is the time the parts that wait or
     retry go by (a test steps it); `leadership` says whether this process runs the
     scheduled jobs (by default: elected among the replicas on PostgreSQL);
-    `runbook_launcher` is what runbook buttons start runs with (by default the runner's)."""
+    `runbook_launcher` is what runbook buttons start runs with (by default the runner's);
+    `tracer` what traces go to (by default: what the `OTEL_*` variables ask for)."""
     config = config if config is not None else load_config(settings.devexbot_config)
     runbooks = load_runbooks(config, reserved=commands.BUILTIN_SUBCOMMANDS)
     db = Database(settings.database_url)
     metrics = Metrics()
+    tracer = tracer if tracer is not None else tracer_from_environment()
     client = None
     if settings.slack_bot_token is not None:
-        client = MeteredWebClient(metrics=metrics,
+        client = MeteredWebClient(metrics=metrics, tracer=tracer,
                                   token=settings.slack_bot_token.get_secret_value(),
                                   base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT)
     rules = config.tickets.rules(settings.jira_url)
@@ -247,7 +253,7 @@ def build_services(
         outbox = Outbox(db, client, router, people,
                         policy=outbox_policy or OutboxPolicy(),
                         pacing=Pacing(clock=clock.monotonic), clock=clock.now,
-                        card_loader=card_loader, config=config, policies=policies,
+                        tracer=tracer, card_loader=card_loader, config=config, policies=policies,
                         logs=logs.sources,
                         extras=CardExtras(db, DeployContentsNotes(db, ranges, rules),
                                           merge_settings))
@@ -268,7 +274,7 @@ def build_services(
     workers = [w for w in (lookups, worker, ticket_worker) if w is not None]
     # Ingest's news wakes the outbox, the ticket updates and the workspace's live cards.
     ingest = Ingest(db, rules=card_loader.rules, clock=clock.now, hooks=hooks,
-                    on_change=[*(w.wake for w in workers), workspace.live.wake])
+                    on_change=[*(w.wake for w in workers), workspace.live.wake], tracer=tracer)
     actions = build_actions(settings, config, policies, db, ingest, card_loader, authorizer,
                             people, audit, github=github,
                             merge_settings=merge_settings,
@@ -339,6 +345,7 @@ def build_services(
         ticket_worker=ticket_worker,
         lookups=lookups,
         clock=clock,
+        tracer=tracer,
     )
     return services
 

@@ -41,6 +41,7 @@ from devexbot.slack.people import People
 from devexbot.store import Database
 from devexbot.store.cards import CardLoader
 from devexbot.store.models import utcnow
+from devexbot.tracing import NULL_TRACER, Tracer
 
 __all__ = ["Deferred", "Outbox", "OutboxPolicy", "OutboxWorker", "card_message"]
 
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 METADATA_EVENT = "devexbot_card"
 _GONE = {"message_not_found", "cant_update_message", "edit_window_closed"}
 LOOKUP_RETRY = 5.0  # seconds before a channel Slack failed to look up is looked up again
+TRACED_CAUSES = 32  # deliveries a card's publishing span links to, at most
 
 
 def card_message(card: CommitCard, policies: Policies, extra_notes: Sequence[str] = (),
@@ -79,8 +81,10 @@ class Outbox:
         logs: LogSources | None = None,
         extras: CardExtras,
         clock: Callable[[], datetime] = utcnow,
+        tracer: Tracer = NULL_TRACER,
     ) -> None:
         self.client = client
+        self.tracer = tracer
         self.extras = extras
         self.config = config or BotConfig()
         self.policies = policies or self.config.policies()
@@ -88,7 +92,7 @@ class Outbox:
         self.channels = channels or ChannelDirectory(client)
         self.clock = clock
         self.claims = CardClaims(db, router, card_loader, policy=policy or OutboxPolicy(),
-                                 clock=clock)
+                                 clock=clock, causes=TRACED_CAUSES if tracer.enabled else 0)
         self.planner = ReplyPlanner(self.config, self.policies, people,
                                     logs or LogSources(jenkins=False, github=False))
         self.sender = ReplySender(db, client, self.pacing)
@@ -119,6 +123,17 @@ class Outbox:
         return done
 
     def _work(self, claim: Claim) -> None:
+        # In the trace of the first delivery Slack does not show yet (maybe stored by
+        # another replica), linked to the others: one delivery, one trace, to Slack.
+        causes = claim.causes
+        with self.tracer.span("publish card", parent=causes[0] if causes else None,
+                              links=causes[1:], attributes={
+                                  "devexbot.card": f"{claim.repo}@{claim.sha}",
+                                  "devexbot.card.version": claim.version,
+                                  "devexbot.deliveries": len(causes)}):
+            self._publish(claim)
+
+    def _publish(self, claim: Claim) -> None:
         try:
             # No messages: no route takes it, or a newer head replaced it before anyone saw it.
             posts, wait = self._posts(claim)

@@ -1,4 +1,5 @@
-"""A Slack WebClient that counts its calls and Slack's 429s in the bot's metrics."""
+"""A Slack WebClient that counts its calls and Slack's 429s in the bot's metrics, and
+traces each call (its method and channel; never a message's text, nor the token)."""
 
 from __future__ import annotations
 
@@ -10,25 +11,49 @@ from slack_sdk.web.slack_response import SlackResponse
 
 from devexbot.http.metrics import Metrics
 from devexbot.slack.errors import error_code
+from devexbot.tracing import NULL_TRACER, Span, Tracer
 
 
 class MeteredWebClient(WebClient):
     """Every Web API method goes through `api_call`, so counting there sees them all."""
 
-    def __init__(self, *, metrics: Metrics, **kwargs: Any) -> None:
+    def __init__(self, *, metrics: Metrics, tracer: Tracer = NULL_TRACER,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.metrics = metrics
+        self.tracer = tracer
 
     def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:
+        with self.tracer.span(api_method, kind="client",
+                              attributes=_attributes(api_method, kwargs)) as span:
+            return self._call(span, api_method, **kwargs)
+
+    def _call(self, span: Span, api_method: str, **kwargs: Any) -> SlackResponse:
         try:
             response = super().api_call(api_method, **kwargs)
         except SlackApiError as exc:
             if exc.response.status_code == 429:
                 self.metrics.slack_rate_limited.labels(api_method).inc()
-            self.metrics.slack_calls.labels(api_method, error_code(exc) or "http_error").inc()
+            code = error_code(exc) or "http_error"
+            span.set_attribute("slack.error", code)
+            span.set_attribute("http.response.status_code", exc.response.status_code)
+            self.metrics.slack_calls.labels(api_method, code).inc()
             raise
         except Exception:
             self.metrics.slack_calls.labels(api_method, "unreachable").inc()
             raise
+        span.set_attribute("http.response.status_code", response.status_code)
         self.metrics.slack_calls.labels(api_method, "ok").inc()
         return response
+
+
+def _attributes(api_method: str, kwargs: dict[str, Any]) -> dict[str, str]:
+    """The call's method, and its channel wherever the method carries it."""
+    found = {"rpc.system": "slack", "rpc.method": api_method}
+    for part in ("json", "params", "data"):
+        sent = kwargs.get(part)
+        channel = sent.get("channel") if isinstance(sent, dict) else None
+        if isinstance(channel, str):
+            found["slack.channel"] = channel
+            break
+    return found
