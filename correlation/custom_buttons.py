@@ -4,6 +4,12 @@ A button about the card shows once; a button with `when.checks` shows once for e
 matching check, so "Build without tests" starts the job of the build that failed. A button
 whose placeholders this card cannot fill (a `{pr}` without a pull request, a `{job}` on a
 GitHub check) does not show.
+
+A Jenkins build's job, number and parameters on a card are what a notification said, and
+any pipeline holding the notification token can say anything. A button that re-uses them
+(`{job}`, `{build_number}`, `same_parameters`) reads the build from Jenkins at the click:
+it starts with the parameters Jenkins recorded, and is refused for a build that Jenkins
+says checked out another commit (`correlation.retry.built_elsewhere`, as Retry is).
 """
 
 from __future__ import annotations
@@ -15,14 +21,15 @@ from urllib.parse import quote
 from correlation.button_blocks import ActionId, Button, ButtonRef, Confirm
 from correlation.card import CheckLine, CommitCard
 from correlation.mrkdwn import clip
-from correlation.placeholders import fill, placeholder_values
+from correlation.placeholders import fill, placeholder_values, placeholders_in
 from correlation.policies import ButtonPolicy
 
-__all__ = ["button_subjects", "custom_buttons", "fillable", "link_url"]
+__all__ = ["button_subjects", "custom_buttons", "fillable", "link_url", "reuses_build"]
 
 MAX_PER_BUTTON = 5  # checks one button shows for; more would crowd out the card
 MAX_URL = 3000  # Slack's limits for a button's url and value
 MAX_VALUE = 2000
+BUILD_PLACEHOLDERS = frozenset({"job", "build_number"})  # the notification's word for them
 
 
 def _matches(name: str, globs: Iterable[str]) -> bool:
@@ -61,6 +68,15 @@ def fillable(button: ButtonPolicy, card: CommitCard, check: CheckLine | None) ->
     """Every placeholder of the button has a value on this card (and check)."""
     values = placeholder_values(card, check)
     return all(fill(template, values) is not None for template in button.templates)
+
+
+def reuses_build(button: ButtonPolicy, check: CheckLine | None) -> bool:
+    """Whether the button takes something of `check`'s Jenkins build (its job, number or
+    parameters): then the click reads that build from Jenkins first."""
+    if button.kind != "jenkins" or check is None or check.source != "jenkins":
+        return False
+    return button.same_parameters or any(placeholders_in(t) & BUILD_PLACEHOLDERS
+                                         for t in button.templates)
 
 
 def custom_buttons(card: CommitCard, buttons: Iterable[ButtonPolicy]) -> list[Button]:

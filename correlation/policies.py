@@ -76,6 +76,7 @@ class ButtonPolicy:
     statuses: tuple[Status, ...] = tuple(Status)
     repos: tuple[str, ...] = ("*",)
     checks: tuple[str, ...] | None = None  # None: about the card, not its checks
+    same_parameters: bool = False  # a Jenkins button starting from its build's parameters
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ from correlation.events import ParseError, normalise_sha
 from correlation.payload import Fields
 from correlation.policies import RetryPolicy
 
-__all__ = ["RETRYABLE_RESULTS", "JenkinsBuild", "read_jenkins_build", "retry_refusal",
-           "retry_shown"]
+__all__ = ["RETRYABLE_RESULTS", "JenkinsBuild", "built_elsewhere", "read_jenkins_build",
+           "retry_refusal", "retry_shown"]
 
 RETRYABLE_RESULTS = frozenset({"FAILURE", "UNSTABLE", "ABORTED"})
 _ENDED = {"SUCCESS": "passed", "NOT_BUILT": "was not built"}
@@ -108,10 +108,24 @@ def retry_shown(job: str, repo: str, policy: RetryPolicy) -> bool:
     return globs is None or _job_matches(job, globs)
 
 
+def _label(build: JenkinsBuild) -> str:
+    return f"build #{build.number} of {build.job}"
+
+
+def built_elsewhere(build: JenkinsBuild, sha: str) -> str | None:
+    """Why `build` is not the card's at `sha`: Jenkins says it checked out other commits.
+    None when one of them is `sha`, or when Jenkins does not say what it checked out.
+    Retry and the team's buttons that re-use a build both go by it."""
+    if not build.revisions or sha.lower() in build.revisions:
+        return None
+    built = " and ".join(revision[:7] for revision in build.revisions[:3])
+    return f"Jenkins says {_label(build)} built {built}, not this commit"
+
+
 def retry_refusal(build: JenkinsBuild, *, repo: str, sha: str,
                   policy: RetryPolicy) -> str | None:
     """Why Retry may not start `build` again from the card of `repo`@`sha`; None: it may."""
-    label = f"build #{build.number} of {build.job}"
+    label = _label(build)
     globs = policy.jobs_for(repo)
     if globs is not None and not _job_matches(build.job, globs):
         return f"Retry isn't allowed for {build.job} on {repo}: add it to retry.jobs"
@@ -120,12 +134,10 @@ def retry_refusal(build: JenkinsBuild, *, repo: str, sha: str,
     if build.result not in RETRYABLE_RESULTS:
         ended = _ENDED.get(build.result or "", f"ended {build.result or 'without a result'}")
         return f"Jenkins says {label} {ended}; there is nothing to retry"
-    if build.revisions:
-        if sha.lower() in build.revisions:
-            return None
-        built = " and ".join(revision[:7] for revision in build.revisions[:3])
-        return f"Jenkins says {label} built {built}, not this commit"
-    if globs is None:
+    elsewhere = built_elsewhere(build, sha)
+    if elsewhere is not None:
+        return elsewhere
+    if not build.revisions and globs is None:
         return (f"Retry isn't allowed for {build.job} on {repo}: Jenkins does not say which "
                 f"commit {label} built; add the job to retry.jobs")
     return None

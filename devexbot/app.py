@@ -44,11 +44,12 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.state.db = services.db
     app.state.ingest = services.ingest
     app.state.metrics = services.metrics
+    app.state.tracer = services.tracer
     app.state.runs = services.runs
     app.state.run_readers = services.run_readers
     app.state.slack_events = services.slack_events
     app.state.actions = services.actions
-    app.state.readiness = services.readiness
+    app.state.readiness = services.watch.readiness
     app.include_router(webhooks.router)
     app.include_router(slack_events.router)
     app.include_router(api.router)

@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -18,6 +19,7 @@ from devexbot.runbooks.registry import Runbooks, load_runbooks
 from devexbot.settings import Settings, config_path, load_settings
 from devexbot.store import Database
 from devexbot.store.migrate import current_revision, head_revision, upgrade
+from devexbot.store.serving_lock import serving
 
 log = logging.getLogger("devexbot")
 
@@ -127,6 +129,7 @@ def _reason(exc: SQLAlchemyError) -> str:
 
 def _serve(args: argparse.Namespace) -> int:
     from devexbot.app import create_app
+    from devexbot.http.connections import ConnectionLimits
     from devexbot.http.serving import listening_socket, serve
     from devexbot.wiring import build_services
 
@@ -134,20 +137,20 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(args.log_level, settings.devexbot_log_format)
     port = args.port or settings.port
     sock = listening_socket(args.host, port)  # a port in use stops it here, in one line
-    try:
+    # Before anything touches the database: a second process on one SQLite file would
+    # pace Slack on its own and run the scheduler a second time.
+    with closing(sock), serving(settings.database_url):
         services = build_services(settings)
         prepare_schema(services.db, settings)
-    except BaseException:
-        sock.close()
-        raise
-    if not settings.devexbot_config.exists():
-        log.info("%s: no such file: the defaults apply (no routes, people or runbooks)",
-                 settings.devexbot_config)
-    for line in services.config.deprecations():
-        log.warning("%s", line)
-    log.info("devexbot %s on http://%s:%d (database %s)", __version__, args.host, port,
-             _describe(settings))
-    serve(create_app(settings, services=services), sock=sock, log_level=args.log_level)
+        if not settings.devexbot_config.exists():
+            log.info("%s: no such file: the defaults apply (no routes, people or runbooks)",
+                     settings.devexbot_config)
+        for line in services.config.deprecations():
+            log.warning("%s", line)
+        log.info("devexbot %s on http://%s:%d (database %s)", __version__, args.host, port,
+                 _describe(settings))
+        serve(create_app(settings, services=services), sock=sock, log_level=args.log_level,
+              limits=ConnectionLimits.of(settings))
     return 0
 
 

@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     devexbot_api_access: Literal["open", "login"] = "login"
     # Set, `/metrics` wants it as a bearer token from off the bot's machine.
     devexbot_metrics_token: SecretStr | None = None
+    # Slow or stalled clients (devexbot.http.connections): connections open at once, and
+    # seconds a request's head (from connecting) and its body may take to arrive.
+    devexbot_max_connections: int = Field(default=1000, ge=1)
+    devexbot_header_timeout: float = Field(default=10.0, gt=0)
+    devexbot_body_timeout: float = Field(default=30.0, gt=0)
     # `json`: one JSON object per log line, with the delivery id, card and trace id.
     devexbot_log_format: Literal["text", "json"] = "text"
 

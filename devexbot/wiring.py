@@ -38,8 +38,7 @@ from devexbot.clients.jenkins import JenkinsJobs
 from devexbot.clients.jira import JiraClient
 from devexbot.clock import SYSTEM_CLOCK, Clock
 from devexbot.config import BotConfig, RunbookSettings, load_config
-from devexbot.health.probes import service_probes, used_services
-from devexbot.health.readiness import Readiness
+from devexbot.health.probes import readiness_of, service_probes
 from devexbot.health.watch import Watch
 from devexbot.http.metrics import Metrics
 from devexbot.lookups.deploy_contents import DeployRangeLookup
@@ -91,6 +90,7 @@ from devexbot.tickets.directory import TicketDirectory
 from devexbot.tickets.policy import TicketPolicy
 from devexbot.tickets.updates import DecisionComments, DeployTicketUpdates, NoDecisionComments
 from devexbot.tickets.worker import TicketUpdater, TicketWorker
+from devexbot.tracing import NULL_TRACER, Tracer, tracer_from_environment
 from devexbot.web.team import slack_team
 from devexbot.web.workspace import Workspace
 from handlers.slack import (
@@ -146,8 +146,7 @@ class Services:
     # The lookups, outbox and ticket workers, Socket Mode and the scheduler, in the order
     # they start.
     background: tuple[Background, ...]
-    readiness: Readiness  # what the bot last saw of the services it uses
-    watch: Watch  # checks them at start, and again while one is down
+    watch: Watch  # what the bot saw of the services it uses; checks them while one is down
     github: GitHubApi | None = None
     teams: GitHubTeams | None = None
     slack_client: WebClient | None = None
@@ -163,6 +162,7 @@ class Services:
     ticket_worker: TicketWorker | None = None
     lookups: LookupWorker | None = None  # tickets, deploy contents and logs, for the cards
     clock: Clock = SYSTEM_CLOCK  # what the outbox, ticket updates and scheduler go by
+    tracer: Tracer = NULL_TRACER  # spans from a delivery to the Slack calls it causes
 
     @property
     def slack_on(self) -> bool:
@@ -173,6 +173,7 @@ class Services:
         if self.runner is not None:
             self.runner.close()
         self.db.dispose()
+        self.tracer.close()
 
 
 def build_services(
@@ -185,21 +186,24 @@ def build_services(
     clock: Clock = SYSTEM_CLOCK,
     leadership: Leadership | None = None,
     runbook_launcher: RunbookLauncher | None = None,
+    tracer: Tracer | None = None,
 ) -> Services:
     """Connect the parts: config, database, ingest, Slack when a bot token is set, the
     issue tracker when Jira is configured. `clock` is the time the parts that wait or
     retry go by (a test steps it); `leadership` says whether this process runs the
     scheduled jobs (by default: elected among the replicas on PostgreSQL);
-    `runbook_launcher` is what runbook buttons start runs with (by default the runner's)."""
+    `runbook_launcher` is what runbook buttons start runs with (by default the runner's);
+    `tracer` what traces go to (by default: what the `OTEL_*` variables ask for)."""
     config = config if config is not None else load_config(settings.devexbot_config)
     runbooks = load_runbooks(config, reserved=commands.BUILTIN_SUBCOMMANDS)
     db = Database(settings.database_url)
     metrics = Metrics()
     github = GitHubApi(settings)
-    readiness = Readiness(used_services(settings, github), clock=clock.now)
+    readiness = readiness_of(settings, github, clock.now)
+    tracer = tracer if tracer is not None else tracer_from_environment()
     client = None
     if settings.slack_bot_token is not None:
-        client = MeteredWebClient(metrics=metrics, readiness=readiness,
+        client = MeteredWebClient(metrics=metrics, tracer=tracer, readiness=readiness,
                                   token=settings.slack_bot_token.get_secret_value(),
                                   base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT)
     rules = config.tickets.rules(settings.jira_url)
@@ -253,7 +257,7 @@ def build_services(
         outbox = Outbox(db, client, router, people,
                         policy=outbox_policy or OutboxPolicy(),
                         pacing=Pacing(clock=clock.monotonic), clock=clock.now,
-                        card_loader=card_loader, config=config, policies=policies,
+                        tracer=tracer, card_loader=card_loader, config=config, policies=policies,
                         logs=logs.sources,
                         extras=CardExtras(db, DeployContentsNotes(db, ranges, rules),
                                           merge_settings))
@@ -274,7 +278,7 @@ def build_services(
     workers = [w for w in (lookups, worker, ticket_worker) if w is not None]
     # Ingest's news wakes the outbox, the ticket updates and the workspace's live cards.
     ingest = Ingest(db, rules=card_loader.rules, clock=clock.now, hooks=hooks,
-                    on_change=[*(w.wake for w in workers), workspace.live.wake])
+                    on_change=[*(w.wake for w in workers), workspace.live.wake], tracer=tracer)
     actions = build_actions(settings, config, policies, db, ingest, card_loader, authorizer,
                             people, audit, github=github,
                             merge_settings=merge_settings,
@@ -311,9 +315,7 @@ def build_services(
                                 retention=config.retention, clock=clock,
                                 runbooks=scheduled, leadership=leadership)
     services = Services(
-        settings=settings,
-        config=config,
-        db=db,
+        settings=settings, config=config, db=db,
         ingest=ingest,
         router=router,
         authorizer=authorizer,
@@ -330,14 +332,11 @@ def build_services(
         workspace=workspace,
         slack_events=slack_events,
         background=(*background, scheduler),
-        readiness=readiness,
         watch=Watch(readiness, service_probes(settings, slack=client, github=github,
                                               jira=jira), clock),
-        github=github,
-        teams=teams,
+        github=github, teams=teams,
         slack_client=client,
-        outbox=outbox,
-        worker=worker,
+        outbox=outbox, worker=worker,
         bolt=bolt,
         commands=devex,
         runbook_launcher=launcher,
@@ -348,6 +347,7 @@ def build_services(
         ticket_worker=ticket_worker,
         lookups=lookups,
         clock=clock,
+        tracer=tracer,
     )
     return services
 

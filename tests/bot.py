@@ -36,6 +36,7 @@ from devexbot.scheduler.service import last_results
 from devexbot.store import Card, TicketDeploy, TicketUpdate
 from devexbot.store.cards import get_card
 from devexbot.tickets.policy import TicketPolicy
+from devexbot.tracing import Tracer
 from devexbot.wiring import Services, build_services
 from tests.conftest import DEPLOY_SECRET, GITHUB_SECRET, JENKINS_TOKEN, make_settings
 from tests.db_template import migrate
@@ -250,10 +251,11 @@ BotFactory = Callable[..., TestBot]
 def bot_services(database_url: str, tmp_path: Path, clock: SteppedClock, *,
                  slack: FakeSlack | None, config: str | None = None,
                  policy: OutboxPolicy | None = None, ticket_policy: TicketPolicy | None = None,
-                 runbook_launcher: RunbookLauncher | None = None, **settings: Any) -> Services:
+                 runbook_launcher: RunbookLauncher | None = None, tracer: Tracer | None = None,
+                 **settings: Any) -> Services:
     """The services of a test bot: the config written beside it, Slack on when `slack` is
     given, the schema migrated; runbook buttons start runs with `runbook_launcher` if
-    given."""
+    given; spans go to `tracer` if given."""
     config_path = tmp_path / "devexbot.yaml"
     if config is not None:
         config_path.write_text(config)
@@ -264,7 +266,8 @@ def bot_services(database_url: str, tmp_path: Path, clock: SteppedClock, *,
     values.update(settings)
     services = build_services(make_settings(database_url, tmp_path, **values),
                               outbox_policy=policy, ticket_policy=ticket_policy, clock=clock,
-                              leadership=SoleLeader(), runbook_launcher=runbook_launcher)
+                              leadership=SoleLeader(), runbook_launcher=runbook_launcher,
+                              tracer=tracer)
     migrate(services.db.engine)
     return services
 
@@ -287,7 +290,7 @@ def make_bot(database_url: str, tmp_path: Path, clock: SteppedClock,
     """`make_bot(config=..., slack_on=..., **settings)`: a test bot on the test's database
     and clock, talking to the fake Slack (`slack_on=False`: Slack off); closed after the
     test. `policy` and `ticket_policy` are the outbox's and the ticket updates';
-    `runbook_launcher` starts the runs of runbook buttons."""
+    `runbook_launcher` starts the runs of runbook buttons; `tracer` traces."""
     bots: list[TestBot] = []
 
     def make(*, slack_on: bool = True, **options: Any) -> TestBot:

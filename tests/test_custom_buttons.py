@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from correlation.card import CheckLine, CommitCard, PullRequest
-from correlation.custom_buttons import link_url
+from correlation.custom_buttons import link_url, reuses_build
 from correlation.merge_methods import merge_methods
 from correlation.placeholders import placeholder_values
 from correlation.status import Status
@@ -23,11 +23,13 @@ from devexbot.wiring import Services
 from tests.bot import BotFactory
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.jenkins_api import FakeJenkins
+from tests.fakes.jenkins_models import Checkout
 from tests.github_sender import load_fixture
 from tests.jenkins_sender import load_jenkins
 from tests.scenario import HEAD, REPO
 from tests.slack_signing import block_actions_payload, clicked_again
 from tests.test_actions import PEOPLE, Bot, start_bot
+from tests.test_retry import OTHER, REMOTE, failed_build
 
 JOB = "octo-app-integration"
 WITHOUT_TESTS = PEOPLE + """
@@ -73,6 +75,12 @@ def fake_jenkins() -> Iterator[FakeJenkins]:
     with FakeJenkins() as fake:
         fake.add_job(JOB, parameters={"TARGET_ENV": "dev", "BROWSER": "chrome", "GIT_REF": "",
                                       "SKIP_TESTS": "false", "COMMIT": ""})
+        for number in (412, 413):  # what the notifications below tell of, as Jenkins has it
+            fake.add_build(JOB, number=number, result="FAILURE",
+                           parameters={"TARGET_ENV": "test", "BROWSER": "firefox",
+                                       "GIT_REF": "feature/login", "SKIP_TESTS": "false",
+                                       "COMMIT": HEAD},
+                           checkouts=[Checkout(REMOTE, HEAD, "origin/feature/login")])
         yield fake
 
 
@@ -142,6 +150,60 @@ def test_build_without_tests_starts_the_failed_builds_job_once_per_build(
         _, url = bot.click("card.custom:build-without-tests", user="U0BEN")
         assert bot.reply(url).startswith("Build without tests: started")
         assert len(fake_jenkins.triggered(JOB)) == 2
+
+
+REDEPLOY = PEOPLE + """
+buttons:
+  - label: Redeploy
+    when: {status: failure, checks: ["deploy-*"]}
+    jenkins: {job: "{job}", parameters: {FORCE: true}, same_parameters: true}
+"""
+
+
+FORGED_CASES = [
+    ("its failed build of this commit", "started deploy-production with FORCE=true, "
+                                        "VERSION=1.4.2 (queue item "),
+    ("a failed build that checked out nothing", "started deploy-production with FORCE=true, "
+                                                "VERSION=1.4.2 (queue item "),
+    ("a build of another commit",
+     "Not done: Jenkins says build #12 of deploy-production built 9f3c1a2, not this commit"),
+    ("no build #12", "Not done: Jenkins has no build #12 of deploy-production"),
+]
+
+
+@pytest.mark.parametrize(("jenkins_has", "outcome"), FORGED_CASES,
+                         ids=[case[0] for case in FORGED_CASES])
+def test_a_forged_notification_cannot_choose_what_a_button_starts(
+    make_bot: BotFactory, fake_github: FakeGitHub, jenkins_has: str, outcome: str
+) -> None:
+    """Any pipeline can read the notification token. One naming deploy-production with the
+    attacker's VERSION on a teammate's commit: the teammate's Redeploy starts the job with
+    what Jenkins recorded of that build, or not at all."""
+    with FakeJenkins() as fake_jenkins:
+        fake_jenkins.add_job("deploy-production", parameters={"VERSION": "", "FORCE": "false"})
+        if jenkins_has != "no build #12":
+            checkouts = {"its failed build of this commit": [Checkout(REMOTE, HEAD)],
+                         "a build of another commit": [Checkout(REMOTE, OTHER)]}
+            fake_jenkins.add_build("deploy-production", number=12, result="FAILURE",
+                                   parameters={"VERSION": "1.4.2"},
+                                   checkouts=checkouts.get(jenkins_has, []))
+        bot = start_bot(make_bot, fake_github, fake_jenkins, config=REDEPLOY)
+        forged = failed_build("deploy-production", 12, {"VERSION": "attacker-build-666"})
+        assert bot.bot.jenkins.notify(forged).status_code == 202
+
+        _, url = bot.click("card.custom:redeploy", message=bot.card_message(
+            having="card.custom:redeploy"))
+        reply = bot.reply(url)
+
+        assert "attacker-build-666" not in reply
+        if outcome.startswith("Not done"):
+            assert reply == outcome
+            assert fake_jenkins.triggered() == []
+            assert audit(bot)[0]["result"] == "refused"
+        else:
+            assert reply.startswith(f"Redeploy: {outcome}")
+            (trigger,) = fake_jenkins.triggered("deploy-production")
+            assert trigger.sent == {"VERSION": "1.4.2", "FORCE": "true"}
 
 
 @pytest.mark.sqlite_only
@@ -241,6 +303,23 @@ def test_placeholders_come_from_the_card_and_a_jenkins_check_only() -> None:
     # An Actions job's `job` is the job's own name, not a Jenkins job to start.
     assert placeholder_values(card, actions_job) == {**placeholder_values(card),
                                                      "check": "test"}
+
+
+@pytest.mark.parametrize(("button", "check", "reads"), [
+    ("jenkins: {job: '{job}'}", "jenkins", True),
+    ("jenkins: {job: deploy, parameters: {FROM: '#{build_number}'}}", "jenkins", True),
+    ("jenkins: {job: deploy, same_parameters: true}", "jenkins", True),
+    ("jenkins: {job: deploy, parameters: {SHA: '{sha}', CHECK: '{check}'}}", "jenkins", False),
+    ("jenkins: {job: deploy, same_parameters: true}", "github", False),  # no Jenkins build
+    ("runbook: {command: redo, args: {job: '{job}'}}", "jenkins", False),
+])
+def test_which_clicks_read_the_build_from_jenkins(button: str, check: str, reads: bool) -> None:
+    (config_button,) = parse_config(
+        f"buttons:\n  - label: Go\n    when: {{checks: ['*']}}\n    {button}\n").buttons
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    line = CheckLine(check, "deploy", Status.FAILURE, None, at, kind="build",
+                     details={"job": "deploy", "build_number": 7})
+    assert reuses_build(config_button.policy(), line) is reads
 
 
 # ---- runbooks ------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 import threading
@@ -248,6 +249,40 @@ def test_ephemeral_and_history(fake_slack: FakeSlack) -> None:
     assert history[1]["reply_count"] == 1
     replies = client.conversations_replies(channel=deploys, ts=first)["messages"]
     assert [m["text"] for m in replies] == ["one", "reply"]
+
+
+def test_history_pages_back_newest_first_by_cursor(fake_slack: FakeSlack) -> None:
+    client = fake_slack.client()
+    deploys = fake_slack.add_channel("deploys")
+    before = client.chat_postMessage(channel=deploys, text="before")["ts"]
+    posted = [client.chat_postMessage(channel=deploys, text=f"m{i}")["ts"] for i in range(250)]
+    first = client.conversations_history(channel=deploys, oldest=before, limit=200)
+    assert [m["ts"] for m in first["messages"]] == posted[::-1][:200]
+    assert first["has_more"] is True
+    cursor = first["response_metadata"]["next_cursor"]
+    # As Slack's: base64 of `next_ts:` and the next page's newest ts without its dot.
+    assert base64.b64decode(cursor).decode() == "next_ts:" + posted[49].replace(".", "")
+    client.chat_postMessage(channel=deploys, text="news between pages")  # moves nothing
+    second = client.conversations_history(channel=deploys, oldest=before, limit=200,
+                                          cursor=cursor)
+    assert [m["ts"] for m in second["messages"]] == posted[::-1][200:]  # not `before`
+    assert second["has_more"] is False and second["response_metadata"]["next_cursor"] == ""
+    assert slack_error(lambda: client.conversations_history(
+        channel=deploys, cursor="offset:200")).response["error"] == "invalid_cursor"
+
+
+def test_an_outage_answers_every_call_503_for_a_while() -> None:
+    now = [1000.0]
+    with FakeSlack(monotonic=lambda: now[0]) as fake:
+        client = fake.client()
+        fake.outage(60)
+        for method in (lambda: client.chat_postMessage(channel="#deploys", text="hi"),
+                       lambda: client.auth_test()):
+            response = slack_error(method).response
+            assert (response.status_code, response["error"]) == (503, "service_unavailable")
+        now[0] += 60
+        assert client.chat_postMessage(channel="#deploys", text="hi")["ok"]
+        assert [m.text for m in fake.messages("#deploys")] == ["hi"]
 
 
 def test_conversations_methods_take_channel_ids_only(fake_slack: FakeSlack) -> None:

@@ -11,6 +11,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from devexbot.runbooks.executors import Job
 from devexbot.runbooks.executors.local import LocalExecutor
 from devexbot.runbooks.executors.python import PythonExecutor
@@ -203,6 +205,37 @@ def test_secrets_and_patterns_are_redacted_even_split_across_reads() -> None:
         output.write_bytes(piece)
     assert output.tail() == "password is [redacted] and key [redacted]\ncaf\u00e9\n"
     assert "hunter2" not in output.tail(20)
+
+
+KEY = "-----BEGIN KEY-----\nAAAABBBBCCCC\nDDDDEEEEFFFF\n-----END KEY-----"
+
+
+@pytest.mark.parametrize(("pieces", "secret"), [
+    # One line longer than the kept output: the cut lands inside the secret.
+    (["x" * 10 + "hunter2-long-secret", "y" * 30], "hunter2-long-secret"),
+    # A secret over several lines: the cut at a line start lands inside it.
+    (["start\n", KEY + "\n", "after\n"], KEY),
+], ids=["long-line", "multi-line"])
+def test_no_part_of_a_secret_is_kept_when_the_cut_lands_inside_it(pieces: list[str],
+                                                                   secret: str) -> None:
+    output = Output(Redactor(values=["hunter2-long-secret"],
+                             patterns=[r"-----BEGIN KEY-----[\s\S]*?-----END KEY-----"]),
+                    limit=40)
+    for piece in pieces:
+        output.write(piece)
+    shown = output.tail()
+    fragments = {secret[i:i + 6] for i in range(len(secret) - 5)} - {"-" * 6}
+    assert not [f for f in fragments if f in shown], shown
+    assert len(shown) <= 40
+
+
+def test_a_chatty_run_keeps_its_redacted_tail() -> None:
+    output = Output(Redactor(values=["hunter2"]), limit=100)
+    for n in range(2000):
+        output.write(f"line {n} with hunter2\n")
+    assert output.dropped
+    assert output.tail().endswith("line 1999 with [redacted]\n")
+    assert "hunter2" not in output.tail() and len(output.tail()) <= 100
 
 
 def test_a_python_runbook_gets_its_typed_arguments_and_output(tmp_path: Path) -> None:

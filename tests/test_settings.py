@@ -66,3 +66,13 @@ def test_enterprise_grid_organisations_are_a_list_of_e_ids(
     with pytest.raises(SettingsError, match=r"^SLACK_ENTERPRISE_IDS: not a Slack organisation "
                                             r"id \(E…\): 'T0DEVEXBOT'$"):
         load_settings(_env_file=None)
+
+
+@pytest.mark.parametrize(("variable", "value"), [("DEVEXBOT_HEADER_TIMEOUT", "0"),
+                                                 ("DEVEXBOT_BODY_TIMEOUT", "-1"),
+                                                 ("DEVEXBOT_MAX_CONNECTIONS", "0")])
+def test_limits_on_slow_clients_must_be_positive(monkeypatch: pytest.MonkeyPatch,
+                                                 variable: str, value: str) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError, match=rf"^{variable}: .*greater than"):
+        load_settings(_env_file=None)

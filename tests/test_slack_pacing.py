@@ -40,6 +40,40 @@ def test_updates_that_can_wait_leave_the_reserve_to_those_that_cannot() -> None:
     assert not pacing.take_update("C1") and pacing.take_update("C2")
 
 
+def test_looking_for_a_lost_post_takes_a_post_slot_and_a_history_call_or_neither() -> None:
+    clock = Clock()
+    pacing = Pacing(Limits(history_rate=0.5, history_burst=1), clock=clock)
+    assert pacing.take_post("C1", look_first=True)
+    clock.now += 1  # C1's slot is free again; half a history call is back
+    assert not pacing.take_post("C1", look_first=True)
+    assert pacing.take_post("C1")  # the look that could not be made took no slot
+    clock.now += 1
+    assert pacing.take_post("C2", look_first=True)
+
+
+def test_history_calls_stay_within_tier_3_in_any_minute() -> None:
+    clock = Clock()
+    pacing = Pacing(clock=clock)
+    made = []
+    for step in range(3000):  # five minutes, asking ten times a second
+        clock.now = 1000.0 + step / 10
+        if pacing.take_history():
+            made.append(clock.now)
+    most = max(sum(1 for m in made if start <= m < start + 60) for start in made)
+    assert 45 <= most <= 50, most
+
+
+def test_cards_waiting_for_a_channel_come_back_one_a_slot() -> None:
+    clock = Clock()
+    pacing = Pacing(clock=clock)
+    assert pacing.take_post("C1")
+    assert [pacing.post_wait("C1") for _ in range(3)] == [1.0, 2.0, 3.0]
+    assert pacing.post_wait("C2") == 0.0  # another channel's queue
+    clock.now += 1
+    assert pacing.take_post("C1")  # a turn was taken: those told to wait queue anew
+    assert [pacing.post_wait("C1") for _ in range(2)] == [1.0, 2.0]
+
+
 def check_run(sha: str, name: str, status: str, conclusion: str | None) -> dict[str, Any]:
     payload = copy.deepcopy(load_fixture("check_run.completed"))
     payload["check_run"].update(head_sha=sha, name=name, status=status, conclusion=conclusion,

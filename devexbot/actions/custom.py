@@ -3,7 +3,8 @@
 The button is looked up in the config as it is now and re-checked against the card as it
 is now ("Build without tests" is for a failed build; if the build is running again, the
 click is refused). Each button runs once per build it shows for (once per commit when it
-is about the card): a double click, or a second person, finds the claim.
+is about the card): a double click, or a second person, finds the claim. A Jenkins button
+that re-uses the check's build reads it from Jenkins first (`correlation.custom_buttons`).
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from correlation.card import CheckLine
-from correlation.custom_buttons import button_subjects
+from correlation.custom_buttons import button_subjects, reuses_build
 from correlation.mrkdwn import escape
 from correlation.placeholders import fill, placeholder_values
+from correlation.retry import built_elsewhere
 from devexbot.actions.core import ActionContext, ActionSpec, Outcome, Refused, slack_time
 from devexbot.actions.ids import ActionId
+from devexbot.actions.retry import recorded_build
 from devexbot.clients.jenkins import JenkinsJobs
 from devexbot.config.buttons import CustomButton
 from devexbot.store.models import utcnow
@@ -117,10 +120,14 @@ class Custom:
         assert spec is not None
         job = filled(spec.job)
         parameters: dict[str, str] = {}
-        if spec.same_parameters and check is not None:
-            ran_with = check.details.get("parameters")
-            if isinstance(ran_with, dict):
-                parameters.update({str(k): str(v) for k, v in ran_with.items()})
+        if check is not None and reuses_build(button.policy(), check):
+            # What the card says of the build came from a notification: ask Jenkins.
+            build = recorded_build(self._jenkins, check.details)
+            why_not = built_elsewhere(build, ctx.card.sha)
+            if why_not is not None:
+                raise Refused(why_not)
+            if spec.same_parameters:
+                parameters.update(build.parameters)
         parameters.update({name: filled(text) for name, text in spec.parameters.items()})
         queue_id = self._jenkins.build_job(job, parameters=parameters or None)
         shown = ", ".join(f"{k}={v}" for k, v in sorted(parameters.items()))

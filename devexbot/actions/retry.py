@@ -7,17 +7,17 @@ the click asks Jenkins for the build and `correlation.retry` decides from its an
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from github import GithubException
 
-from correlation.events import ParseError
 from correlation.policies import RetryPolicy
-from correlation.retry import read_jenkins_build, retry_refusal
+from correlation.retry import JenkinsBuild, retry_refusal
 from devexbot.actions.core import ActionContext, ActionSpec, Outcome, Refused, slack_time
 from devexbot.actions.ids import ActionId
 from devexbot.clients.github import GitHubApi, GitHubNotConfigured
-from devexbot.clients.jenkins import JenkinsJobs, JenkinsUnavailable
+from devexbot.clients.jenkins import JenkinsJobs
 from devexbot.store.models import utcnow
 
 RETRYABLE = {"failure", "cancelled"}
@@ -33,6 +33,20 @@ def retry_target(ctx: ActionContext) -> dict[str, Any]:
             return {"source": check.source, "kind": check.kind, "name": check.name,
                     "slot": check.slot, **check.details}
     raise Refused(f"this card has no build named {name!r}")
+
+
+def recorded_build(jenkins: JenkinsJobs, details: Mapping[str, Any]) -> JenkinsBuild:
+    """The Jenkins build a card's check names (`job`, `build_number`), as Jenkins recorded
+    it; Refused when the card names none or Jenkins has no such build."""
+    job, number = details.get("job"), details.get("build_number")
+    if not isinstance(job, str) or not job:
+        raise Refused("the build does not say which Jenkins job it was")
+    if isinstance(number, bool) or not isinstance(number, int):
+        raise Refused(f"the card does not know which build of {job} it was")
+    build = jenkins.build(job, number)
+    if build is None:
+        raise Refused(f"Jenkins has no build #{number} of {job}")
+    return build
 
 
 class Retry:
@@ -56,19 +70,8 @@ class Retry:
         return self._retry_actions(ctx, target)
 
     def _retry_jenkins(self, ctx: ActionContext, target: dict[str, Any]) -> Outcome:
-        job, number = target.get("job"), target.get("build_number")
-        if not isinstance(job, str) or not job:
-            raise Refused("the build does not say which Jenkins job it was")
-        if isinstance(number, bool) or not isinstance(number, int):
-            raise Refused(f"the card does not know which build of {job} failed")
-        answer = self._jenkins.build(job, number)
-        if answer is None:
-            raise Refused(f"Jenkins has no build #{number} of {job}")
-        try:
-            build = read_jenkins_build(job, number, answer)
-        except ParseError as exc:
-            raise JenkinsUnavailable(f"Jenkins' answer about {job} #{number} is not a build: "
-                                     f"{exc}") from exc
+        build = recorded_build(self._jenkins, target)
+        job, number = build.job, build.number
         why_not = retry_refusal(build, repo=ctx.card.repo, sha=ctx.card.sha,
                                 policy=self._policy)
         if why_not is not None:

@@ -9,6 +9,8 @@ from urllib.parse import quote
 import jenkins
 import requests
 
+from correlation.events import ParseError
+from correlation.retry import JenkinsBuild, read_jenkins_build
 from devexbot.errors import DevexbotError
 from devexbot.settings import Settings
 
@@ -50,14 +52,14 @@ class JenkinsJobs:
         queue_id: int = jenkins_server(self._settings).build_job(name, parameters=parameters)
         return queue_id
 
-    def build(self, name: str, number: int) -> Any | None:
-        """Jenkins' JSON for build `number` of the job (`.../<number>/api/json`); None if
-        Jenkins has no such build."""
+    def build(self, name: str, number: int) -> JenkinsBuild | None:
+        """Build `number` of the job as Jenkins recorded it (`.../<number>/api/json`); None
+        if Jenkins has no such build."""
         server = jenkins_server(self._settings)
         url = f"{server.server}{job_path(name)}{number}/api/json"
         try:
             response: Any = server.jenkins_request(requests.Request("GET", url))
-            return json.loads(response.text)
+            answer = json.loads(response.text)
         except jenkins.NotFoundException:
             return None
         except (jenkins.JenkinsException, requests.RequestException, ValueError) as exc:
@@ -65,3 +67,8 @@ class JenkinsJobs:
             raise JenkinsUnavailable(
                 f"Jenkins did not answer about {name} #{number}: "
                 f"{first[0] if first else type(exc).__name__}") from exc
+        try:
+            return read_jenkins_build(name, number, answer)
+        except ParseError as exc:
+            raise JenkinsUnavailable(f"Jenkins' answer about {name} #{number} is not a "
+                                     f"build: {exc}") from exc

@@ -114,7 +114,8 @@ class CustomButton(Strict):
         return policies.ButtonPolicy(
             label=self.label, key=self.key, kind=self.kind, templates=tuple(self.templates),
             link=self.link, confirm=self.confirm, statuses=tuple(when.status),
-            repos=tuple(when.repos), checks=None if when.checks is None else tuple(when.checks))
+            repos=tuple(when.repos), checks=None if when.checks is None else tuple(when.checks),
+            same_parameters=self.jenkins is not None and self.jenkins.same_parameters)
 
     @model_validator(mode="after")
     def _one_thing_to_do(self) -> CustomButton:

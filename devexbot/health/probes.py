@@ -3,11 +3,15 @@ make, with a short timeout and no retries of its own."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from slack_sdk import WebClient
 
 from devexbot.clients.github import GitHubApi
 from devexbot.clients.jenkins import jenkins_server
 from devexbot.clients.jira import JiraClient
+from devexbot.health.readiness import Readiness
 from devexbot.health.watch import Probe
 from devexbot.settings import Settings
 
@@ -30,9 +34,10 @@ def service_probes(settings: Settings, *, slack: WebClient | None, github: GitHu
     return probes
 
 
-def used_services(settings: Settings, github: GitHubApi) -> set[str]:
-    """The services the settings configure the bot to use."""
+def readiness_of(settings: Settings, github: GitHubApi, clock: Callable[[], datetime]
+                 ) -> Readiness:
+    """The readiness of the services the settings configure the bot to use."""
     used = {"slack": settings.slack_bot_token, "github": github.configured,
             "jenkins": settings.jenkins_url,
             "jira": settings.jira_url and settings.jira_api_token}
-    return {name for name, configured in used.items() if configured}
+    return Readiness({name for name, configured in used.items() if configured}, clock=clock)

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from devexbot.http.bodies import MAX_BODY_BYTES, MAX_JSON_DEPTH
+
 
 class ErrorAnswer(BaseModel):
     """Every refusal, whatever its status: one line for whoever sent the request."""
@@ -46,9 +48,9 @@ def webhook_answers(*, malformed: str, unauthorized: str) -> dict[int | str, dic
         200: {"model": WebhookReceipt,
               "description": "a delivery seen before: nothing changed (`duplicate`)"},
         **refusals({
-            400: malformed,
+            400: f"{malformed}; or JSON nested deeper than {MAX_JSON_DEPTH} levels",
             401: unauthorized,
-            413: "body over the size limit",
+            413: f"body over the size limit ({MAX_BODY_BYTES // 1024 // 1024} MB)",
             503: "the receiver's secret is not configured, so nothing can be verified",
         }),
     }

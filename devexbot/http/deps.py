@@ -17,6 +17,7 @@ from devexbot.runbooks.runs import RunStore
 from devexbot.settings import Settings
 from devexbot.store import Database
 from devexbot.store.ingest import Ingest
+from devexbot.tracing import Tracer
 
 
 async def settings_of(request: Request) -> Settings:
@@ -54,6 +55,11 @@ async def run_readers_of(request: Request) -> RunReaders:
     return readers
 
 
+async def tracer_of(request: Request) -> Tracer:
+    tracer: Tracer = request.app.state.tracer
+    return tracer
+
+
 SettingsDep = Annotated[Settings, Depends(settings_of)]
 ConfigDep = Annotated[BotConfig, Depends(config_of)]
 DatabaseDep = Annotated[Database, Depends(database_of)]
@@ -61,3 +67,4 @@ IngestDep = Annotated[Ingest, Depends(ingest_of)]
 MetricsDep = Annotated[Metrics, Depends(metrics_of)]
 RunsDep = Annotated[RunStore, Depends(runs_of)]
 RunReadersDep = Annotated[RunReaders, Depends(run_readers_of)]
+TracerDep = Annotated[Tracer, Depends(tracer_of)]

@@ -19,17 +19,21 @@ from fastapi import FastAPI
 
 from devexbot.errors import DevexbotError
 from devexbot.http.access_log import RedactQuerySecrets
+from devexbot.http.connections import ConnectionLimits, guarded_protocol
 
 GRACEFUL_SHUTDOWN = 5  # seconds for requests in flight before uvicorn cancels them
 
 
-def server_config(app: FastAPI, *, host: str, port: int, log_level: str = "info"
-                  ) -> uvicorn.Config:
+def server_config(app: FastAPI, *, host: str, port: int, log_level: str = "info",
+                  limits: ConnectionLimits | None = None) -> uvicorn.Config:
     # proxy_headers off: who the client is behind a proxy is for DEVEXBOT_TRUSTED_PROXIES
-    # to say (devexbot.web.access), not for a default that trusts 127.0.0.1.
-    # log_config None: uvicorn's lines go through the bot's own log handler (text or JSON).
+    # to say (devexbot.web.access), not for a default that trusts 127.0.0.1. No WebSocket
+    # route exists, so no upgrade is accepted. log_config None: uvicorn's lines go through
+    # the bot's own log handler (text or JSON).
     return uvicorn.Config(app, host=host, port=port, log_level=log_level, proxy_headers=False,
-                          timeout_graceful_shutdown=GRACEFUL_SHUTDOWN, log_config=None)
+                          timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
+                          http=guarded_protocol(limits or ConnectionLimits()), ws="none",
+                          log_config=None)
 
 
 class BotServer(uvicorn.Server):
@@ -87,10 +91,12 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(app: FastAPI, *, sock: socket.socket, log_level: str = "info") -> None:
+def serve(app: FastAPI, *, sock: socket.socket, log_level: str = "info",
+          limits: ConnectionLimits | None = None) -> None:
     """Serve on `sock` (see `listening_socket`) in the foreground until SIGINT or SIGTERM."""
     host, port = sock.getsockname()[:2]
-    config = server_config(app, host=host, port=port, log_level=log_level)
+    config = server_config(app, host=host, port=port, log_level=log_level,
+                           limits=(limits or ConnectionLimits()).within_open_files())
     logging.getLogger("uvicorn.access").addFilter(RedactQuerySecrets())
     settle_memory()
     BotServer(config, app).run(sockets=[sock])
@@ -100,9 +106,9 @@ class ServerThread:
     """The app served on a loopback port in a background thread (port 0: any free one)."""
 
     def __init__(self, app: FastAPI, *, host: str = "127.0.0.1", port: int = 0,
-                 log_level: str = "warning") -> None:
-        self.server = BotServer(server_config(app, host=host, port=port, log_level=log_level),
-                                app)
+                 log_level: str = "warning", limits: ConnectionLimits | None = None) -> None:
+        self.server = BotServer(server_config(app, host=host, port=port, log_level=log_level,
+                                              limits=limits), app)
         self.host = host
         self._thread = threading.Thread(target=self.server.run, name="devexbot-server",
                                         daemon=True)

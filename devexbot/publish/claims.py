@@ -25,7 +25,15 @@ from correlation.routing import Destination
 from correlation.ticket_replies import TicketFailure
 from devexbot.lookups.log_records import recorded_logs
 from devexbot.publish.routing import CardRouter
-from devexbot.store import Card, CardMessage, Database, Notification, TicketUpdate
+from devexbot.store import (
+    Card,
+    CardMessage,
+    Database,
+    Delivery,
+    EventRecord,
+    Notification,
+    TicketUpdate,
+)
 from devexbot.store.cards import CardLoader, card_state
 from devexbot.store.models import utcnow
 from devexbot.store.replica import died_here, replica_name
@@ -79,6 +87,8 @@ class Claim:
     ticket_failures: dict[str, TicketFailure] = field(default_factory=dict)
     dirty_since: datetime | None = None  # since when the card has news Slack lacks
     logs: dict[str, str | None] = field(default_factory=dict)  # the lookups' log excerpts
+    # The trace contexts of the deliveries that made it dirty, oldest first (when traced).
+    causes: tuple[str, ...] = ()
     failures: list[str] = field(default_factory=list)  # what went wrong this time, in words
 
     @property
@@ -96,9 +106,11 @@ class CardClaims:
     """The claims on dirty cards, held by this process (`host:pid`) for a lease."""
 
     def __init__(self, db: Database, router: CardRouter, card_loader: CardLoader, *,
-                 policy: OutboxPolicy, clock: Callable[[], datetime] = utcnow) -> None:
+                 policy: OutboxPolicy, clock: Callable[[], datetime] = utcnow,
+                 causes: int = 0) -> None:
         self.db, self.router, self.card_loader = db, router, card_loader
         self.policy, self.clock = policy, clock
+        self.causes = causes  # how many deliveries' trace contexts a claim reads (0: none)
         self.owner = replica_name()
 
     def release_abandoned(self) -> int:
@@ -156,6 +168,7 @@ class CardClaims:
                 destinations=(),
                 dirty_since=card.dirty_since,
                 logs=recorded_logs(card_state(card)),
+                causes=_causes(session, card, self.causes),
             )
             # Once posted, a message stays where it is; the routes may add channels.
             claim.destinations = self.router.destinations(session, claim.doc)
@@ -284,6 +297,19 @@ def _posts(session: Session, card: Card) -> list[CardPost]:
         posts.append(CardPost(channel=row.channel, route_channel=row.route_channel, ts=row.ts,
                               render_hash=row.render_hash, post_started_at=row.post_started_at))
     return posts
+
+
+def _causes(session: Session, card: Card, limit: int) -> tuple[str, ...]:
+    """The trace contexts of the first `limit` deliveries whose events arrived since the
+    card became dirty: those its Slack messages do not show yet."""
+    if not limit or card.dirty_since is None:
+        return ()
+    return tuple(found for found in session.scalars(
+        select(Delivery.traceparent)
+        .where(Delivery.traceparent.is_not(None),
+               Delivery.id.in_(select(EventRecord.delivery_pk).where(
+                   EventRecord.card_id == card.id, EventRecord.stored_at >= card.dirty_since)))
+        .order_by(Delivery.id).limit(limit)) if found)
 
 
 def _row(claim: Claim, post: CardPost) -> tuple[Any, ...]:

@@ -6,19 +6,17 @@ gets them (the first post, or an update of the same `ts`, in each channel the ca
 routes take it to), and the claim is handed back, all outside any database transaction.
 The dirty mark lives in the database, so a crash at any point leaves the card dirty and
 it converges after a restart; a post that may have reached Slack before a crash is looked
-up in the channel by its message metadata instead of being posted twice.
+up in the channel by its message metadata instead of being posted twice (`lost_posts`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.slack_response import SlackResponse
 
 from correlation.blocks import SlackMessage, card_fingerprint, render_card, render_superseded
 from correlation.button_blocks import button_elements
@@ -33,24 +31,26 @@ from devexbot.logs.context import on_card
 from devexbot.lookups.log_records import LogSources
 from devexbot.polling import PollingWorker
 from devexbot.publish.card_extras import CardExtras
-from devexbot.publish.channels import CHANNEL_ID, ChannelDirectory
+from devexbot.publish.channels import ChannelDirectory
 from devexbot.publish.claims import CardClaims, CardPost, Claim, OutboxPolicy
+from devexbot.publish.lost_posts import LostPosts, card_metadata
 from devexbot.publish.pacing import Deferred, Pacing
 from devexbot.publish.replies import ReplyPlanner, ReplySender
 from devexbot.publish.routing import CardRouter
-from devexbot.slack.errors import error_code, is_transient, slack_unusable
+from devexbot.slack.errors import error_code
 from devexbot.slack.people import People
 from devexbot.store import Database
 from devexbot.store.cards import CardLoader
 from devexbot.store.models import utcnow
+from devexbot.tracing import NULL_TRACER, Tracer
 
 __all__ = ["Deferred", "Outbox", "OutboxPolicy", "OutboxWorker", "card_message"]
 
 log = logging.getLogger(__name__)
 
-METADATA_EVENT = "devexbot_card"
 _GONE = {"message_not_found", "cant_update_message", "edit_window_closed"}
 LOOKUP_RETRY = 5.0  # seconds before a channel Slack failed to look up is looked up again
+TRACED_CAUSES = 32  # deliveries a card's publishing span links to, at most
 
 
 def card_message(card: CommitCard, policies: Policies, extra_notes: Sequence[str] = (),
@@ -81,8 +81,10 @@ class Outbox:
         logs: LogSources | None = None,
         extras: CardExtras,
         clock: Callable[[], datetime] = utcnow,
+        tracer: Tracer = NULL_TRACER,
     ) -> None:
         self.client = client
+        self.tracer = tracer
         self.extras = extras
         self.config = config or BotConfig()
         self.policies = policies or self.config.policies()
@@ -90,10 +92,11 @@ class Outbox:
         self.channels = channels or ChannelDirectory(client)
         self.clock = clock
         self.claims = CardClaims(db, router, card_loader, policy=policy or OutboxPolicy(),
-                                 clock=clock)
+                                 clock=clock, causes=TRACED_CAUSES if tracer.enabled else 0)
         self.planner = ReplyPlanner(self.config, self.policies, people,
                                     logs or LogSources(jenkins=False, github=False))
         self.sender = ReplySender(db, client, self.pacing)
+        self.lost_posts = LostPosts(client, self.pacing)
 
     def release_abandoned_claims(self) -> int:
         """Free the claims of flushers on this host that died holding them."""
@@ -122,6 +125,17 @@ class Outbox:
         return done
 
     def _work(self, claim: Claim) -> None:
+        # In the trace of the first delivery Slack does not show yet (maybe stored by
+        # another replica), linked to the others: one delivery, one trace, to Slack.
+        causes = claim.causes
+        with self.tracer.span("publish card", parent=causes[0] if causes else None,
+                              links=causes[1:], attributes={
+                                  "devexbot.card": f"{claim.repo}@{claim.sha}",
+                                  "devexbot.card.version": claim.version,
+                                  "devexbot.deliveries": len(causes)}):
+            self._publish(claim)
+
+    def _publish(self, claim: Claim) -> None:
         try:
             # No messages: no route takes it, or a newer head replaced it before anyone saw it.
             posts, wait = self._posts(claim)
@@ -246,17 +260,22 @@ class Outbox:
         return link
 
     def _post(self, claim: Claim, post: CardPost, message: SlackMessage) -> None:
-        if post.post_started_at is not None:
-            found = self._find_posted(post.channel, claim, post.post_started_at)
-            if found:
-                post.channel, post.ts = found
+        # A post whose answer was lost may be in Slack: it is looked for once, when the
+        # channel could take the post straight after, so waiting for a slot never
+        # repeats the look.
+        lost = post.post_started_at
+        if not self.pacing.take_post(post.channel, look_first=lost is not None):
+            raise Deferred(max(self.pacing.post_wait(post.channel,
+                                                     look_first=lost is not None), 0.2))
+        if lost is not None:
+            ts = self.lost_posts.find((claim.card_id, post.route_channel or post.channel),
+                                      post.channel, claim.repo, claim.sha, lost)
+            if ts is not None:
+                post.ts = ts
                 self.claims.store_ts(claim, post)
                 # What it shows may be stale: bring it up to date now.
                 self._update(post, message, can_wait=_can_wait(claim.card))
                 return
-        wait = self.pacing.blocked_for(post.channel)
-        if wait or not self.pacing.take_post(post.channel):
-            raise Deferred(max(wait, 0.2))
         self.claims.mark_post_started(claim, post)
         response = self.client.chat_postMessage(
             channel=post.channel,
@@ -264,8 +283,7 @@ class Outbox:
             blocks=message.blocks,
             unfurl_links=False,
             unfurl_media=False,
-            metadata={"event_type": METADATA_EVENT,
-                      "event_payload": {"repo": claim.repo, "sha": claim.sha}},
+            metadata=card_metadata(claim.repo, claim.sha),
         )
         post.channel, post.ts = response["channel"], response["ts"]
         self.claims.store_ts(claim, post)
@@ -277,49 +295,6 @@ class Outbox:
             raise Deferred(max(wait, 0.5))
         self.client.chat_update(channel=post.channel, ts=post.ts, text=message.text,
                                 blocks=message.blocks)
-
-    def _find_posted(self, channel: str, claim: Claim,
-                     started_at: datetime) -> tuple[str, str] | None:
-        """After a crash mid-post: the message, if Slack got it, found by its metadata.
-        Raises `SlackApiError` if Slack cannot say now (429, 5xx): posting without
-        knowing could post twice, so the card waits and looks again."""
-        oldest = started_at - timedelta(seconds=60)
-        try:
-            history = self._history(channel, oldest)
-        except SlackApiError as exc:
-            if is_transient(exc) or slack_unusable(exc):
-                raise
-            # Looking can never succeed here (no scope, no such channel): post.
-            log.warning("cannot look for %s@%s's message in %s (%s): posting it",
-                        claim.repo, claim.sha[:7], channel, error_code(exc))
-            return None
-        messages: list[dict[str, Any]] = history.get("messages", [])
-        for msg in messages:
-            meta = msg.get("metadata") or {}
-            payload = meta.get("event_payload") or {}
-            if meta.get("event_type") == METADATA_EVENT and payload == {
-                "repo": claim.repo, "sha": claim.sha
-            }:
-                log.info("found %s@%s's message after a restart", claim.repo, claim.sha[:7])
-                return history.get("channel") or channel, msg["ts"]
-        return None
-
-    def _history(self, channel: str, oldest: datetime) -> SlackResponse:
-        def read() -> SlackResponse:
-            return self.client.conversations_history(
-                channel=channel, oldest=f"{oldest.timestamp():.6f}", limit=200,
-                include_all_metadata=True,
-            )
-
-        try:
-            return read()
-        except SlackApiError as exc:
-            # chat:write.public posts to a public channel without joining it, but only a
-            # member may read the channel: join, then look.
-            if error_code(exc) != "not_in_channel" or not CHANNEL_ID.match(channel):
-                raise
-            self.client.conversations_join(channel=channel)
-            return read()
 
     def _on_slack_error(self, claim: Claim, post: CardPost | None, exc: SlackApiError, *,
                         channel: str | None = None) -> float | None:

@@ -1,5 +1,11 @@
-"""A run's output as it arrives: the tail is kept (capped, cut at line starts so a secret on
-one line is kept whole or not at all), redacted whenever it is read."""
+"""A run's output as it arrives: the tail is kept (capped, cut at line starts), redacted
+whenever it is read.
+
+What is kept is redacted before it is cut, never after: a cut through a secret would leave
+its tail, which no pattern recognises any more. Up to twice the limit is held between cuts,
+so the redaction runs once per `limit` characters written, not once per write; the last
+characters are held as written, since a secret split across two writes completes later.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ class Output:
         self._lock = threading.Lock()
         self._text = ""
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._cut = False
         self.total = 0  # characters written, kept or not
         self.version = 0  # bumped by every write: readers tell whether anything is new
 
@@ -29,24 +36,28 @@ class Output:
             self._text += text.replace("\r\n", "\n")
             self.total += len(text)
             self.version += 1
-            if len(self._text) > self._limit:
-                cut = len(self._text) - self._limit
-                newline = self._text.find("\n", cut)
-                # A line longer than the limit is cut mid-line: nothing better to do.
-                self._text = self._text[newline + 1:] if 0 <= newline < len(self._text) - 1 \
-                    else self._text[cut:]
+            if len(self._text) > 2 * self._limit:
+                self._text = _tail(self._redact(self._text), self._limit)
+                self._cut = True
 
     @property
     def dropped(self) -> bool:
         with self._lock:
-            return self.total > len(self._text)
+            return self._cut or len(self._text) > self._limit
 
     def tail(self, chars: int | None = None) -> str:
-        """The redacted end of the output, at most `chars` characters, from a line start."""
+        """The redacted end of the output, at most `chars` characters (and never more than
+        the limit), from a line start."""
         with self._lock:
             text = self._redact(self._text)
-        if chars is None or len(text) <= chars:
-            return text
-        start = len(text) - chars
-        newline = text.find("\n", start)
-        return text[newline + 1:] if 0 <= newline < len(text) - 1 else text[start:]
+        return _tail(text, self._limit if chars is None else min(chars, self._limit))
+
+
+def _tail(text: str, chars: int) -> str:
+    """The last `chars` characters of `text`, from the first line start among them (cut
+    mid-line when a line is longer than that: nothing better to do)."""
+    if len(text) <= chars:
+        return text
+    start = len(text) - chars
+    newline = text.find("\n", start)
+    return text[newline + 1:] if 0 <= newline < len(text) - 1 else text[start:]

@@ -13,7 +13,8 @@ session ends, however it ends:
 Another replica takes the lock at its next poll, so a new leader runs within a minute. A
 leader that loses its connection stops running jobs at once, and every job asks
 `confirm()` (a round trip on the lock's connection) before it starts, so a leader that
-wakes up from a hang runs nothing. On SQLite there is one process, and it leads.
+wakes up from a hang runs nothing. On SQLite there is one process (`serve` holds the
+file's serving lock, devexbot.store.serving_lock), and it leads.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class Leadership(Protocol):
 
 
 class SoleLeader:
-    """SQLite: one process, and it leads."""
+    """SQLite: one process (the serving lock refuses a second), and it leads."""
 
     def start(self, on_change: OnChange) -> None:
         on_change(True)

@@ -28,12 +28,14 @@ from devexbot.store import Card, Database, Delivery, EventRecord
 from devexbot.store.cards import apply_events
 from devexbot.store.group_commit import GroupCommit
 from devexbot.store.models import utcnow
+from devexbot.tracing import NULL_TRACER, Tracer
 
 log = logging.getLogger(__name__)
 
 # Column sizes (devexbot.store.models): PostgreSQL refuses a longer value, SQLite stores it.
 EVENT_TYPE_CHARS = 64
 EVENT_NAME_CHARS = 255
+TRACEPARENT_CHARS = 55  # W3C trace context, version 00
 
 Outcome = Literal["stored", "ignored", "unparsed", "unattached", "duplicate"]
 IngestHook = Callable[[Session, Card, Sequence[Event], datetime], None]
@@ -59,6 +61,7 @@ class Submission:
     payload: Any = None
     parse_error: str | None = None
     unattached: str | None = None
+    trace: str | None = None  # the delivery's span (`traceparent`), for the flush to join
 
     @property
     def outcome(self) -> Outcome:
@@ -86,8 +89,10 @@ class Ingest:
         clock: Callable[[], datetime] = utcnow,
         hooks: Sequence[IngestHook] = (),
         on_change: Sequence[Callable[[], None]] = (),
+        tracer: Tracer = NULL_TRACER,
     ) -> None:
         self.db = db
+        self.tracer = tracer
         self.rules = rules  # how the cards it refreshes fold
         self.clock = clock
         self.hooks = tuple(hooks)  # run in the transaction of each card a delivery changed
@@ -104,13 +109,22 @@ class Ingest:
         to no commit (a Jenkins build of no commit): either way its payload is kept, so it
         can be looked at, and replayed after a fix.
         """
-        return self._writer.submit(Submission(**delivery)).result()
+        trace = self.tracer.traceparent()
+        with self.tracer.span("store", attributes=_attributes(delivery)) as span:
+            result = self._writer.submit(Submission(**delivery, trace=trace)).result()
+            span.set_attribute("devexbot.delivery.outcome", result.outcome)
+        return result
 
     async def record_async(self, **delivery: Any) -> IngestResult:
         """`record` for a request handler: waits for the commit without holding a thread.
         The request's log lines from here on carry the delivery id."""
         on_delivery(str(delivery.get("delivery_id")))
-        return await asyncio.wrap_future(self._writer.submit(Submission(**delivery)))
+        trace = self.tracer.traceparent()  # the request's span, before "store" opens
+        with self.tracer.span("store", attributes=_attributes(delivery)) as span:
+            result = await asyncio.wrap_future(
+                self._writer.submit(Submission(**delivery, trace=trace)))
+            span.set_attribute("devexbot.delivery.outcome", result.outcome)
+        return result
 
     def store(self, batch: Sequence[Submission]) -> list[IngestResult]:
         """Store deliveries in one transaction; their results, in order."""
@@ -151,6 +165,7 @@ class Ingest:
                 "payload": batch[i].payload if (batch[i].parse_error or batch[i].unattached)
                 else None,
                 "received_at": now,
+                "traceparent": _fits(batch[i].trace, TRACEPARENT_CHARS),
             }
             for i in sorted(first.values(), key=lambda i: (batch[i].source, batch[i].delivery_id))
         ]  # in one order everywhere: two writers' batches cannot deadlock on the same ids
@@ -164,6 +179,7 @@ class Ingest:
         self, session: Session, deliveries: Sequence[tuple[int, Submission]], now: datetime
     ) -> set[tuple[str, str]]:
         by_card: dict[tuple[str, str], list[tuple[int, Event]]] = defaultdict(list)
+        traces = {pk: delivery.trace for pk, delivery in deliveries if delivery.trace}
         for delivery_pk, delivery in deliveries:
             events, clamped = clamp_future(delivery.events, now)
             if clamped:
@@ -196,11 +212,29 @@ class Ingest:
         changed = set()
         for key in sorted(by_card):
             card, events = cards[key], [e for _, e in by_card[key]]
-            if apply_events(card, events, rules=self.rules, now=now):
-                changed.add(key)
-            for hook in self.hooks:
-                hook(session, card, events, now)
+            # In the trace of the card's first delivery in this batch, linked to the others.
+            causes = list(dict.fromkeys(traces[pk] for pk, _ in by_card[key] if pk in traces))
+            with self.tracer.span("fold", parent=causes[0] if causes else None,
+                                  links=causes[1:], attributes={
+                                      "devexbot.card": f"{key[0]}@{key[1]}",
+                                      "devexbot.events": len(events)}) as span:
+                if apply_events(card, events, rules=self.rules, now=now):
+                    changed.add(key)
+                    span.set_attribute("devexbot.card.changed", True)
+                for hook in self.hooks:
+                    hook(session, card, events, now)
         return changed
+
+
+def _fits(value: str | None, chars: int) -> str | None:
+    return value if value is not None and len(value) <= chars else None
+
+
+def _attributes(delivery: dict[str, Any]) -> dict[str, str]:
+    """What a span says of a delivery: where from, which, what kind (never its payload)."""
+    return {"devexbot.delivery.source": str(delivery.get("source")),
+            "devexbot.delivery.id": str(delivery.get("delivery_id")),
+            "devexbot.delivery.event": str(delivery.get("event_type"))}
 
 
 def _dialect_insert(session: Session) -> Any:

@@ -34,11 +34,9 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
+        if value is not None and value.tzinfo is None:
             raise ValueError("naive datetime stored")
-        return value.astimezone(UTC)
+        return None if value is None else value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -78,6 +76,7 @@ class Delivery(Base):
     outcome: Mapped[str] = mapped_column(String(16))  # stored|ignored|unparsed|unattached
     detail: Mapped[str | None] = mapped_column(Text)
     payload: Mapped[Any | None] = mapped_column(JSONDoc)  # kept only when unparsed
+    traceparent: Mapped[str | None] = mapped_column(String(55))  # its request's span (W3C)
 
 
 class Card(Base):

@@ -15,7 +15,7 @@ from devexbot.actions.ids import ActionId, ButtonValue
 from devexbot.actions.registry import Actions
 from devexbot.errors import DevexbotError, RequestError
 from devexbot.http.answers import refusals
-from devexbot.http.bodies import read_body
+from devexbot.http.bodies import MAX_FORM_BYTES, read_body
 from devexbot.web.workspace import WorkspaceDep
 
 router = APIRouter(tags=["workspace"])
@@ -30,7 +30,6 @@ async def actions_of(request: Request) -> Actions:
 ActionsDep = Annotated[Actions, Depends(actions_of)]
 
 ASKS_WHY = {ActionId.REJECT}  # the form's `reason` field, as Slack's modal asks for it
-MAX_FORM_BYTES = 16 * 1024
 
 # The card page's buttons post here with their id and value in the query string.
 SENT = {"parameters": [

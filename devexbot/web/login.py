@@ -27,6 +27,7 @@ from fastapi.responses import RedirectResponse, Response
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from devexbot.http.bodies import MAX_FORM_BYTES, read_body
 from devexbot.settings import Settings
 from devexbot.web.access import (
     SESSION_COOKIE,
@@ -59,7 +60,8 @@ async def login_page(request: Request, workspace: WorkspaceDep, next: str = "/")
 @router.post("/login")
 async def token_login(request: Request, workspace: WorkspaceDep) -> Response:
     settings = workspace.settings
-    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    form = parse_qs((await read_body(request, limit=MAX_FORM_BYTES)).decode("utf-8",
+                                                                             "replace"))
     token = (form.get("token") or [""])[0].strip()
     next_path = safe_next((form.get("next") or ["/"])[0])
     if not is_web_token(settings, token):

@@ -32,6 +32,7 @@ from correlation.slack_requests import Repeat, request_key, timestamp_refusal
 from devexbot.errors import RequestError
 from devexbot.http.answers import ErrorAnswer, refusals
 from devexbot.store.seen_requests import SeenRequests
+from handlers.slack.envelope import check_slack_body
 from handlers.webhooks.openapi import header
 from handlers.webhooks.verify import read_body
 
@@ -70,7 +71,8 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
     200: {"description": "acknowledged; the body is what Bolt answers Slack (often empty)",
           "content": {"application/json": {"schema": {"type": "object"}},
                       "text/plain": {"schema": {"type": "string"}}}},
-    400: {"model": ErrorAnswer, "description": "signed, but not a form or a JSON object"},
+    400: {"model": ErrorAnswer, "description": "signed, but not a form or a JSON object in "
+          "Slack's shape (an interaction that names no action, JSON nested too deep)"},
     401: {"model": BoltRefusal, "description": "bad signature, a timestamp too old or too far "
           "ahead, or a request already answered (a replay)"},
     403: {"model": BoltRefusal, "description": "from another Slack workspace than the bot's "
@@ -108,6 +110,7 @@ class BoltEvents:
         if (late := timestamp_refusal(timestamp, self._clock().timestamp())) is not None:
             log.warning("Slack request refused: %s (stamped %d)", late, timestamp)
             return JSONResponse({"error": late}, status_code=401)
+        check_slack_body(body, request.headers.get("content-type"))
         try:
             bolt_request = BoltRequest(body=body, query=request.url.query,
                                        headers={k: v for k, v in request.headers.items()})

@@ -17,7 +17,7 @@ from correlation.events import REPO_NAME, ParseError
 from correlation.status import DEPLOY_WEBHOOK_STATES
 from devexbot.errors import RequestError
 from devexbot.http.answers import webhook_answers
-from devexbot.http.deps import ConfigDep, IngestDep, SettingsDep
+from devexbot.http.deps import ConfigDep, IngestDep, SettingsDep, TracerDep
 from handlers.webhooks.metered import MeteredRoute
 from handlers.webhooks.openapi import HMAC_SHA256, header, json_body, timestamp
 from handlers.webhooks.verify import (
@@ -67,22 +67,25 @@ SENT = {
                            "field)",
                  unauthorized=f"neither a matching {SIGNATURE_HEADER} nor {TOKEN_HEADER}"))
 async def deploy_webhook(request: Request, settings: SettingsDep, ingest: IngestDep,
-                         config: ConfigDep) -> JSONResponse:
+                         config: ConfigDep, tracer: TracerDep) -> JSONResponse:
     """A deploy event from any deploy tool, signed (or with the secret as a token)."""
-    secret = require_secret(settings.deploy_webhook_secret, "DEPLOY_WEBHOOK_SECRET")
-    body = await read_body(request)
-    signature = request.headers.get(SIGNATURE_HEADER.lower())
-    token = request.headers.get(TOKEN_HEADER.lower())
-    if token and not signature:
-        verify_token(secret=secret, presented=token, name=TOKEN_HEADER)
-    else:
-        verify_hmac_sha256(secret=secret, body=body, header=signature, name=SIGNATURE_HEADER)
-    payload = decode_json(body, request.headers.get("content-type"))
-    try:
-        event = parse_deploy(payload, received_at=datetime.now(UTC),
-                             scm_repos=config.scm)
-    except ParseError as exc:
-        raise RequestError(400, str(exc)) from None
+    with tracer.span("verify"):
+        secret = require_secret(settings.deploy_webhook_secret, "DEPLOY_WEBHOOK_SECRET")
+        body = await read_body(request)
+        signature = request.headers.get(SIGNATURE_HEADER.lower())
+        token = request.headers.get(TOKEN_HEADER.lower())
+        if token and not signature:
+            verify_token(secret=secret, presented=token, name=TOKEN_HEADER)
+        else:
+            verify_hmac_sha256(secret=secret, body=body, header=signature,
+                               name=SIGNATURE_HEADER)
+    with tracer.span("parse"):
+        payload = decode_json(body, request.headers.get("content-type"))
+        try:
+            event = parse_deploy(payload, received_at=datetime.now(UTC),
+                                 scm_repos=config.scm)
+        except ParseError as exc:
+            raise RequestError(400, str(exc)) from None
 
     delivery_id = deploy_delivery_id(payload)
     result = await ingest.record_async(

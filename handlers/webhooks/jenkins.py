@@ -16,7 +16,7 @@ from correlation.jenkins import parse_jenkins
 from correlation.status import JENKINS_PHASES
 from devexbot.errors import RequestError
 from devexbot.http.answers import webhook_answers
-from devexbot.http.deps import ConfigDep, IngestDep, SettingsDep
+from devexbot.http.deps import ConfigDep, IngestDep, SettingsDep, TracerDep
 from handlers.webhooks.metered import MeteredRoute
 from handlers.webhooks.openapi import header, json_body, query, timestamp
 from handlers.webhooks.verify import decode_json, read_body, require_secret, verify_token
@@ -65,18 +65,23 @@ SENT = {
                  malformed="not a JSON object, or no build number, phase or job name",
                  unauthorized="missing token, or not JENKINS_WEBHOOK_TOKEN"))
 async def jenkins_webhook(request: Request, settings: SettingsDep, ingest: IngestDep,
-                          config: ConfigDep) -> JSONResponse:
+                          config: ConfigDep, tracer: TracerDep) -> JSONResponse:
     """A Jenkins Notification plugin post, with the shared token (the plugin cannot sign)."""
-    token = require_secret(settings.jenkins_webhook_token, "JENKINS_WEBHOOK_TOKEN")
-    body = await read_body(request)
-    presented = request.headers.get("x-devexbot-token") or request.query_params.get("token")
-    verify_token(secret=token, presented=presented, name="token (?token= or X-Devexbot-Token)")
-    payload = decode_json(body, request.headers.get("content-type"))
-    try:
-        notification = parse_jenkins(payload, received_at=datetime.now(UTC),
-                                     scm_repos=config.scm)
-    except ParseError as exc:
-        raise RequestError(400, str(exc)) from None
+    with tracer.span("verify"):
+        token = require_secret(settings.jenkins_webhook_token, "JENKINS_WEBHOOK_TOKEN")
+        body = await read_body(request)
+        presented = (request.headers.get("x-devexbot-token")
+                     or request.query_params.get("token"))
+        verify_token(secret=token, presented=presented,
+                     name="token (?token= or X-Devexbot-Token)")
+    with tracer.span("parse") as span:
+        payload = decode_json(body, request.headers.get("content-type"))
+        try:
+            notification = parse_jenkins(payload, received_at=datetime.now(UTC),
+                                         scm_repos=config.scm)
+        except ParseError as exc:
+            raise RequestError(400, str(exc)) from None
+        span.set_attribute("devexbot.events", len(notification.events))
 
     result = await ingest.record_async(
         source="jenkins",

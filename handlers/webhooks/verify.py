@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-import math
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -14,8 +12,7 @@ from pydantic import SecretStr
 
 from devexbot.errors import RequestError
 from devexbot.http import bodies
-
-MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
+from devexbot.http.bodies import MAX_BODY_BYTES
 
 
 def require_secret(secret: SecretStr | None, variable: str) -> SecretStr:
@@ -45,33 +42,20 @@ def verify_hmac_sha256(*, secret: SecretStr, body: bytes, header: str | None, na
 
 
 def decode_json(body: bytes, content_type: str | None) -> Any:
-    """A JSON body, or GitHub's form encoding (`payload=<json>`); 400 if neither."""
+    """A JSON object, or GitHub's form encoding (`payload=<json>`); 400 if neither, or if
+    it nests too deep (devexbot.http.bodies.parse_json)."""
     text: str | bytes = body
     if content_type and content_type.split(";")[0].strip() == "application/x-www-form-urlencoded":
         fields = parse_qs(body.decode("utf-8", errors="replace"))
         if "payload" not in fields:
             raise RequestError(400, "form-encoded body has no payload field")
         text = fields["payload"][0]
-    try:
-        decoded = json.loads(text, parse_constant=_not_json, parse_float=_finite_float)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise RequestError(400, f"body is not valid JSON: {exc}") from None
+    decoded = bodies.parse_json(text)
     if not isinstance(decoded, dict):
         raise RequestError(400, "body must be a JSON object")
     # PostgreSQL cannot store U+0000 in text or JSONB; JSON can only carry it escaped.
     needle = "\\u0000" if isinstance(text, str) else b"\\u0000"
     return _scrub_nul(decoded) if needle in text else decoded  # type: ignore[operator]
-
-
-def _not_json(token: str) -> Any:
-    raise ValueError(f"{token} is not a JSON value")
-
-
-def _finite_float(token: str) -> float:
-    value = float(token)
-    if math.isinf(value):
-        raise ValueError(f"number {token[:20]} is out of range")
-    return value
 
 
 def _scrub_nul(value: Any) -> Any:

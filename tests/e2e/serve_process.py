@@ -4,6 +4,7 @@ an installed copy says), for crash, multi-replica and command-line tests."""
 from __future__ import annotations
 
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -35,11 +36,18 @@ def free_port() -> int:
         return port
 
 
-def start_serve(cwd: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    """Start `devexbot serve` with `env` over a clean environment; wait for /healthz."""
+def start_serve(cwd: Path, env: dict[str, str], *, open_files: int | None = None
+                ) -> tuple[subprocess.Popen[bytes], str]:
+    """Start `devexbot serve` with `env` over a clean environment; wait for /healthz. With
+    `open_files`, the process may open no more files than that (as `ulimit -Hn` sets)."""
     port = free_port()
+
+    def limit_files() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+
     proc = subprocess.Popen([sys.executable, "-m", "devexbot", "serve"], cwd=cwd,
                             env=process_env(**env, PORT=str(port)),
+                            preexec_fn=limit_files if open_files is not None else None,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
 

@@ -222,6 +222,12 @@ class FakeSlack:
         with self.workspace.lock:
             self.workspace.token = f"revoked-{secrets.token_hex(4)}" if refused else self.token
 
+    def outage(self, seconds: float, status: int = 503) -> None:
+        """For the next `seconds` (of the `monotonic` clock), answer every call `status`
+        and do nothing: Slack down for a while."""
+        self.faults.set_outage(self._monotonic() + seconds, failure(status, None, None,
+                                                                    label="outage"))
+
     # ---- directory -------------------------------------------------------------------
 
     def add_channel(self, name: str, channel_id: str | None = None, **flags: bool) -> str:
@@ -387,7 +393,7 @@ class FakeSlack:
         call = Call(method, params, arrived_at, arrived, request.command, content_type)
         with self._changed:
             self._calls.append(call)
-        fault = self.faults.take(method) if self.workspace.knows(method) else None
+        fault = self.faults.take(method, arrived) if self.workspace.knows(method) else None
         if fault is not None and fault.kind == "drop":
             self._stopping.wait(fault.seconds)
             request.close_connection = True

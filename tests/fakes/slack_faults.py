@@ -55,13 +55,15 @@ def failure(status: int, retry_after: int | None, error: str | None, label: str 
 
 
 class FaultScript:
-    """Thread-safe queue of faults per method, plus an optional random failure rate."""
+    """Thread-safe queue of faults per method, an optional random failure rate, and an
+    optional outage: every call failing until a moment."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._queues: dict[str, deque[Fault]] = {}
         self._rate: tuple[float, tuple[Fault, ...], frozenset[str] | None] | None = None
         self._rng = random.Random()
+        self._outage: tuple[float, Fault] | None = None
 
     def push(self, method: str, fault: Fault, times: int) -> None:
         if times < 1:
@@ -84,9 +86,17 @@ class FaultScript:
             only = frozenset(methods) if methods is not None else None
             self._rate = (fraction, faults, only) if fraction > 0 else None
 
-    def take(self, method: str) -> Fault | None:
-        """The fault for this call, if any: the method's queue, then `*`, then the rate."""
+    def set_outage(self, until: float, fault: Fault) -> None:
+        """Every call arriving before `until` (on the fake's monotonic clock) gets `fault`."""
         with self._lock:
+            self._outage = (until, fault)
+
+    def take(self, method: str, at: float = float("-inf")) -> Fault | None:
+        """The fault for this call arriving `at`, if any: an outage, the method's queue,
+        then `*`, then the rate."""
+        with self._lock:
+            if self._outage is not None and at < self._outage[0]:
+                return self._outage[1]
             for key in (method, ANY_METHOD):
                 queue = self._queues.get(key)
                 if queue:
@@ -105,3 +115,4 @@ class FaultScript:
         with self._lock:
             self._queues.clear()
             self._rate = None
+            self._outage = None

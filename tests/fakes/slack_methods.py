@@ -168,8 +168,32 @@ def conversations_list(ws: SlackWorkspace, params: Json) -> Json:
     }
 
 
+def _micros(ts: str) -> int:
+    """A ts as Slack writes it in cursors: its digits without the dot."""
+    return int(ts.replace(".", ""))
+
+
+def _history_cursor(ts: str) -> str:
+    """Slack's cursor into a channel's history: base64 of `next_ts:<ts without its dot>`,
+    the newest message of the next page (`bmV4dF90czoxNTEyMDg1ODYxMDAwNTQz` in its docs)."""
+    return base64.b64encode(f"next_ts:{_micros(ts)}".encode()).decode()
+
+
+def _history_from(cursor: str) -> int:
+    try:
+        kind, _, micros = base64.b64decode(cursor, validate=True).decode().partition(":")
+        if kind == "next_ts":
+            return int(micros)
+    except ValueError:
+        pass
+    raise SlackError("invalid_cursor")
+
+
 def conversations_history(ws: SlackWorkspace, params: Json) -> Json:
-    """Top-level messages (and broadcast replies), newest first, with offset cursors."""
+    """Top-level messages (and broadcast replies) after `oldest` and before `latest`
+    (`inclusive`: at them too), newest first, `limit` (default 100, at most 999) at a
+    time; while `has_more`, `response_metadata.next_cursor` leads on to older ones. The
+    cursor names a message, not an offset, so news arriving between pages moves nothing."""
     channel = _readable(ws, params.get("channel"))
     oldest, latest = float(params.get("oldest") or 0), float(params.get("latest") or 9e12)
     inclusive = flag(params.get("inclusive"))
@@ -182,14 +206,19 @@ def conversations_history(ws: SlackWorkspace, params: Json) -> Json:
         for m in reversed(ws.sorted_messages(channel.id))
         if not m.deleted and (not m.is_reply or m.reply_broadcast) and in_range(float(m.ts))
     ]
-    limit = min(int(params.get("limit") or 100), 999)
-    start = int(str(params.get("cursor") or "offset:0").split(":")[-1])
-    more = start + limit < len(found)
+    try:
+        limit = min(int(params.get("limit") or 100), 999)
+    except ValueError:
+        raise SlackError("invalid_limit") from None
+    if params.get("cursor"):
+        start = _history_from(str(params["cursor"]))
+        found = [m for m in found if _micros(m.ts) <= start]
+    page, rest = found[:limit], found[limit:]
     return {
-        "messages": [ws.api_message(m) for m in found[start : start + limit]],
-        "has_more": more,
+        "messages": [ws.api_message(m) for m in page],
+        "has_more": bool(rest),
         "pin_count": 0,
-        "response_metadata": {"next_cursor": f"offset:{start + limit}" if more else ""},
+        "response_metadata": {"next_cursor": _history_cursor(rest[0].ts) if rest else ""},
     }
 
 
