@@ -255,3 +255,27 @@ def test_the_readme_screenshot(browser: Any, tmp_path: Path) -> None:
     if os.environ.get("DEVEXBOT_README_SCREENSHOT"):
         README_SCREENSHOT.write_bytes(shot.read_bytes())
     services.db.dispose()
+
+
+def test_the_api_docs_render_offline(browser: Any, server: ServerThread) -> None:
+    """Swagger UI draws the API from the bot's own files: any other host is unreachable."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    elsewhere: list[str] = []
+
+    def offline(route: Any) -> None:
+        if route.request.url.startswith(server.url):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort("internetdisconnected")
+
+    context.route("**/*", offline)
+    page = context.new_page()
+    page.goto(f"{server.url}/api/docs")
+    page.wait_for_selector(".swagger-ui .info .title")
+    assert page.inner_text(".swagger-ui .info .title").startswith("devexbot")
+    page.wait_for_selector(".opblock-summary-path[data-path='/api/cards']")
+    assert elsewhere == []
+    _shot(page, "api-docs.png")
+    context.close()
