@@ -18,11 +18,12 @@ import pytest
 from devexbot.app import create_app
 from devexbot.config import BotConfig
 from devexbot.demo import DemoSecrets, play
-from devexbot.demo.scenario import ENVIRONMENTS, MERGE
+from devexbot.demo.scenario import ENVIRONMENTS, FEATURE, MERGE
 from devexbot.http.serving import ServerThread
 from devexbot.wiring import Services, build_services
 from tests.conftest import GITHUB_SECRET, make_settings
 from tests.db_template import migrate
+from tests.demo_run import APP, demo_process
 from tests.github_sender import GitHubSender, load_fixture
 from tests.scenario import HEAD, REPO
 
@@ -279,3 +280,34 @@ def test_the_api_docs_render_offline(browser: Any, server: ServerThread) -> None
     assert elsewhere == []
     _shot(page, "api-docs.png")
     context.close()
+
+
+def test_the_demo_has_no_dead_ends(page: Any, tmp_path: Path) -> None:
+    """`devexbot demo` in Chromium, without Slack: the visitor acts as the demo user, and
+    Retry, Merge and Approve work on the demo's own GitHub."""
+    page.on("dialog", lambda dialog: dialog.accept())  # the buttons' "Merge #12?" questions
+    with demo_process(tmp_path, "--speed", "5", "--wait", "120") as demo:
+        page.goto(f"{demo.url}/")
+        assert page.inner_text(".demo-user").startswith(
+            "You are acting as the demo user 'demo-ana' — this is the demo")
+        feature = f"article[data-key='{APP}@{FEATURE}']"
+        page.click(f"{feature} button:has-text('Retry CI')")
+        page.wait_for_selector(".notice:has-text('Re-running the failed jobs of CI')")
+        page.wait_for_selector(f"{feature}.status-success")  # the re-run passed
+
+        demo.said("your turn: click Merge")
+        page.reload()
+        page.click(f"{feature} button:has-text('Merge')")
+        page.wait_for_selector(".notice:has-text('Merged #12 into main')")
+        page.wait_for_selector(f"{feature} .pr:has-text('merged')")
+        page.wait_for_selector(f"{feature} .stamps:has-text('Merged by demo-ana')")
+
+        demo.said("your turn: click Approve")
+        page.goto(f"{demo.url}/cards/{APP}/{MERGE}")
+        main = f"article[data-key='{APP}@{MERGE}']"
+        page.click(f"{main} button:has-text('Approve test')")
+        page.wait_for_selector(".notice:has-text('Approved test (1 of 1)')")
+        page.wait_for_selector(f"{main} .stamps:has-text('approved by demo-ana')")
+        page.wait_for_selector(f"{main} .deployments .status-success:has-text('production')",
+                               timeout=40_000)
+        _shot(page, "demo-approved.png", full_page=True)
