@@ -18,6 +18,7 @@ import pytest
 from devexbot.app import create_app
 from devexbot.config import BotConfig
 from devexbot.demo import DemoSecrets, play
+from devexbot.demo.bot import DEMO_USER, demo_config
 from devexbot.demo.scenario import ENVIRONMENTS, FEATURE, MERGE
 from devexbot.http.serving import ServerThread
 from devexbot.wiring import Services, build_services
@@ -236,13 +237,14 @@ def test_times_read_in_the_readers_zone_and_statuses_in_words(browser: Any,
 
 
 def test_the_readme_screenshot(browser: Any, tmp_path: Path) -> None:
-    """The story a minute in: CI retried, main built, test waiting for carla's approval.
-    DEVEXBOT_README_SCREENSHOT=1 writes it over the README's picture."""
+    """The demo a minute in, as its visitor sees it: CI retried, main built, test waiting
+    for approval (Approve and Reject on its card). DEVEXBOT_README_SCREENSHOT=1 writes it
+    over the README's picture."""
     keys = DemoSecrets.generate()
     settings = make_settings(f"sqlite:///{tmp_path / 'demo.db'}", tmp_path,
                              github_webhook_secret=keys.github,
                              jenkins_webhook_token=keys.jenkins, deploy_webhook_secret=keys.deploy)
-    services = build_services(settings, config=BotConfig(environments=ENVIRONMENTS))
+    services = build_services(settings, config=demo_config(), demo_user=DEMO_USER)
     migrate(services.db.engine)
     with ServerThread(create_app(settings, services=services)) as running:
         play(running.url, keys, speed=400, until=66, say=lambda line: None)
@@ -251,6 +253,9 @@ def test_the_readme_screenshot(browser: Any, tmp_path: Path) -> None:
         shown.goto(f"{running.url}/")
         shown.wait_for_selector(".live[data-live='open']")
         assert shown.locator("article.status-waiting").count() == 1
+        assert shown.locator("article.status-waiting button").all_inner_texts() == [
+            "Approve test", "Reject test"]
+        assert shown.is_visible(".demo-user")
         shot = _shot(shown, "workspace-demo.png")
         context.close()
     if os.environ.get("DEVEXBOT_README_SCREENSHOT"):
