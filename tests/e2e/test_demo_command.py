@@ -92,3 +92,16 @@ def test_the_visitor_can_press_every_button_of_the_story(tmp_path: Path) -> None
         assert {(e["action"], e["result"], e["slack_user"], e["github_login"])
                 for e in audit} == {(f"card.{a}", "ok", "U0DEMOANA", "demo-ana")
                                     for a in ("retry", "merge", "approve")}
+
+
+def test_a_slack_channel_needs_its_id_and_a_bot_token(tmp_path: Path) -> None:
+    env = process_env(drop=("DATABASE_URL", "DEVEXBOT_", "SLACK_"))
+    for args, error in [
+        (["--slack-channel", "C0123ABCD"], "--slack-channel needs SLACK_BOT_TOKEN"),
+        (["--slack-channel", "#deploys"], "--slack-channel takes a channel id, C…"),
+    ]:
+        result = subprocess.run([sys.executable, "-m", "devexbot", "demo", *args], cwd=tmp_path,
+                                env=env, capture_output=True, text=True, timeout=30)
+        assert result.returncode == 2
+        assert result.stderr.startswith(f"devexbot: error: {error}"), result.stderr
+        assert result.stderr.count("\n") == 1
