@@ -198,8 +198,8 @@ def _demo(args: argparse.Namespace) -> int:
     # The demo's own bot: a throw-away database, its own secrets, the demo's GitHub and
     # Jenkins, Slack only for --slack-channel; whoever looks from this machine acts as
     # the demo user.
-    with DemoServices(bot_url=url, keys=keys, speed=args.speed) as world:
-        settings = demo_settings(folder, keys, world, slack=slack)
+    with DemoServices(bot_url=url, keys=keys, speed=args.speed) as backends:
+        settings = demo_settings(folder, keys, backends, slack=slack)
         services = build_services(settings, config=demo_config(), demo_user=DEMO_USER)
         try:
             prepare_schema(services.db, settings)
@@ -223,7 +223,7 @@ def _demo(args: argparse.Namespace) -> int:
                     pass
                 if stop.is_set():
                     return
-                sent = play(url, keys, speed=args.speed, stop=stop, world=world.world,
+                sent = play(url, keys, speed=args.speed, stop=stop, world=backends.world,
                             patience=args.wait, say=lambda line: print(line, flush=True))
                 if not stop.is_set():
                     print(f"devexbot demo: the story is told ({sent} webhooks); the cards "

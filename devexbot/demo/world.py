@@ -45,9 +45,10 @@ class DemoWorld:
     """GitHub at `api`, Jenkins at `jenkins` (both on the demo's own server); it plays
     follow-up webhooks to the bot at `bot_url`."""
 
-    def __init__(self, *, bot_url: str, keys: DemoSecrets, speed: float = 1.0) -> None:
+    def __init__(self, *, api: str, jenkins: str, bot_url: str, keys: DemoSecrets,
+                 speed: float = 1.0) -> None:
+        self.api, self.jenkins = api, jenkins
         self.bot_url, self.keys, self.speed = bot_url, keys, speed
-        self.api = self.jenkins = ""  # set by the server once it listens
         self.gates = Gates()
         self.stopped = threading.Event()
         self._lock = threading.Lock()

@@ -67,16 +67,15 @@ class DemoServices:
     """The demo's GitHub and Jenkins, listening on 127.0.0.1 (a free port) until closed."""
 
     def __init__(self, *, bot_url: str, keys: DemoSecrets, speed: float = 1.0) -> None:
-        self.world = DemoWorld(bot_url=bot_url, keys=keys, speed=speed)
         self.github_token = secrets.token_hex(20)
         self.jenkins_token = secrets.token_hex(16)
-        self._routes = _github_routes(self.world)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
         self._server.services = self  # type: ignore[attr-defined]
-        port = self._server.server_address[1]
-        self.url = f"http://127.0.0.1:{port}"
-        self.world.api, self.world.jenkins = self.url, f"{self.url}/jenkins/"
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.world = DemoWorld(api=self.url, jenkins=f"{self.url}/jenkins/", bot_url=bot_url,
+                               keys=keys, speed=speed)
+        self._routes = _github_routes(self.world)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
                                         name="demo-github-jenkins")
 
