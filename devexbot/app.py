@@ -17,6 +17,7 @@ from devexbot import __version__
 from devexbot.errors import DevexbotError
 from devexbot.http import api, health
 from devexbot.http.answers import ErrorAnswer
+from devexbot.http.docs import install_docs
 from devexbot.settings import Settings, get_settings
 from devexbot.web import install_workspace
 from devexbot.web.access import login_available
@@ -35,7 +36,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     lifespan starts no outbox, ticket or scheduler thread and no Socket Mode: whoever built
     it does that work (a test, stepping its clock)."""
     services = services or build_services(settings or get_settings())
-    app = FastAPI(title="devexbot", version=__version__, docs_url="/api/docs",
+    app = FastAPI(title="devexbot", version=__version__, docs_url=None,
                   openapi_url="/api/openapi.json", redoc_url=None,
                   lifespan=_lifespan(services, background))
     # What the routes' dependencies (devexbot.http.deps) hand them.
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(slack_events.router)
     app.include_router(api.router)
     app.include_router(health.router)
+    install_docs(app)
     install_workspace(app, services.workspace)
     _install_error_handlers(app)
     _document_validation_errors(app)

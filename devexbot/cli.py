@@ -65,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     demo.add_argument("--speed", type=float, default=1.0,
                       help="play the story this many times faster (default 1: about 90 s)")
+    demo.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
+                      help="how long the story waits for you to click Retry, Merge and "
+                           "Approve before its own people do (default 30; 0: no waiting)")
+    demo.add_argument("--slack-channel", metavar="CHANNEL",
+                      help="also post the cards to this Slack channel (C…), with "
+                           "SLACK_BOT_TOKEN, and SLACK_APP_TOKEN for the buttons")
     demo.add_argument("--log-level", default="warning",
                       choices=["debug", "info", "warning", "error"])
     demo.set_defaults(command=_demo)
@@ -161,58 +167,77 @@ def _demo(args: argparse.Namespace) -> int:
     import threading
 
     from devexbot.app import create_app
-    from devexbot.config import BotConfig
     from devexbot.demo import DemoSecrets, play
-    from devexbot.demo.scenario import ENVIRONMENTS
+    from devexbot.demo.bot import DEMO_USER, DemoSlack, demo_config, demo_settings
+    from devexbot.demo.world_http import DemoServices
     from devexbot.http.serving import BotServer, listening_socket, server_config
     from devexbot.wiring import build_services
 
     if args.speed <= 0:
         raise DevexbotError(f"--speed must be above 0 (got {args.speed})")
+    if args.wait < 0:
+        raise DevexbotError(f"--wait must be 0 or more seconds (got {args.wait})")
+    slack = None
+    if args.slack_channel is not None:
+        if not args.slack_channel.startswith(("C", "G")) or not args.slack_channel.isalnum():
+            raise DevexbotError(f"--slack-channel takes a channel id, C… (got "
+                                f"{args.slack_channel!r}): in Slack, the channel's details "
+                                "show it at the bottom")
+        slack = DemoSlack.of(args.slack_channel, load_settings())
+        if slack is None:
+            raise DevexbotError("--slack-channel needs SLACK_BOT_TOKEN (the bot's xoxb- token)")
     sock = listening_socket(args.host, args.port)
     configure_logging(args.log_level)
-    folder = tempfile.mkdtemp(prefix="devexbot-demo-")
+    folder = Path(tempfile.mkdtemp(prefix="devexbot-demo-"))
     keys = DemoSecrets.generate()
-    # The demo's own bot: a throw-away database, its own secrets, Slack off.
-    settings = load_settings(
-        _env_file=None, database_url=f"sqlite:///{folder}/devexbot.db",
-        devexbot_config=Path(folder) / "devexbot.yaml", github_webhook_secret=keys.github,
-        jenkins_webhook_token=keys.jenkins, deploy_webhook_secret=keys.deploy)
-    services = build_services(settings, config=BotConfig(environments=ENVIRONMENTS))
-    try:
-        prepare_schema(services.db, settings)
-        app = create_app(settings, services=services)
-        server = BotServer(server_config(app, host=args.host, port=args.port,
-                                         log_level=args.log_level), app)
-        host = "127.0.0.1" if args.host in _ALL_INTERFACES else args.host
-        url = f"http://{host}:{args.port}/"
-        print(f"devexbot demo: open {url} to watch the cards build up (Ctrl-C stops it)",
-              flush=True)
-        stop = threading.Event()
+    host = "127.0.0.1" if args.host in _ALL_INTERFACES else args.host
+    url = f"http://{host}:{args.port}/"
+    # The demo's own bot: a throw-away database, its own secrets, the demo's GitHub and
+    # Jenkins, Slack only for --slack-channel; whoever looks from this machine acts as
+    # the demo user.
+    with DemoServices(bot_url=url, keys=keys, speed=args.speed) as backends:
+        settings = demo_settings(folder, keys, backends, slack=slack)
+        services = build_services(settings, config=demo_config(), demo_user=DEMO_USER)
+        try:
+            prepare_schema(services.db, settings)
+            app = create_app(settings, services=services)
+            server = BotServer(server_config(app, host=args.host, port=args.port,
+                                             log_level=args.log_level), app)
+            print(f"devexbot demo: open {url} to watch the cards build up (Ctrl-C stops it)",
+                  flush=True)
+            print(f"devexbot demo: on this machine you act as the demo user "
+                  f"'{DEMO_USER.name}': Retry, Merge and Approve work on the demo's own "
+                  "GitHub and Jenkins", flush=True)
+            if slack is not None:
+                buttons = "buttons act as whoever clicks them" if slack.app_token else \
+                    "set SLACK_APP_TOKEN (Socket Mode) for its buttons to reach this bot"
+                print(f"devexbot demo: the cards go to Slack channel {slack.channel} too; "
+                      f"{buttons}", flush=True)
+            stop = threading.Event()
 
-        def story() -> None:
-            while not server.started and not stop.wait(0.05):
-                pass
-            if stop.is_set():
-                return
-            sent = play(url, keys, speed=args.speed, stop=stop,
-                        say=lambda line: print(line, flush=True))
-            if not stop.is_set():
-                print(f"devexbot demo: the story is told ({sent} webhooks); the cards stay "
-                      f"at {url} until Ctrl-C", flush=True)
+            def story() -> None:
+                while not server.started and not stop.wait(0.05):
+                    pass
+                if stop.is_set():
+                    return
+                sent = play(url, keys, speed=args.speed, stop=stop, world=backends.world,
+                            patience=args.wait, say=lambda line: print(line, flush=True))
+                if not stop.is_set():
+                    print(f"devexbot demo: the story is told ({sent} webhooks); the cards "
+                          f"stay at {url} until Ctrl-C", flush=True)
 
-        player = threading.Thread(target=story, name="demo-story", daemon=True)
-        player.start()
-        # uvicorn re-raises the SIGTERM it shut down on, to the handler it found: let that
-        # one return, so the throw-away database is removed below.
-        signal.signal(signal.SIGTERM, lambda signum, frame: None)
-        server.run(sockets=[sock])
-        stop.set()
-        player.join(5)
-    finally:
-        sock.close()
-        services.db.dispose()
-        shutil.rmtree(folder, ignore_errors=True)
+            player = threading.Thread(target=story, name="demo-story", daemon=True)
+            player.start()
+            # uvicorn re-raises the SIGTERM it shut down on, to the handler it found: let
+            # that one return, so the throw-away database is removed below.
+            signal.signal(signal.SIGTERM, lambda signum, frame: None)
+            server.run(sockets=[sock])
+            stop.set()
+            player.join(5)
+        finally:
+            sock.close()
+            services.db.dispose()
+            shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 

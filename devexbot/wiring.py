@@ -91,6 +91,7 @@ from devexbot.tickets.policy import TicketPolicy
 from devexbot.tickets.updates import DecisionComments, DeployTicketUpdates, NoDecisionComments
 from devexbot.tickets.worker import TicketUpdater, TicketWorker
 from devexbot.tracing import NULL_TRACER, Tracer, tracer_from_environment
+from devexbot.web.access import DemoUser
 from devexbot.web.team import slack_team
 from devexbot.web.workspace import Workspace
 from handlers.slack import (
@@ -187,13 +188,13 @@ def build_services(
     leadership: Leadership | None = None,
     runbook_launcher: RunbookLauncher | None = None,
     tracer: Tracer | None = None,
+    demo_user: DemoUser | None = None,
 ) -> Services:
-    """Connect the parts: config, database, ingest, Slack when a bot token is set, the
-    issue tracker when Jira is configured. `clock` is the time the parts that wait or
-    retry go by (a test steps it); `leadership` says whether this process runs the
-    scheduled jobs (by default: elected among the replicas on PostgreSQL);
-    `runbook_launcher` is what runbook buttons start runs with (by default the runner's);
-    `tracer` what traces go to (by default: what the `OTEL_*` variables ask for)."""
+    """Connect the parts (Slack when a bot token is set, Jira when configured). `clock`:
+    what waiting parts go by (a test steps it); `leadership`: whether this process runs the
+    scheduled jobs (default: elected among PostgreSQL replicas); `runbook_launcher`: what
+    runbook buttons start runs with; `tracer`: where traces go (default: as `OTEL_*` ask);
+    `demo_user`: whom a visitor on the machine acts as on the web (`devexbot demo` only)."""
     config = config if config is not None else load_config(settings.devexbot_config)
     runbooks = load_runbooks(config, reserved=commands.BUILTIN_SUBCOMMANDS)
     db = Database(settings.database_url)
@@ -274,14 +275,13 @@ def build_services(
     team = slack_team(settings.slack_team_id, client)  # whose people sign in and act
     workspace = Workspace(settings, db=db, card_loader=card_loader, policies=policies,
                           metrics=metrics, slack_on=client is not None, team=team,
-                          merge_settings=merge_settings, names=people.name)
+                          merge_settings=merge_settings, names=people.name, demo_user=demo_user)
     workers = [w for w in (lookups, worker, ticket_worker) if w is not None]
     # Ingest's news wakes the outbox, the ticket updates and the workspace's live cards.
     ingest = Ingest(db, rules=card_loader.rules, clock=clock.now, hooks=hooks,
                     on_change=[*(w.wake for w in workers), workspace.live.wake], tracer=tracer)
     actions = build_actions(settings, config, policies, db, ingest, card_loader, authorizer,
-                            people, audit, github=github,
-                            merge_settings=merge_settings,
+                            people, audit, github=github, merge_settings=merge_settings,
                             runbooks=launcher or NoRunbooks(),
                             tickets=decision_comments.comment)
     repo_choices = RepoChoices(github)

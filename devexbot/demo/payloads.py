@@ -41,9 +41,11 @@ def user(login: str, user_id: int) -> Json:
     return person
 
 
+BOT = "devexbot[bot]"  # the bot's own GitHub account: GitHub names it when a button acted
 PEOPLE = {"ana": ("Ana Lima", 583231), "ben": ("Ben Okafor", 610442),
           "carla": ("Carla Mendes", 702913),
-          "github-actions[bot]": ("github-actions[bot]", 41898282)}
+          "github-actions[bot]": ("github-actions[bot]", 41898282),
+          BOT: (BOT, 149017431)}
 
 
 def repository(full_name: str = REPO) -> Json:
@@ -111,7 +113,8 @@ def review(number: int, *, head_sha: str, branch: str, title: str, reviewer: str
 
 def workflow_run(sha: str, *, branch: str, name: str, workflow_id: int, run_id: int,
                  run_number: int, attempt: int, status: str, conclusion: str | None,
-                 title: str, started: datetime, at: datetime, event: str = "push") -> Json:
+                 title: str, started: datetime, at: datetime, event: str = "push",
+                 actor: str = "ana") -> Json:
     body = template("workflow_run")
     body["action"] = {"queued": "requested", "in_progress": "in_progress"}.get(status,
                                                                                "completed")
@@ -123,7 +126,8 @@ def workflow_run(sha: str, *, branch: str, name: str, workflow_id: int, run_id: 
                created_at=iso(started), updated_at=iso(at), run_attempt=attempt,
                run_started_at=iso(started))
     body["workflow"].update(id=workflow_id, name=name, path=run["path"])
-    return _github(body, "ana", at)
+    run["triggering_actor"] = user(actor, PEOPLE[actor][1])
+    return _github(body, actor, at)
 
 
 def workflow_job(sha: str, *, branch: str, workflow: str, job: str, job_id: int, run_id: int,
@@ -190,7 +194,9 @@ def deployment_status(sha: str, *, environment: str, deployment_id: int, state: 
 
 
 def deployment_review(sha: str, action: str, *, environment: str, run_id: int, job_id: int,
-                      reviewer: str, since: datetime, at: datetime, comment: str = "") -> Json:
+                      reviewer: str, since: datetime, at: datetime, comment: str = "",
+                      approver: str | None = None) -> Json:
+    """`approver`: who approved or rejected (the reviewer when not given)."""
     body = template("deployment_review")
     body.update(action=action, environment=environment, since=iso(since), comment=comment)
     run = body["workflow_run"]
@@ -205,8 +211,10 @@ def deployment_review(sha: str, action: str, *, environment: str, run_id: int, j
         body["requestor"] = user("ana", PEOPLE["ana"][1])
         body.pop("comment")
     else:
-        body["approver"] = user(reviewer, PEOPLE[reviewer][1])
-    return _github(body, reviewer if action != "requested" else "ana", at)
+        approver = approver or reviewer
+        body["approver"] = user(approver, PEOPLE[approver][1])
+        return _github(body, approver, at)
+    return _github(body, "ana", at)
 
 
 def jenkins(sha: str, *, job: str, branch: str, number: int, phase: str, result: str | None,

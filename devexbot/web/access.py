@@ -8,6 +8,10 @@ A sign-in is a session cookie signed with HMAC-SHA256: HttpOnly, SameSite=Lax, S
 https. It says how it was made (`via`: `slack` or `token`), and only a Slack sign-in acts:
 so the key is `DEVEXBOT_SESSION_SECRET`, or a random one the bot keeps in its database,
 never anything a holder of the web token could work out.
+
+`devexbot demo` alone has a demo user: whoever looks from the demo's own machine acts as it
+(`via`: `demo`). No cookie carries it, so no other bot can be talked into it: a `serve` is
+built without one, and a session that claims it is not read.
 """
 
 from __future__ import annotations
@@ -41,15 +45,29 @@ IP = IPv4Address | IPv6Address
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who is looking: `local` (on the bot's machine), or a signed-in person."""
+    """Who is looking: `local` (on the bot's machine), a signed-in person, or the demo's
+    visitor acting as its demo user."""
 
     name: str
-    via: str  # local | slack | token
-    subject: str = ""
+    via: str  # local | slack | token | demo
+    subject: str = ""  # the Slack user id (`slack`, `demo`)
 
     @property
     def signed_in(self) -> bool:
-        return self.via != "local"
+        return self.via in ("slack", "token")
+
+    @property
+    def acts(self) -> bool:
+        """Whether the card buttons act for this viewer, as the Slack user `subject`."""
+        return self.via in ("slack", "demo") and self.subject.startswith(("U", "W"))
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    """`devexbot demo`'s made-up person, whom its visitor on the machine acts as."""
+
+    slack_id: str
+    name: str
 
 
 class LoginRequired(DevexbotError):

@@ -1,5 +1,6 @@
 """The card buttons on the web: the same actions as in Slack, taken as the signed-in Slack
-user, through the same path (permissions, claims, stamps, audit)."""
+user (or, in `devexbot demo` only, its demo user), through the same path (permissions,
+claims, stamps, audit)."""
 
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ async def act(owner: str, repo: str, sha: str, request: Request,
     _same_origin(request)
     if viewer is None:  # no session the bot signed: nobody could have seen the card's page
         raise RequestError(403, "Sign in with Slack to act on cards.")
-    if viewer.via != "slack" or not viewer.subject.startswith(("U", "W")):
+    if not viewer.acts:
         return _back(back, "Sign in with Slack to act on cards: the bot acts as your Slack "
                            "user, with your permissions.")
     try:

@@ -24,7 +24,7 @@ from devexbot.store import Card, Database
 from devexbot.store.cards import CardLoader
 from devexbot.store.merge_settings import MergeSettings
 from devexbot.store.models import utcnow
-from devexbot.web.access import LoginRequired, Sessions, Viewer, viewer_of
+from devexbot.web.access import DemoUser, LoginRequired, Sessions, Viewer, viewer_of
 from devexbot.web.live import Change, LiveCards
 from devexbot.web.mrkdwn_html import Names
 from devexbot.web.team import SlackTeam
@@ -50,12 +50,15 @@ SECURITY_HEADERS = {
 class Workspace:
     """Pages, sessions and live cards; `slack_on` says whether Slack shows the cards (the
     web says "not in Slack" otherwise), `team` which Slack workspace may sign in, `names`
-    who a Slack user id is (cached: pages never wait on Slack for a name they had)."""
+    who a Slack user id is (cached: pages never wait on Slack for a name they had);
+    `demo_user`, only in `devexbot demo`, whom a visitor on the machine acts as."""
 
     def __init__(self, settings: Settings, *, db: Database, card_loader: CardLoader,
                  policies: Policies, metrics: Metrics, slack_on: bool,
-                 team: SlackTeam, merge_settings: MergeSettings, names: Names) -> None:
+                 team: SlackTeam, merge_settings: MergeSettings, names: Names,
+                 demo_user: DemoUser | None = None) -> None:
         self.settings, self.card_loader, self.policies = settings, card_loader, policies
+        self.demo_user = demo_user
         self.merge_settings = merge_settings
         self.slack_on, self.team, self.names = slack_on, team, names
         self.templates = Jinja2Templates(directory=str(TEMPLATES))
@@ -99,7 +102,11 @@ class Workspace:
     # --- who is looking -----------------------------------------------------------------
 
     def viewer(self, request: Request) -> Viewer | None:
-        return viewer_of(request, self.settings, self.sessions)
+        viewer = viewer_of(request, self.settings, self.sessions)
+        demo = self.demo_user
+        if demo is not None and viewer is not None and viewer.via == "local":
+            return Viewer(name=demo.name, via="demo", subject=demo.slack_id)
+        return viewer
 
     def require_viewer(self, request: Request) -> Viewer:
         viewer = self.viewer(request)

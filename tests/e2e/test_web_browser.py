@@ -18,11 +18,13 @@ import pytest
 from devexbot.app import create_app
 from devexbot.config import BotConfig
 from devexbot.demo import DemoSecrets, play
-from devexbot.demo.scenario import ENVIRONMENTS, MERGE
+from devexbot.demo.bot import DEMO_USER, demo_config
+from devexbot.demo.scenario import ENVIRONMENTS, FEATURE, MERGE
 from devexbot.http.serving import ServerThread
 from devexbot.wiring import Services, build_services
 from tests.conftest import GITHUB_SECRET, make_settings
 from tests.db_template import migrate
+from tests.demo_run import APP, demo_process
 from tests.github_sender import GitHubSender, load_fixture
 from tests.scenario import HEAD, REPO
 
@@ -235,13 +237,14 @@ def test_times_read_in_the_readers_zone_and_statuses_in_words(browser: Any,
 
 
 def test_the_readme_screenshot(browser: Any, tmp_path: Path) -> None:
-    """The story a minute in: CI retried, main built, test waiting for carla's approval.
-    DEVEXBOT_README_SCREENSHOT=1 writes it over the README's picture."""
+    """The demo a minute in, as its visitor sees it: CI retried, main built, test waiting
+    for approval (Approve and Reject on its card). DEVEXBOT_README_SCREENSHOT=1 writes it
+    over the README's picture."""
     keys = DemoSecrets.generate()
     settings = make_settings(f"sqlite:///{tmp_path / 'demo.db'}", tmp_path,
                              github_webhook_secret=keys.github,
                              jenkins_webhook_token=keys.jenkins, deploy_webhook_secret=keys.deploy)
-    services = build_services(settings, config=BotConfig(environments=ENVIRONMENTS))
+    services = build_services(settings, config=demo_config(), demo_user=DEMO_USER)
     migrate(services.db.engine)
     with ServerThread(create_app(settings, services=services)) as running:
         play(running.url, keys, speed=400, until=66, say=lambda line: None)
@@ -250,8 +253,66 @@ def test_the_readme_screenshot(browser: Any, tmp_path: Path) -> None:
         shown.goto(f"{running.url}/")
         shown.wait_for_selector(".live[data-live='open']")
         assert shown.locator("article.status-waiting").count() == 1
+        assert shown.locator("article.status-waiting button").all_inner_texts() == [
+            "Approve test", "Reject test"]
+        assert shown.is_visible(".demo-user")
         shot = _shot(shown, "workspace-demo.png")
         context.close()
     if os.environ.get("DEVEXBOT_README_SCREENSHOT"):
         README_SCREENSHOT.write_bytes(shot.read_bytes())
     services.db.dispose()
+
+
+def test_the_api_docs_render_offline(browser: Any, server: ServerThread) -> None:
+    """Swagger UI draws the API from the bot's own files: any other host is unreachable."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    elsewhere: list[str] = []
+
+    def offline(route: Any) -> None:
+        if route.request.url.startswith(server.url):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort("internetdisconnected")
+
+    context.route("**/*", offline)
+    page = context.new_page()
+    page.goto(f"{server.url}/api/docs")
+    page.wait_for_selector(".swagger-ui .info .title")
+    assert page.inner_text(".swagger-ui .info .title").startswith("devexbot")
+    page.wait_for_selector(".opblock-summary-path[data-path='/api/cards']")
+    assert elsewhere == []
+    _shot(page, "api-docs.png")
+    context.close()
+
+
+def test_the_demo_has_no_dead_ends(page: Any, tmp_path: Path) -> None:
+    """`devexbot demo` in Chromium, without Slack: the visitor acts as the demo user, and
+    Retry, Merge and Approve work on the demo's own GitHub."""
+    page.on("dialog", lambda dialog: dialog.accept())  # the buttons' "Merge #12?" questions
+    with demo_process(tmp_path, "--speed", "5", "--wait", "120") as demo:
+        page.goto(f"{demo.url}/")
+        assert page.inner_text(".demo-user").startswith(
+            "You are acting as the demo user 'demo-ana' — this is the demo")
+        feature = f"article[data-key='{APP}@{FEATURE}']"
+        page.click(f"{feature} button:has-text('Retry CI')")
+        page.wait_for_selector(".notice:has-text('Re-running the failed jobs of CI')")
+        page.wait_for_selector(f"{feature}.status-success")  # the re-run passed
+
+        demo.said("your turn: click Merge")
+        page.reload()
+        page.click(f"{feature} button:has-text('Merge')")
+        page.wait_for_selector(".notice:has-text('Merged #12 into main')")
+        page.wait_for_selector(f"{feature} .pr:has-text('merged')")
+        page.wait_for_selector(f"{feature} .stamps:has-text('Merged by demo-ana')")
+
+        demo.said("your turn: click Approve")
+        page.goto(f"{demo.url}/cards/{APP}/{MERGE}")
+        main = f"article[data-key='{APP}@{MERGE}']"
+        page.click(f"{main} button:has-text('Approve test')")
+        page.wait_for_selector(".notice:has-text('Approved test (1 of 1)')")
+        page.wait_for_selector(f"{main} .stamps:has-text('approved by demo-ana')")
+        page.wait_for_selector(f"{main} .deployments .status-success:has-text('production')",
+                               timeout=40_000)
+        _shot(page, "demo-approved.png", full_page=True)
