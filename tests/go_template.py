@@ -1,4 +1,4 @@
-"""Just enough of Go's text/template to render the README's Argo CD template in a test.
+"""Just enough of Go's text/template to render docs/senders.md's Argo CD template in a test.
 
 Actions: `{{.a.b}}`, `{{index .a.b "key"}}`, `{{if eq .a "x"}}`, `{{else if eq ...}}`,
 `{{else}}`, `{{end}}`, and `{{(call .time.Now).UTC.Format "<layout>"}}` (a fixed time).

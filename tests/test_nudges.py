@@ -260,10 +260,9 @@ def test_schedule_mistakes_name_their_line(yaml_text: str, message: str) -> None
     assert str(caught.value).startswith("devexbot.yaml:1: ")
 
 
-def test_the_readmes_settings_are_the_defaults() -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    section = readme.split("## Nudges and the scheduler", 1)[1]
-    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
-    config = parse_config(block, source="README.md")
+def test_the_scheduler_pages_settings_are_the_defaults() -> None:
+    page = (Path(__file__).resolve().parents[1] / "docs" / "scheduler.md").read_text()
+    block = page.split("```yaml\n", 1)[1].split("```", 1)[0]
+    config = parse_config(block, source="docs/scheduler.md")
     assert config.schedule == Schedule() and config.retention == Retention()
     assert config.schedule.for_route(config.routes[0]).stuck_after_minutes == 120

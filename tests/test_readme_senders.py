@@ -1,4 +1,4 @@
-"""The README's ready-to-paste deploy senders really are accepted by the bot.
+"""The ready-to-paste deploy senders of docs/senders.md really are accepted by the bot.
 
 The shell recipe and the GitHub Actions step run as written, in bash with the real
 `openssl` and `curl`, against the bot served on a local port; the Argo CD template is
@@ -29,16 +29,16 @@ from tests.go_template import render
 from tests.slack_app import wait_for
 from tests.web_client import local_client
 
-README = Path(__file__).parent.parent / "README.md"
+SENDERS = Path(__file__).parent.parent / "docs" / "senders.md"
 HEAD = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
 REPO = "octo-org/octo-app"
 
 
 def readme_block(sender: str) -> str:
-    """The fenced block after `<!-- sender: NAME -->` in the README."""
-    match = re.search(rf"<!-- sender: {sender} -->\n```\w+\n(.*?)\n```", README.read_text(),
+    """The fenced block after `<!-- sender: NAME -->` in docs/senders.md."""
+    match = re.search(rf"<!-- sender: {sender} -->\n```\w+\n(.*?)\n```", SENDERS.read_text(),
                       re.DOTALL)
-    assert match, f"the README has no {sender} sender"
+    assert match, f"docs/senders.md has no {sender} sender"
     return match.group(1)
 
 
