@@ -98,7 +98,8 @@ def _say_what_is_off(services: Services) -> None:
     for variable, secret, path in (
             ("GITHUB_WEBHOOK_SECRET", settings.github_webhook_secret, "/webhooks/github"),
             ("JENKINS_WEBHOOK_TOKEN", settings.jenkins_webhook_token, "/webhooks/jenkins"),
-            ("DEPLOY_WEBHOOK_SECRET", settings.deploy_webhook_secret, "/webhooks/deploy")):
+            ("DEPLOY_WEBHOOK_SECRET", settings.deploy_webhook_secret,
+             "/webhooks/deploy and /webhooks/flux")):
         if secret is None:
             log.warning("%s is not set: every delivery to %s is refused (503)", variable, path)
     if settings.devexbot_api_access == "open":

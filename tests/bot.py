@@ -6,12 +6,12 @@ test's back and a clock only the test moves.
         bot.settle()
         assert bot.message().text.startswith("✅")
 
-`deliver()` signs as GitHub does (`bot.jenkins`, `bot.deploy` and `bot.slack_sender` send as
-Jenkins, a deploy tool and Slack do), `flush()` does the card lookups', the outbox's and
-the ticket updates' work that is due now, `clock.advance()` makes more of it due,
-`settle()` steps the clock from one due moment to the next until Slack shows every card,
-and `run_job()` runs a scheduled job at the clock's time. Slack, GitHub, Jenkins and Jira
-are the local fakes.
+`deliver()` signs as GitHub does (`bot.jenkins`, `bot.deploy`, `bot.flux` and
+`bot.slack_sender` send as Jenkins, a deploy tool, Flux and Slack do), `flush()` does the
+card lookups', the outbox's and the ticket updates' work that is due now,
+`clock.advance()` makes more of it due, `settle()` steps the clock from one due moment to the
+next until Slack shows every card, and `run_job()` runs a scheduled job at the clock's time.
+Slack, GitHub, Jenkins and Jira are the local fakes.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from tests.db_template import migrate
 from tests.deploy_sender import DeploySender
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlack
 from tests.fakes.slack_models import Message
+from tests.flux_sender import FluxSender
 from tests.github_sender import GitHubSender
 from tests.jenkins_sender import JenkinsSender
 from tests.scenario import HEAD, REPO
@@ -101,6 +102,7 @@ class TestBot:
         self.github = GitHubSender(self.client, GITHUB_SECRET)
         self.jenkins = JenkinsSender(self.client, JENKINS_TOKEN)
         self.deploy = DeploySender(self.client, DEPLOY_SECRET)
+        self.flux = FluxSender(self.client, DEPLOY_SECRET)
         self.slack_sender = SlackSender(self.client, SIGNING_SECRET, clock=clock.time)
         self.scheduler: Scheduler = services.scheduler
 

@@ -16,6 +16,7 @@ from devexbot.config.approvals import ApprovalPolicy
 from devexbot.config.base import Strict
 from devexbot.config.buttons import CustomButton, unique_keys
 from devexbot.config.commands import CommandName, CommandSpec, RunbookSettings
+from devexbot.config.flux import FluxSettings
 from devexbot.config.people import Person
 from devexbot.config.permissions import MergePolicy, Permissions
 from devexbot.config.retry import RetrySettings
@@ -34,6 +35,7 @@ class BotConfig(Strict):
     people: dict[str, Person] = Field(default_factory=dict)
     environments: list[str] = Field(default_factory=list)
     scm_repos: dict[str, str] = Field(default_factory=dict)
+    flux: FluxSettings = Field(default_factory=FluxSettings)
     buttons: list[CustomButton] = Field(default_factory=list)
 
     _unique_buttons = field_validator("buttons")(unique_keys)
