@@ -136,19 +136,59 @@ def _argo_config() -> tuple[dict[str, Any], dict[str, Any]]:
     return config_map["data"], secret
 
 
-def _argo_app(phase: str, health: str) -> dict[str, Any]:
+def _argo_app(phase: str, health: str, *, deployed: str = HEAD, compared: str = HEAD,
+              started: str = "2026-11-20T10:10:00Z") -> dict[str, Any]:
+    """An Application as Argo CD's notifications engine hands it to templates (`.app` is
+    the object as a map): `status.sync.revision` is what the app is compared with (the
+    branch's newest commit), `operationState.syncResult.revision` what the sync deployed."""
     return {
         "app": {
             "metadata": {"name": "octo-app-staging", "labels": {"environment": "staging"}},
-            "spec": {"source": {"repoURL": "https://github.com/octo-org/octo-app.git"}},
+            "spec": {"source": {"repoURL": "https://github.com/octo-org/octo-app.git",
+                                "targetRevision": "main", "path": "deploy"}},
             "status": {
-                "sync": {"revision": HEAD, "status": "Synced"},
+                "sync": {"revision": compared,
+                         "status": "Synced" if deployed == compared else "OutOfSync"},
                 "health": {"status": health},
-                "operationState": {"phase": phase, "startedAt": "2026-11-20T10:10:00Z"},
+                "operationState": {
+                    "phase": phase, "startedAt": started,
+                    "operation": {"sync": {"revision": deployed}},
+                    "syncResult": {"revision": deployed, "source": {
+                        "repoURL": "https://github.com/octo-org/octo-app.git",
+                        "targetRevision": "main", "path": "deploy"}},
+                },
             },
         },
         "context": {"argocdUrl": "https://argocd.octo.example.com"},
     }
+
+
+CHART = {"repoURL": "https://charts.example.com", "chart": "octo-app",
+         "targetRevision": "1.4.2",
+         "helm": {"valueFiles": ["$values/deploy/values-staging.yaml"]}}
+GIT = {"repoURL": "https://github.com/octo-org/octo-app.git", "targetRevision": "main",
+       "ref": "values"}
+
+
+def _multi_source(app: dict[str, Any], sources: list[dict[str, Any]],
+                  revisions: list[str]) -> dict[str, Any]:
+    """The same Application with `spec.sources` (Argo CD then sets no `spec.source` and no
+    `sync.revision`, but `sync.revisions` and `syncResult.revisions`, one per source)."""
+    spec, status = app["app"]["spec"], app["app"]["status"]
+    del spec["source"]
+    spec["sources"] = sources
+    status["sync"] = {"revisions": revisions, "status": "Synced"}
+    status["operationState"]["operation"] = {"sync": {"revisions": revisions}}
+    status["operationState"]["syncResult"] = {"revisions": revisions, "sources": sources}
+    return app
+
+
+def _post_rendered(client: Any, app: dict[str, Any], now: datetime) -> Any:
+    data, _ = _argo_config()
+    webhook = yaml.safe_load(data["template.devexbot-deploy"])["webhook"]["devexbot"]
+    body = render(webhook["body"], app, now=now)
+    return client.post(webhook["path"], content=body.encode(), headers={
+        "Content-Type": "application/json", "X-Devexbot-Token": DEPLOY_SECRET})
 
 
 def test_the_argocd_config_is_wired_together() -> None:
@@ -205,3 +245,60 @@ def test_an_application_without_the_environment_label_is_told_why(
             "Content-Type": "application/json", "X-Devexbot-Token": DEPLOY_SECRET})
     assert response.status_code == 400
     assert response.json()["detail"].startswith("field environment is '<no value>'")
+
+
+@pytest.mark.parametrize(
+    ("sources", "revisions"),
+    [([GIT, CHART], [HEAD, "1.4.2"]), ([CHART, GIT], ["1.4.2", HEAD]),
+     ([GIT], [HEAD])],
+    ids=["git-first", "chart-first", "git-only"],
+)
+def test_the_argocd_template_serves_multi_source_applications(
+    sqlite_url: str, tmp_path: Path, sources: list[dict[str, Any]], revisions: list[str]
+) -> None:
+    app = _multi_source(_argo_app("Succeeded", "Healthy"), sources, revisions)
+    with local_client(create_app(make_settings(sqlite_url, tmp_path))) as client:
+        migrate(client.app.state.db.engine)
+        response = _post_rendered(client, app, datetime(2026, 11, 20, 10, 12, tzinfo=UTC))
+        assert response.status_code == 202, response.text
+        (line,) = client.get(f"/api/cards/{REPO}/{HEAD}").json()["deployments"]
+    assert (line["environment"], line["status"]) == ("staging", "success")
+
+
+def test_a_multi_source_application_of_charts_only_is_told_why(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    app = _multi_source(_argo_app("Succeeded", "Healthy"), [CHART], ["1.4.2"])
+    with local_client(create_app(make_settings(sqlite_url, tmp_path))) as client:
+        response = _post_rendered(client, app, datetime(2026, 11, 20, 10, 12, tzinfo=UTC))
+    assert response.status_code == 400
+    assert response.json()["detail"] == "missing field repository"
+
+
+OLDER = "7638417db6d59f3c431d3e1f261cc637155684cd"
+
+
+def test_an_argocd_rollback_shows_the_older_commit_live(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = make_settings(database_url, tmp_path)
+    services = build_services(settings)
+    migrate(services.db.engine)
+    with local_client(create_app(settings, services=services)) as client:
+        for deployed, at in [(OLDER, 9), (HEAD, 10)]:  # two syncs of main, then...
+            app = _argo_app("Succeeded", "Healthy", deployed=deployed, compared=deployed,
+                            started=f"2026-11-20T{at:02}:00:00Z")
+            assert _post_rendered(client, app, datetime(2026, 11, 20, at, 1, tzinfo=UTC)
+                                  ).status_code == 202
+        # ...`argocd app rollback` to the first: main still names HEAD, the sync OLDER.
+        app = _argo_app("Succeeded", "Healthy", deployed=OLDER, compared=HEAD,
+                        started="2026-11-20T11:00:00Z")
+        response = _post_rendered(client, app, datetime(2026, 11, 20, 11, 1, tzinfo=UTC))
+        assert response.json()["card"] == f"/api/cards/{REPO}/{OLDER}"
+        (live,) = client.get(f"/api/environments?repo={REPO}").json()["environments"]
+        older = client.get(f"/api/cards/{REPO}/{OLDER}").json()["deployments"]
+    services.db.dispose()
+    assert (live["environment"], live["sha"], live["since"]) == (
+        "staging", OLDER, "2026-11-20T11:01:00Z")
+    assert [(line["status"], line["updated_at"]) for line in older] == [
+        ("success", "2026-11-20T11:01:00Z")]
