@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +13,8 @@ import pytest
 from correlation import ParseError
 from correlation.flux import FluxMapping, FluxObject, flux_sha, flux_state, parse_flux
 from correlation.scm import ScmRepos
+from devexbot.config.loader import parse_config
+from devexbot.errors import ConfigError
 from tests.flux_sender import FIXTURES, flux_body
 
 HEAD = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
@@ -157,3 +161,18 @@ def test_a_git_url_in_the_metadata_is_mapped() -> None:
     payload["metadata"]["repository"] = "https://github.com/octo-org/octo-app.git"
     (event,) = parse(payload).events
     assert event.repo == REPO
+
+
+def test_the_config_readme_example_maps_what_it_says() -> None:
+    text = (Path(__file__).parent.parent / "config" / "README.md").read_text()
+    (block,) = re.findall(r"```yaml\n(flux:\n.*?)```", text, re.DOTALL)
+    mapping = parse_config(block, source="config/README.md").flux.mapping()
+    (apps,) = parse(load("kustomization.succeeded"), mapping=mapping).events
+    assert (apps.repo, apps.name) == (REPO, "production")
+    (podinfo,) = parse(load("helmrelease.upgrade-succeeded"), mapping=mapping).events
+    assert (podinfo.repo, podinfo.name) == ("octo-org/charts", "podinfo")
+
+
+def test_a_config_rule_is_checked_when_the_config_is_read() -> None:
+    with pytest.raises(ConfigError, match=r"flux\.objects\[0\]\.repo"):
+        parse_config("flux:\n  objects:\n    - {match: 'a/*', repo: not-a-repo}\n")

@@ -7,6 +7,7 @@ rendered (tests/go_template.py) and posted the way Argo CD would.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -25,6 +26,7 @@ import yaml
 from devexbot.app import build_services, create_app
 from tests.conftest import DEPLOY_SECRET, make_settings
 from tests.db_template import migrate
+from tests.flux_sender import FluxSender, flux_body, go_json
 from tests.go_template import render
 from tests.slack_app import wait_for
 from tests.web_client import local_client
@@ -302,3 +304,24 @@ def test_an_argocd_rollback_shows_the_older_commit_live(
         "staging", OLDER, "2026-11-20T11:01:00Z")
     assert [(line["status"], line["updated_at"]) for line in older] == [
         ("success", "2026-11-20T11:01:00Z")]
+
+
+def test_the_flux_objects_are_wired_together_and_their_events_land(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    secret, provider, alert = yaml.safe_load_all(readme_block("flux"))
+    assert provider["spec"]["type"] == "generic-hmac"
+    assert provider["spec"]["secretRef"]["name"] == secret["metadata"]["name"]
+    assert alert["spec"]["providerRef"]["name"] == provider["metadata"]["name"]
+    address = secret["stringData"]["address"]
+    assert address.endswith("/webhooks/flux")
+    # notification-controller adds the Alert's eventMetadata to the event, and signs it
+    # with the Secret's token (the bot's DEPLOY_WEBHOOK_SECRET).
+    event = json.loads(flux_body("kustomization.succeeded"))
+    event["metadata"] |= alert["spec"]["eventMetadata"]
+    with local_client(create_app(make_settings(sqlite_url, tmp_path))) as client:
+        migrate(client.app.state.db.engine)
+        sender = FluxSender(client, DEPLOY_SECRET, path=address.split("example.com", 1)[1])
+        assert sender.send(go_json(event)).status_code == 202
+        (live,) = client.get(f"/api/environments?repo={REPO}").json()["environments"]
+    assert (live["environment"], live["sha"]) == ("production", HEAD)
