@@ -142,6 +142,9 @@ class SignedLikeTheSenders(requests.auth.AuthBase):
             request.headers["X-Hub-Signature-256"] = github_signature(self.keys.github, body)
         elif path == "/webhooks/deploy":
             request.headers["X-Devexbot-Signature-256"] = deploy_signature(self.keys.deploy, body)
+        elif path == "/webhooks/flux":  # Flux's generic-hmac: the same HMAC, its own header
+            request.headers.pop("X-Devexbot-Token", None)
+            request.headers["X-Signature"] = deploy_signature(self.keys.deploy, body)
         elif path == "/webhooks/jenkins":
             request.headers["X-Devexbot-Token"] = self.keys.jenkins
         elif path == "/slack/events":

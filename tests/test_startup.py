@@ -27,7 +27,8 @@ def test_each_unset_webhook_secret_and_the_missing_signing_secret_are_said_once(
         "/slack/events are refused (503); set it, or SLACK_APP_TOKEN for Socket Mode",
         "GITHUB_WEBHOOK_SECRET is not set: every delivery to /webhooks/github is refused (503)",
         "JENKINS_WEBHOOK_TOKEN is not set: every delivery to /webhooks/jenkins is refused (503)",
-        "DEPLOY_WEBHOOK_SECRET is not set: every delivery to /webhooks/deploy is refused (503)",
+        "DEPLOY_WEBHOOK_SECRET is not set: every delivery to /webhooks/deploy and "
+        "/webhooks/flux is refused (503)",
     ]
 
 

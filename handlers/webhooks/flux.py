@@ -13,13 +13,13 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from correlation.events import ParseError
+from correlation.events import REPO_NAME, ParseError
 from correlation.flux import parse_flux
 from devexbot.errors import RequestError
 from devexbot.http.answers import webhook_answers
 from devexbot.http.deps import ConfigDep, IngestDep, SettingsDep, TracerDep
 from handlers.webhooks.metered import MeteredRoute
-from handlers.webhooks.openapi import HMAC_SHA256, header, json_body
+from handlers.webhooks.openapi import HMAC_SHA256, header, json_body, timestamp
 from handlers.webhooks.verify import (
     decode_json,
     read_body,
@@ -33,19 +33,28 @@ router = APIRouter(route_class=MeteredRoute)
 SIGNATURE_HEADER = "X-Signature"
 TOKEN_HEADER = "X-Devexbot-Token"  # noqa: S105 - a header name, not a secret
 
+_NAME = {"type": "string", "minLength": 1, "pattern": r"\S"}
 FLUX_EVENT = {
     "type": "object",
     "required": ["involvedObject", "reason"],
     "properties": {
-        "involvedObject": {"type": "object", "required": ["kind", "namespace", "name"]},
+        "involvedObject": {"type": "object", "required": ["kind", "namespace", "name"],
+                           "properties": {"kind": _NAME, "namespace": _NAME, "name": _NAME}},
         "severity": {"enum": ["trace", "info", "error"]},
-        "timestamp": {"type": "string"},
+        "timestamp": timestamp(per_second=1, description="when Flux recorded the event"),
         "message": {"type": "string"},
-        "reason": {"type": "string", "description": "ReconciliationSucceeded, *Failed, "
-                                                    "Progressing, ..."},
-        "metadata": {"type": "object", "description": "revision (`main@sha1:<sha>`), and "
-                                                      "repository / environment from the "
-                                                      "Alert's eventMetadata"},
+        "reason": _NAME | {"description": "ReconciliationSucceeded, *Failed, Progressing, "
+                                          "..."},
+        "metadata": {
+            "type": "object", "additionalProperties": {"type": "string"},
+            "description": "revision (`main@sha1:<sha>`), and repository / environment "
+                           "from the Alert's eventMetadata",
+            "properties": {
+                "repository": {"type": "string", "pattern": f"^{REPO_NAME.pattern}$",
+                               "description": "owner/repo (a Git URL mapped in scm_repos "
+                                              "works too)"},
+            },
+        },
         "reportingController": {"type": "string"},
         "reportingInstance": {"type": "string"},
     },
