@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from correlation import Event
 from correlation.events import clamp_future
 from correlation.fold import FoldRules
+from correlation.merge_queue import onto_pull, queue_commits
 from devexbot.logs.context import on_delivery
 from devexbot.store import Card, Database, Delivery, EventRecord
 from devexbot.store.cards import apply_events
@@ -187,7 +188,7 @@ class Ingest:
                             "to %s, taken as its arrival", delivery.source,
                             delivery.delivery_id, delivery.event_type, len(clamped),
                             max(e.at for e in clamped).isoformat())
-            for event in events:
+            for event in _onto_pulls(session, events):
                 by_card[(event.repo, event.sha)].append((delivery_pk, event))
         if not by_card:
             return set()
@@ -224,6 +225,27 @@ class Ingest:
                 for hook in self.hooks:
                     hook(session, card, events, now)
         return changed
+
+
+def _onto_pulls(session: Session, events: list[Event]) -> list[Event]:
+    """The events, those of a merge queue commit moved onto the card of the pull request
+    it tests (its head as the pull request's events last said); a queue commit whose pull
+    request is not known keeps its events."""
+    queued = queue_commits(events)
+    if not queued:
+        return events
+    kept = [e for e in events if (e.repo, e.sha) not in queued]
+    for (repo, sha), number in sorted(queued.items()):
+        own = [e for e in events if (e.repo, e.sha) == (repo, sha)]
+        pull = session.scalars(
+            select(EventRecord.data)
+            .where(EventRecord.repo == repo, EventRecord.kind == "pr",
+                   EventRecord.name == str(number))
+            .order_by(EventRecord.at.desc(), EventRecord.id.desc()).limit(1)
+        ).first()
+        head = pull.get("head_sha") if isinstance(pull, dict) else None
+        kept += onto_pull(own, head) if isinstance(head, str) else own
+    return kept
 
 
 def _fits(value: str | None, chars: int) -> str | None:
