@@ -14,9 +14,12 @@ from correlation.github import parse_github
 from correlation.merge_queue import QueueRef, onto_pull, queue_commits, queue_ref
 from correlation.status import Status
 from tests.bot import BotFactory, TestBot
+from tests.fakes.github_api import FakeGitHub
 from tests.fakes.slack_api import FakeSlack
 from tests.github_sender import load_fixture
 from tests.scenario import HEAD, REPO
+from tests.test_actions import PEOPLE, fakes_settings
+from tests.test_failure_replies import LOG
 
 PARENT = "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"
 QUEUE_SHA = "a3b1c2d4e5f60718293a4b5c6d7e8f9012345678"
@@ -138,3 +141,27 @@ def test_a_merged_queue_entry_says_so(bot: TestBot) -> None:
     bot.deliver("merge_group", load_fixture("merge_group.destroyed.merged"))
     bot.settle()
     assert "Merged by the merge queue" in str(bot.message().blocks)
+
+
+def test_a_failed_queue_job_is_told_in_the_pull_requests_thread_with_its_log(
+    make_bot: BotFactory, fake_github: FakeGitHub, slack: FakeSlack
+) -> None:
+    bot = make_bot(config=PEOPLE, **fakes_settings(fake_github))
+    run_id = fake_github.add_workflow_run(REPO, head_sha=QUEUE_SHA, run_id=30433777,
+                                          conclusion="failure")
+    job_id = fake_github.add_job(REPO, run_id, "test", conclusion="failure", log=LOG)
+    job = load_fixture("workflow_job.completed")
+    job["workflow_job"].update(
+        id=job_id, run_id=run_id, head_sha=QUEUE_SHA,
+        head_branch=f"gh-readonly-queue/main/pr-12-{PARENT}",
+        check_run_url=f"https://api.github.com/repos/{REPO}/check-runs/{job_id}")
+    for event, payload in [("push", load_fixture("push")),
+                           ("pull_request", load_fixture("pull_request.opened")),
+                           ("merge_group", load_fixture("merge_group.checks_requested")),
+                           ("workflow_job", job)]:
+        assert bot.deliver(event, payload).status_code == 202
+    bot.settle()
+    (reply,) = bot.thread()
+    assert reply.text.startswith("<@U0ANA>") and "CI / test" in reply.text
+    assert "test_remember_me - AssertionError: expected a cookie" in str(reply.blocks)
+    assert len(top_level_posts(slack)) == 1
