@@ -22,6 +22,7 @@ from tests.test_actions import PEOPLE, fakes_settings
 from tests.test_failure_replies import LOG
 
 PARENT = "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"
+NEXT = "4f7e1c0d8b2a9e6f3c5d7a1b0e9f8c2d4a6b8e0f"
 QUEUE_SHA = "a3b1c2d4e5f60718293a4b5c6d7e8f9012345678"
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
@@ -165,3 +166,22 @@ def test_a_failed_queue_job_is_told_in_the_pull_requests_thread_with_its_log(
     assert reply.text.startswith("<@U0ANA>") and "CI / test" in reply.text
     assert "test_remember_me - AssertionError: expected a cookie" in str(reply.blocks)
     assert len(top_level_posts(slack)) == 1
+
+
+def test_queue_news_goes_to_the_pull_requests_latest_head(bot: TestBot) -> None:
+    bot.deliver("pull_request", load_fixture("pull_request.opened"))
+    bot.deliver("pull_request", load_fixture("pull_request.synchronize"))  # a new head: NEXT
+    bot.deliver("merge_group", load_fixture("merge_group.checks_requested"))
+    bot.settle()
+    assert "In the merge queue since" in str(bot.message(NEXT).blocks)
+    assert bot.card().doc["merge_queue"] is None
+
+
+def test_queue_news_of_a_pull_request_not_heard_of_gets_no_message(
+    bot: TestBot, slack: FakeSlack
+) -> None:
+    bot.deliver("merge_group", load_fixture("merge_group.checks_requested"))
+    bot.deliver("check_run", load_fixture("check_run.completed.merge_queue.failure"))
+    bot.settle()
+    assert top_level_posts(slack) == []
+    assert bot.card(QUEUE_SHA).doc["merge_queue"]["state"] == "queued"

@@ -229,23 +229,33 @@ class Ingest:
 
 def _onto_pulls(session: Session, events: list[Event]) -> list[Event]:
     """The events, those of a merge queue commit moved onto the card of the pull request
-    it tests (its head as the pull request's events last said); a queue commit whose pull
-    request is not known keeps its events."""
+    it tests (the card of its head commit, as the pull request's events last said); a
+    queue commit whose pull request has no card yet keeps its events."""
     queued = queue_commits(events)
     if not queued:
         return events
     kept = [e for e in events if (e.repo, e.sha) not in queued]
     for (repo, sha), number in sorted(queued.items()):
         own = [e for e in events if (e.repo, e.sha) == (repo, sha)]
-        pull = session.scalars(
-            select(EventRecord.data)
-            .where(EventRecord.repo == repo, EventRecord.kind == "pr",
-                   EventRecord.name == str(number))
-            .order_by(EventRecord.at.desc(), EventRecord.id.desc()).limit(1)
-        ).first()
-        head = pull.get("head_sha") if isinstance(pull, dict) else None
-        kept += onto_pull(own, head) if isinstance(head, str) else own
+        head = _pull_head(session, repo, number, not_sha=sha)
+        kept += onto_pull(own, head) if head is not None else own
     return kept
+
+
+def _pull_head(session: Session, repo: str, number: int, *, not_sha: str) -> str | None:
+    """The head commit of pull request `number`: the card of the pull request that is its
+    head's (not an earlier head's, nor its merge commit's)."""
+    candidates = session.execute(
+        select(Card.sha, Card.doc)
+        .where(Card.repo == repo, Card.pr_number == number, Card.superseded_by.is_(None),
+               Card.sha != not_sha)
+        .order_by(Card.updated_at.desc(), Card.id.desc()).limit(5)
+    ).all()
+    for card_sha, doc in candidates:
+        pull = (doc or {}).get("pull_request") or {}
+        if pull.get("head_sha") == card_sha:
+            return str(card_sha)
+    return None
 
 
 def _fits(value: str | None, chars: int) -> str | None:
