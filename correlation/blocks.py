@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from correlation.card import CommitCard, DeploymentLine, PullRequest
+from correlation.card import CommitCard, DeploymentLine, MergeQueue, PullRequest, iso
 from correlation.checklist import STATUS_EMOJI, check_lines, count_phrase, failures, leaves
 from correlation.mrkdwn import (
     MAX_ACTIONS_ELEMENTS,
@@ -117,6 +117,8 @@ def render_card(
     ]
     if card.pull_request:
         blocks.append(section(pull_request_line(card.pull_request)))
+    if card.merge_queue:
+        blocks.append(context([merge_queue_line(card.merge_queue)]))
     # One more than listed: a long list starts with its count line.
     blocks += pack(check_lines(card.checks), max_chars=CHECKS_TEXT,
                    max_lines=MAX_LISTED_CHECKS + 1)
@@ -225,6 +227,18 @@ def pull_request_line(pr: PullRequest) -> str:
     if pr.review and pr.state == "open":
         line += f" · review: {_REVIEW_WORDS.get(pr.review) or escape(pr.review, 30)}"
     return line
+
+
+def merge_queue_line(queue: MergeQueue) -> str:
+    """Where the pull request stands in GitHub's merge queue."""
+    if queue.state == "queued":
+        since = queue.since or queue.at
+        return (f"🚦 In the merge queue since <!date^{int(since.timestamp())}"
+                f"^{{date_short_pretty}} {{time}}|{iso(since)}>")
+    words = {"merged": "✅ Merged by the merge queue",
+             "dequeued": "⛔ Removed from the merge queue",
+             "invalidated": "🔁 Merge queue run replaced: an entry ahead of it left the queue"}
+    return words.get(queue.state, f"Left the merge queue ({escape(queue.state, 30)})")
 
 
 def deployment_line(d: DeploymentLine) -> str:

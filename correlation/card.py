@@ -89,6 +89,19 @@ class DeploymentLine:
 
 
 @dataclass(frozen=True)
+class MergeQueue:
+    """Where a pull request stands in the merge queue: `state` is `queued`, `merged`,
+    `dequeued` or `invalidated` (an entry ahead of it left, so it is tested again);
+    `since` is when it entered, `at` when the news came."""
+
+    state: str
+    at: datetime
+    since: datetime | None = None
+    base: str | None = None
+    queue_sha: str | None = None
+
+
+@dataclass(frozen=True)
 class Stamp:
     """What someone did from the card ("Merged by @ana 14:02"), as trusted mrkdwn."""
 
@@ -114,6 +127,7 @@ class CommitCard:
     superseded_by: str | None = None
     updated_at: datetime | None = None
     stamps: tuple[Stamp, ...] = ()
+    merge_queue: MergeQueue | None = None
 
     @property
     def short_sha(self) -> str:
@@ -190,5 +204,12 @@ class CommitCard:
                 {"action": st.action, "text": st.text, "by": st.by, "at": iso(st.at)}
                 for st in self.stamps
             ],
+            "merge_queue": (
+                {"state": self.merge_queue.state, "since": iso(self.merge_queue.since),
+                 "at": iso(self.merge_queue.at), "base": self.merge_queue.base,
+                 "queue_sha": self.merge_queue.queue_sha}
+                if self.merge_queue
+                else None
+            ),
             "updated_at": iso(self.updated_at),
         }

@@ -22,6 +22,7 @@ from correlation.card import (
     Stamp,
 )
 from correlation.events import Event, Slot
+from correlation.merge_queue import MERGE_QUEUE_KIND, merge_queue_of
 from correlation.runs import run_lines
 from correlation.status import Status, overall
 from correlation.tickets import TicketRules, github_web_of, ticket_entries, ticket_refs
@@ -105,6 +106,7 @@ def build_card(
         superseded_by=superseded_by,
         updated_at=max((e.at for e in state.values()), default=None),
         stamps=_stamps(state, by_kind),
+        merge_queue=merge_queue_of(by_kind.get(MERGE_QUEUE_KIND, ())),
     )
 
 

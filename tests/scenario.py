@@ -120,5 +120,6 @@ EXPECTED_CARD: dict[str, Any] = {
     "overall": "failure",
     "superseded_by": None,
     "stamps": [],
+    "merge_queue": None,
     "updated_at": "2026-11-20T10:07:00Z",
 }

@@ -377,6 +377,7 @@ EXPECTED_CARD: dict[str, Any] = {
     "overall": "success",
     "superseded_by": None,
     "stamps": [],
+    "merge_queue": None,
     "updated_at": t("10:47:05"),
 }
 
@@ -410,5 +411,6 @@ EXPECTED_WAITING_CARD: dict[str, Any] = {
     "overall": "waiting",
     "superseded_by": None,
     "stamps": [],
+    "merge_queue": None,
     "updated_at": t("10:41:00"),
 }

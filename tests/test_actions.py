@@ -159,6 +159,19 @@ def test_githubs_own_409_and_405_become_clear_replies(bot: Bot,
     assert fake_github.merges(REPO) == []
 
 
+
+@pytest.mark.sqlite_only
+def test_a_base_that_requires_the_merge_queue_says_so(bot: Bot, fake_github: FakeGitHub) -> None:
+    open_pr(bot, fake_github)
+    fake_github.fail_next("PUT */merge", status=405,
+                          message="Changes must be made through the merge queue")
+    _, url = bot.click("card.merge")
+    assert bot.reply(url) == (
+        "Not done: #12 cannot be merged directly: `main` takes pull requests through GitHub's "
+        f"merge queue. Add it to the queue on GitHub: {fake_github.base_url}/{REPO}/pull/12")
+    assert fake_github.merges(REPO) == []
+
+
 @pytest.mark.sqlite_only
 def test_not_mergeable_is_refused_before_merging(bot: Bot, fake_github: FakeGitHub) -> None:
     open_pr(bot, fake_github, mergeable=False)

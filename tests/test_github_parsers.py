@@ -15,6 +15,7 @@ HEAD = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
 NEXT = "4f7e1c0d8b2a9e6f3c5d7a1b0e9f8c2d4a6b8e0f"
 MERGE = "9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b"
 REPO = "octo-org/octo-app"
+QUEUE = "a3b1c2d4e5f60718293a4b5c6d7e8f9012345678"
 ARRIVED = datetime(2026, 11, 21, tzinfo=UTC)
 
 
@@ -95,6 +96,16 @@ def commit_meta(fixture: str) -> dict[str, Any]:
          {("6dcb09b", "review", "12:ben", None, "10:08:00")}),
         ("pull_request_review.submitted.changes_requested",
          {("6dcb09b", "review", "12:ben", None, "10:07:30")}),
+        # The merge queue's news and checks, on the queue commit (the store moves them onto
+        # the pull request's card).
+        ("merge_group.checks_requested",
+         {("a3b1c2d", "merge_queue", QUEUE, "pending", "11:00:00")}),
+        ("merge_group.destroyed.dequeued",
+         {("a3b1c2d", "merge_queue", QUEUE, "failure", "00:00:00")}),
+        ("merge_group.destroyed.merged",
+         {("a3b1c2d", "merge_queue", QUEUE, "success", "00:00:00")}),
+        ("check_run.completed.merge_queue.failure",
+         {("a3b1c2d", "check", "test", "failure", "11:03:00")}),
         ("push", set()),
         ("check_suite.completed", set()),
         ("ping", set()),

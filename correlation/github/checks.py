@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from correlation import status as st
-from correlation.events import Event, normalise_sha
+from correlation.events import Event, ParseError, normalise_sha
 from correlation.github.common import (
     MAX_OUTPUT_SUMMARY,
     Router,
@@ -21,6 +21,7 @@ from correlation.github.common import (
     run_generation,
     trimmed,
 )
+from correlation.merge_queue import MERGE_QUEUE_KIND, OUTCOMES, queue_ref
 from correlation.payload import Fields
 from correlation.status import Status
 
@@ -177,3 +178,32 @@ def _job_summary(attempt: object, failed_steps: list[Any]) -> str | None:
     if failed_steps:
         parts.append(f"failed at: {', '.join(str(s) for s in failed_steps)}")
     return ", ".join(parts) or None
+
+
+@router.register("merge_group")
+def _merge_group(p: Fields, received_at: datetime) -> list[Event]:
+    """A pull request entered the merge queue (`checks_requested`) or left it
+    (`destroyed`, with the reason); the events are the queue commit's, which the store
+    moves onto the pull request's card (see `correlation.merge_queue`)."""
+    repo, group = repo_of(p), p.obj("merge_group")
+    sha = normalise_sha(group.req("head_sha"))
+    ref = group.str("head_ref")
+    queued = queue_ref(ref)
+    if queued is None:
+        raise ParseError(f"not a merge queue branch: {ref!r}")
+    if p.opt("action") == "checks_requested":
+        # The queue commit is made as the pull request enters the queue.
+        at = event_time(group, "head_commit.timestamp", fallback=received_at)
+        state, since = "queued", at.isoformat()
+    elif p.opt("action") == "destroyed":
+        at, state, since = received_at, str(p.opt("reason") or "dequeued"), None
+    else:
+        return []
+    status = OUTCOMES.get(state, Status.NEUTRAL)
+    return [
+        github_event(repo, sha, MERGE_QUEUE_KIND, sha, at, status, state=state, since=since,
+                     number=queued.number,
+                     base=group.ostr("base_ref") and str(group.ostr("base_ref"))
+                     .removeprefix("refs/heads/")),
+        *commit_fields(repo, sha, "merge_group", at, branch=ref.removeprefix("refs/heads/")),
+    ]

@@ -33,6 +33,10 @@ from devexbot.store.models import utcnow
 _METHOD_REFUSED = re.compile(r"\b(merge commits|squash merges|rebase merges) are not allowed",
                              re.IGNORECASE)
 
+# GitHub's 405 where the base branch's rules require its merge queue ("Changes must be made
+# through the merge queue").
+_QUEUE_REQUIRED = re.compile(r"\bthrough the merge queue\b", re.IGNORECASE)
+
 
 class Merge:
     """Merge the card's pull request at the card's SHA, by the method its button shows."""
@@ -71,6 +75,10 @@ class Merge:
                 self._settings.refused(value.repo, method)  # the card drops it
                 raise Refused(f"GitHub says #{pr.number} cannot be merged: {message} "
                               f"{self._offer(value.repo)}") from None
+            if exc.status == 405 and _QUEUE_REQUIRED.search(message):
+                raise Refused(f"#{pr.number} cannot be merged directly: `{pr.base.ref}` takes "
+                              "pull requests through GitHub's merge queue. Add it to the "
+                              f"queue on GitHub: {pr.html_url}") from None
             if exc.status == 405:
                 raise Refused(f"GitHub says #{pr.number} cannot be merged: {message}") from None
             if exc.status == 409:

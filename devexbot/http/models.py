@@ -59,6 +59,12 @@ class TicketDoc(_Open):
     status: str | None = None
 
 
+class MergeQueueDoc(_Open):
+    state: Literal["queued", "merged", "dequeued", "invalidated"]
+    since: str | None = Field(description="ISO 8601: when it entered the queue (queued only)")
+    queue_sha: str | None = Field(description="the queue's temporary commit it is tested on")
+
+
 class SlackMessageDoc(_Open):
     channel: str
     ts: str
@@ -79,6 +85,8 @@ class CardDoc(_Open):
     tickets: list[TicketDoc]
     overall: Status
     superseded_by: str | None
+    merge_queue: MergeQueueDoc | None = Field(
+        default=None, description="where its pull request stands in GitHub's merge queue")
     slack: SlackMessageDoc | None = Field(description="the first of its Slack messages")
     slack_messages: list[SlackMessageDoc] = Field(
         description="its Slack messages, one per channel its routes take it to, the first first")

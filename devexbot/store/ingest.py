@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from correlation import Event
 from correlation.events import clamp_future
 from correlation.fold import FoldRules
+from correlation.merge_queue import onto_pull, queue_commits
 from devexbot.logs.context import on_delivery
 from devexbot.store import Card, Database, Delivery, EventRecord
 from devexbot.store.cards import apply_events
@@ -187,7 +188,7 @@ class Ingest:
                             "to %s, taken as its arrival", delivery.source,
                             delivery.delivery_id, delivery.event_type, len(clamped),
                             max(e.at for e in clamped).isoformat())
-            for event in events:
+            for event in _onto_pulls(session, events):
                 by_card[(event.repo, event.sha)].append((delivery_pk, event))
         if not by_card:
             return set()
@@ -224,6 +225,37 @@ class Ingest:
                 for hook in self.hooks:
                     hook(session, card, events, now)
         return changed
+
+
+def _onto_pulls(session: Session, events: list[Event]) -> list[Event]:
+    """The events, those of a merge queue commit moved onto the card of the pull request
+    it tests (the card of its head commit, as the pull request's events last said); a
+    queue commit whose pull request has no card yet keeps its events."""
+    queued = queue_commits(events)
+    if not queued:
+        return events
+    kept = [e for e in events if (e.repo, e.sha) not in queued]
+    for (repo, sha), number in sorted(queued.items()):
+        own = [e for e in events if (e.repo, e.sha) == (repo, sha)]
+        head = _pull_head(session, repo, number, not_sha=sha)
+        kept += onto_pull(own, head) if head is not None else own
+    return kept
+
+
+def _pull_head(session: Session, repo: str, number: int, *, not_sha: str) -> str | None:
+    """The head commit of pull request `number`: the card of the pull request that is its
+    head's (not an earlier head's, nor its merge commit's)."""
+    candidates = session.execute(
+        select(Card.sha, Card.doc)
+        .where(Card.repo == repo, Card.pr_number == number, Card.superseded_by.is_(None),
+               Card.sha != not_sha)
+        .order_by(Card.updated_at.desc(), Card.id.desc()).limit(5)
+    ).all()
+    for card_sha, doc in candidates:
+        pull = (doc or {}).get("pull_request") or {}
+        if pull.get("head_sha") == card_sha:
+            return str(card_sha)
+    return None
 
 
 def _fits(value: str | None, chars: int) -> str | None:
