@@ -70,3 +70,15 @@ def test_off_the_machine_there_is_no_demo_user(tmp_path: Path) -> None:
         pressed = outside.post(action, headers={"Origin": f"http://{host}"})
         assert pressed.status_code == 403
         assert httpx.get(f"{demo.url}/api/audit", timeout=10).json()["audit"] == []
+
+
+def test_the_demos_github_and_jenkins_read_as_up(tmp_path: Path) -> None:
+    """The demo's own GitHub and Jenkins answer the readiness checks as the real ones do,
+    so the demo starts without 'GitHub is down' and `/readyz` says ready."""
+    with demo_in_process(tmp_path, speed=SPEED, patience=PATIENCE) as demo:
+        def ready() -> dict | None:
+            answer = httpx.get(f"{demo.url}/readyz", timeout=10).json()
+            states = {name: d["state"] for name, d in answer["dependencies"].items()}
+            return answer if states["github"] == states["jenkins"] == "up" else None
+        answer = wait_for(ready, what="the demo's GitHub and Jenkins read as up")
+        assert answer["status"] == "ready", answer

@@ -28,6 +28,7 @@ Route = tuple[str, re.Pattern[str], Callable[..., Answer]]
 
 def _github_routes(world: DemoWorld) -> list[Route]:
     routes: list[tuple[str, str, Callable[..., Answer]]] = [
+        ("GET", r"^/rate_limit$", lambda **_: _RATE_LIMIT),  # the readiness check's
         ("GET", _REPO + "$", lambda repo, **_: world.repo(repo)),
         ("GET", _REPO + r"/pulls/(?P<n>\d+)$", lambda repo, n, **_: world.pull(repo, int(n))),
         ("PUT", _REPO + r"/pulls/(?P<n>\d+)/merge$",
@@ -52,6 +53,12 @@ def _github_routes(world: DemoWorld) -> list[Route]:
     ]
     return [(verb, re.compile(pattern), handler) for verb, pattern, handler in routes]
 
+
+# GitHub's `GET /rate_limit` (it costs nothing of the limit; the demo never runs out).
+_WINDOW = {"limit": 5000, "used": 0, "remaining": 5000, "reset": 4102444800}
+_RATE_LIMIT = Answer(200, {"resources": {name: dict(_WINDOW) for name in ("core", "search",
+                                                                          "graphql")},
+                           "rate": dict(_WINDOW)})
 
 _JENKINS_BUILD = re.compile(r"^(?P<job>(?:job/[^/]+/)+)(?P<n>\d+)/(?P<what>api/json|consoleText)$")
 _JENKINS_START = re.compile(r"^(?P<job>(?:job/[^/]+/)+)(?:build|buildWithParameters)$")
@@ -124,6 +131,9 @@ class DemoServices:
                                                                   expected.encode())
 
     def _jenkins(self, verb: str, path: str) -> Answer:
+        if verb == "GET" and path == "me/api/json":  # who the bot is: the readiness check
+            return Answer(200, {"_class": "hudson.model.User", "id": JENKINS_USER,
+                                "fullName": JENKINS_USER, "description": None})
         if verb == "GET" and (found := _JENKINS_BUILD.match(path)):
             job, number = _job_name(found["job"]), int(found["n"])
             if found["what"] == "consoleText":
