@@ -20,13 +20,7 @@ from devexbot.http.answers import webhook_answers
 from devexbot.http.deps import ConfigDep, IngestDep, SettingsDep, TracerDep
 from handlers.webhooks.metered import MeteredRoute
 from handlers.webhooks.openapi import HMAC_SHA256, header, json_body, timestamp
-from handlers.webhooks.verify import (
-    decode_json,
-    read_body,
-    require_secret,
-    verify_hmac_sha256,
-    verify_token,
-)
+from handlers.webhooks.verify import decode_json, signed_or_token_body
 
 router = APIRouter(route_class=MeteredRoute)
 
@@ -78,15 +72,9 @@ async def flux_webhook(request: Request, settings: SettingsDep, ingest: IngestDe
                        config: ConfigDep, tracer: TracerDep) -> JSONResponse:
     """A Flux event, signed by `generic-hmac` (or with the secret as a token)."""
     with tracer.span("verify"):
-        secret = require_secret(settings.deploy_webhook_secret, "DEPLOY_WEBHOOK_SECRET")
-        body = await read_body(request)
-        signature = request.headers.get(SIGNATURE_HEADER.lower())
-        token = request.headers.get(TOKEN_HEADER.lower())
-        if token and not signature:
-            verify_token(secret=secret, presented=token, name=TOKEN_HEADER)
-        else:
-            verify_hmac_sha256(secret=secret, body=body, header=signature,
-                               name=SIGNATURE_HEADER)
+        body = await signed_or_token_body(
+            request, settings.deploy_webhook_secret, variable="DEPLOY_WEBHOOK_SECRET",
+            signature_header=SIGNATURE_HEADER, token_header=TOKEN_HEADER)
     with tracer.span("parse"):
         payload = decode_json(body, request.headers.get("content-type"))
         try:

@@ -74,3 +74,18 @@ def verify_token(*, secret: SecretStr, presented: str | None, name: str) -> None
         raise RequestError(401, f"missing {name}")
     if not hmac.compare_digest(secret.get_secret_value().encode(), presented.strip().encode()):
         raise RequestError(401, f"{name} does not match")
+
+
+async def signed_or_token_body(request: Request, secret: SecretStr | None, *, variable: str,
+                               signature_header: str, token_header: str) -> bytes:
+    """The body of a sender that signs it (`sha256=` HMAC in `signature_header`) or, if it
+    cannot sign, presents the secret itself in `token_header`."""
+    key = require_secret(secret, variable)
+    body = await read_body(request)
+    signature = request.headers.get(signature_header.lower())
+    token = request.headers.get(token_header.lower())
+    if token and not signature:
+        verify_token(secret=key, presented=token, name=token_header)
+    else:
+        verify_hmac_sha256(secret=key, body=body, header=signature, name=signature_header)
+    return body
