@@ -125,6 +125,13 @@ def test_only_the_entry_points_import_the_composition_root() -> None:
     assert importers <= ENTRY_POINTS
 
 
+def test_only_the_composition_root_imports_its_own_parts() -> None:
+    graph = _graph()
+    parts = {name for name in graph if name.startswith(COMPOSITION_ROOT + ".")}
+    importers = {name for name, targets in graph.items() if targets & parts}
+    assert importers <= {COMPOSITION_ROOT, *parts}
+
+
 def test_devexbot_keeps_few_loose_modules() -> None:
     loose = sorted(p.name for p in (ROOT / "devexbot").glob("*.py") if p.name != "__init__.py")
     assert len(loose) <= MAX_LOOSE_MODULES, loose

@@ -5,39 +5,22 @@ line) import this module, and only they hold the parts together."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from pydantic import SecretStr
 from slack_bolt import App
 from slack_sdk import WebClient
 
 from correlation.fold import FoldRules
-from correlation.policies import Policies
-from devexbot.actions.approve import Approve, OpenRequests, Reject
 from devexbot.actions.audit import AuditLog, SlackPermalinks, no_permalinks
-from devexbot.actions.claims import Claims
-from devexbot.actions.custom import Custom, NoRunbooks, RunbookLauncher
-from devexbot.actions.label import Label
-from devexbot.actions.merge import Merge
+from devexbot.actions.custom import NoRunbooks, RunbookLauncher
 from devexbot.actions.registry import Actions
 from devexbot.actions.repo_choices import RepoChoices
-from devexbot.actions.request_review import RequestReview
-from devexbot.actions.retry import Retry
-from devexbot.actions.stamps import Stamps
-from devexbot.approvals.authors import CommitAuthors
-from devexbot.approvals.card_events import ApprovalEvents
-from devexbot.approvals.decisions import Decisions, TicketComments
-from devexbot.approvals.effect import DecisionEffects
-from devexbot.approvals.ledger import Ledger
-from devexbot.approvals.policy import ApproverChecks
 from devexbot.clients.github import GitHubApi
 from devexbot.clients.github_teams import GitHubTeams
-from devexbot.clients.jenkins import JenkinsJobs
 from devexbot.clients.jira import JiraClient
 from devexbot.clock import SYSTEM_CLOCK, Clock
-from devexbot.config import BotConfig, RunbookSettings, load_config
+from devexbot.config import BotConfig, load_config
 from devexbot.health.probes import readiness_of, service_probes
 from devexbot.health.watch import Watch
 from devexbot.http.metrics import Metrics
@@ -52,9 +35,6 @@ from devexbot.publish.deploy_contents import DeployContentsNotes
 from devexbot.publish.outbox import Outbox, OutboxPolicy, OutboxWorker
 from devexbot.publish.pacing import Pacing
 from devexbot.publish.routing import CardRouter
-from devexbot.runbooks.executors.jenkins import JenkinsAccess, JenkinsExecutor
-from devexbot.runbooks.executors.local import LocalExecutor
-from devexbot.runbooks.executors.python import PythonExecutor
 from devexbot.runbooks.launcher import RunnerLauncher, ScheduledLauncher
 from devexbot.runbooks.readers import RunReaders
 from devexbot.runbooks.registry import Runbooks, load_runbooks
@@ -94,6 +74,8 @@ from devexbot.tracing import NULL_TRACER, Tracer, tracer_from_environment
 from devexbot.web.access import DemoUser
 from devexbot.web.team import slack_team
 from devexbot.web.workspace import Workspace
+from devexbot.wiring.actions import build_actions
+from devexbot.wiring.runners import build_runner, jenkins_access
 from handlers.slack import (
     build_bolt_app,
     card_actions,
@@ -350,51 +332,3 @@ def build_services(
         tracer=tracer,
     )
     return services
-
-
-def build_actions(settings: Settings, config: BotConfig, policies: Policies, db: Database,
-                  ingest: Ingest, card_loader: CardLoader, authorizer: Authorizer,
-                  people: People, audit: AuditLog, *, github: GitHubApi,
-                  merge_settings: MergeSettings,
-                  runbooks: RunbookLauncher, tickets: TicketComments) -> Actions:
-    """The card buttons' actions, each with what it uses, and the path every click takes."""
-    jenkins = JenkinsJobs(settings)
-    claims, ledger, events = Claims(db), Ledger(db), ApprovalEvents(ingest)
-    effects = DecisionEffects(github, jenkins, callback_secret=settings.deploy_webhook_secret)
-    decisions = Decisions(claims, ledger, effects, events, tickets)
-    requests = OpenRequests(config, policies, events)
-    checks = ApproverChecks(authorizer, people, CommitAuthors(github))
-    return Actions(
-        db, card_loader, authorizer=authorizer, permissions=config.permissions,
-        people=people, claims=claims, stamps=Stamps(db, ingest),
-        audit=audit,
-        specs=(Merge(github, policies.merge, merge_settings),
-               Retry(github, jenkins, policies.retry),
-               Approve(requests, checks, ledger, decisions),
-               Reject(requests, checks, ledger, decisions),
-               RequestReview(github), Label(github),
-               Custom(config.buttons, jenkins, runbooks)))
-
-
-def jenkins_access(settings: Settings) -> JenkinsAccess | None:
-    """How the Jenkins runbooks reach Jenkins (None: no `JENKINS_URL`)."""
-    if not settings.jenkins_url:
-        return None
-    token: SecretStr | None = settings.jenkins_api_token
-    return JenkinsAccess(settings.jenkins_url, settings.jenkins_user,
-                         token.get_secret_value() if token else None)
-
-
-def build_runner(options: RunbookSettings, runs: RunStore, authorizer: Authorizer,
-                 client: WebClient, pacing: Pacing, *, jenkins: JenkinsAccess | None,
-                 channel_id: Callable[[str], str] | None = None) -> RunbookRunner:
-    """The runbook runner with its three executors."""
-    return RunbookRunner(
-        store=runs, authorizer=authorizer, client=client, pacing=pacing, settings=options,
-        executors={
-            "local": LocalExecutor(kill_grace=options.kill_grace),
-            "jenkins": JenkinsExecutor(jenkins, poll=options.jenkins_poll,
-                                       kill_grace=options.kill_grace),
-            "python": PythonExecutor(kill_grace=options.kill_grace),
-        },
-        channel_id=channel_id)
