@@ -721,8 +721,9 @@ def test_reject_on_the_web_asks_why_in_the_form_and_rejects_as_the_signed_in_use
         assert too_long.status_code == 413
         bot.card_message(having="rejected by <@U0BEN>: The login page 500s on Safari")
     (review,) = fake_github.deployment_reviews(REPO, RUN_ID)
-    assert (review.state, review.comment) == (
-        "rejected", "Rejected in Slack by ben: The login page 500s on Safari")
+    assert (review.state, review.comment) == (  # GitHub's reviewers read where it was decided
+        "rejected",
+        "Rejected in devexbot's web workspace by ben: The login page 500s on Safari")
     deployment = bot.deployment("production")
     assert (deployment["status"], deployment["approval"]["state"]) == ("cancelled", "rejected")
     (entry, *_) = bot.audit()

@@ -111,7 +111,8 @@ class Approve(_Decider):
                            target=request.label, environment=env)
         try:
             done = self._decisions.decide(ctx.card, request, policy,
-                                          Decision("approved", tally.approvers), user=user)
+                                          Decision("approved", tally.approvers, via=_via(ctx)),
+                                          user=user)
         except Refused as exc:
             raise Refused(f"your approval counts ({progress}), but {exc.message}") from None
         if done is None:
@@ -132,7 +133,8 @@ class Approve(_Decider):
                                 user=user, signoff=request.signoff)
         try:
             done = self._decisions.decide(ctx.card, request, policy,
-                                          Decision("approved", tally.approvers), user=user,
+                                          Decision("approved", tally.approvers, via=_via(ctx)),
+                                          user=user,
                                           retry=True)
         except Refused as exc:
             raise Refused(f"{before}, but {exc.message}") from None
@@ -162,7 +164,8 @@ class Reject(_Decider):
                             required=policy.required, reason=reason)
         decider = Decider(user, ctx.github_login)
         done = self._decisions.decide(ctx.card, request, policy,
-                                      Decision("rejected", (decider,), reason), user=user)
+                                      Decision("rejected", (decider,), reason,
+                                               via=_via(ctx)), user=user)
         if done is None:
             raise Refused(f"{env} is being decided right now; the card shows how it ends")
         verb = "requested changes on" if request.signoff else "rejected"
@@ -189,3 +192,8 @@ def _expired(found: Standing, deployment: DeploymentLine, now: datetime) -> str:
 
 def _env(environment: str) -> str:
     return f"*{escape(one_line(environment), 60)}*"
+
+
+def _via(ctx: ActionContext) -> str:
+    """Where the click was made: the web workspace marks its clicks, Slack's are the rest."""
+    return "web" if ctx.click.extra.get("via") == "web" else "slack"

@@ -38,9 +38,14 @@ class Decision:
     state: str  # approved | rejected
     deciders: tuple[Decider, ...]
     reason: str | None = None
+    via: str = "slack"  # where the click that made the decision was: slack | web
 
     def names(self) -> str:
         return ", ".join(d.github_login or d.slack_user for d in self.deciders)
+
+    def where(self) -> str:
+        """Where it was decided, in the words GitHub's reviewers read."""
+        return "in devexbot's web workspace" if self.via == "web" else "in Slack"
 
 
 def callback_body(card: CommitCard, request: ApprovalRequest, decision: Decision) -> bytes:
@@ -103,7 +108,7 @@ class DecisionEffects:
                 raise Refused(f"GitHub has no deployment of run {request.run_id} to "
                               f"{request.environment} waiting any more: it was decided elsewhere")
             verb = "Approved" if decision.state == "approved" else "Rejected"
-            comment = f"{verb} in Slack by {decision.names()}"
+            comment = f"{verb} {decision.where()} by {decision.names()}"
             if decision.reason:
                 comment += f": {decision.reason}"
             repo.requester.requestJsonAndCheck("POST", url, input={
