@@ -36,10 +36,12 @@ class ButtonRef:
     pr: int | None = None
     method: str | None = None  # merge method
     button: str | None = None  # a custom button's id
+    slot: tuple[str, str, str] | None = None  # the check's slot: it outlives a renamed line
 
     def encode(self) -> str:
         fields = {"r": self.repo, "s": self.sha, "t": self.target, "n": self.pr,
-                  "m": self.method, "b": self.button}
+                  "m": self.method, "b": self.button,
+                  "l": list(self.slot) if self.slot else None}
         return json.dumps({k: v for k, v in fields.items() if v is not None},
                           separators=(",", ":"), ensure_ascii=False)
 

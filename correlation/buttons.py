@@ -103,7 +103,7 @@ def _retries(card: CommitCard, policy: RetryPolicy) -> list[Button]:
               and (_jenkins_retry(c.details.get("job"), card.repo, policy)
                    if c.source == "jenkins" else c.details.get("run_id"))]
     return [_button(f"Retry {check.name}", ActionId.RETRY,
-                    ButtonRef(card.repo, card.sha, target=check.name))
+                    ButtonRef(card.repo, card.sha, target=check.name, slot=check.slot))
             for check in failed[:MAX_RETRY_BUTTONS]]
 
 

@@ -252,6 +252,30 @@ def test_retry_a_failed_actions_run_reruns_its_failed_jobs(
 
 
 @pytest.mark.sqlite_only
+def test_retry_still_reruns_its_run_after_a_second_run_renames_the_line(
+    bot: Bot, fake_github: FakeGitHub
+) -> None:
+    """The pull_request run of CI fails and its card offers "Retry CI"; then the push run
+    of CI arrives and the lines are renamed "CI (pull_request)" / "CI (push)". A click on
+    the Retry the person was looking at still re-runs the pull_request run."""
+    from tests.test_workflow_runs import PR_RUN, PUSH_RUN, workflow_job, workflow_run
+
+    fake_github.add_workflow_run(REPO, head_sha=HEAD, run_id=PR_RUN, conclusion="failure",
+                                 jobs={"test": "failure"})
+    bot.github.deliver("push", load_fixture("push"))
+    bot.github.deliver("workflow_job", workflow_job(PR_RUN, 7001, "failure", "10:04"))
+    bot.github.deliver("workflow_run", workflow_run(PR_RUN, "pull_request", "failure", "10:05"))
+    seen = bot.card_message(having="card.retry")
+    assert "Retry CI" in str(seen.blocks)
+    bot.github.deliver("workflow_run", workflow_run(PUSH_RUN, "push", "success", "10:06"))
+    bot.card_message(having="CI (pull_request)")
+
+    _, url = bot.click("card.retry", message=seen)  # the button as it was on the phone
+    assert bot.reply(url).startswith("Re-running the failed jobs of CI (attempt 2)")
+    assert len(fake_github.reruns(REPO, PR_RUN)) == 1
+
+
+@pytest.mark.sqlite_only
 def test_the_web_card_page_lists_the_cards_audit_entries(bot: Bot,
                                                           fake_github: FakeGitHub) -> None:
     bot.slack.add_user("U0ANA", "ana", real_name="Ana Lima")

@@ -26,11 +26,12 @@ class ButtonValue(BaseModel):
     pr: int | None = Field(default=None, alias="n")
     method: str | None = Field(default=None, alias="m")  # merge method
     button: str | None = Field(default=None, alias="b")  # a custom button's id
+    slot: tuple[str, str, str] | None = Field(default=None, alias="l")  # a check's slot
 
     def encode(self) -> str:
         """As the card's buttons carry it (`correlation.button_blocks.ButtonRef`)."""
         return ButtonRef(self.repo, self.sha, self.target, self.pr, self.method,
-                         self.button).encode()
+                         self.button, self.slot).encode()
 
     @classmethod
     def decode(cls, raw: str | None) -> ButtonValue:

@@ -24,10 +24,13 @@ RETRYABLE = {"failure", "cancelled"}
 
 
 def retry_target(ctx: ActionContext) -> dict[str, Any]:
-    """The failed build the button names, as the card knows it."""
-    name = ctx.click.value.target
+    """The failed build the button names, as the card knows it: by the check's slot, which
+    stays when a line is renamed (a second run of the workflow names both by their trigger);
+    by its name for buttons drawn before buttons carried the slot."""
+    name, slot = ctx.click.value.target, ctx.click.value.slot
     for check in ctx.card.checks:
-        if check.name == name and check.kind in ("build", "workflow", "job"):
+        named = check.slot == slot if slot else check.name == name
+        if named and check.kind in ("build", "workflow", "job"):
             if check.status.value not in RETRYABLE:
                 raise Refused(f"{name} is {check.status.value} now; nothing to retry")
             return {"source": check.source, "kind": check.kind, "name": check.name,
