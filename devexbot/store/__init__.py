@@ -28,6 +28,9 @@ from devexbot.store.models import (
 from devexbot.store.seen_requests import SeenRequest
 from devexbot.store.ticket_deploys import TicketDeploy
 
+# Catch-up's tables (its own module), imported so the schema has them.
+from devexbot.store import catchup as catchup  # isort: skip
+
 __all__ = [
     "ActionClaim", "ApprovalDecision", "AuditEntry",
     "Base", "Card", "CardMessage", "CommitRange", "Database", "Delivery", "EnvironmentState",

@@ -16,6 +16,7 @@ from correlation.mrkdwn import safe_url
 from correlation.status import Status
 from correlation.timeline import moments
 from devexbot.store import EventRecord
+from devexbot.store.catchup import caught_up
 from devexbot.web.mrkdwn_html import Names, no_names
 from devexbot.web.view import marked_line
 
@@ -35,6 +36,7 @@ class TimelineEntry:
     status: str | None
     text: str | None
     links: list[tuple[str, str]]
+    caught_up: bool = False  # its delivery came back because catch-up asked GitHub for it
 
 
 @dataclass(frozen=True)
@@ -60,13 +62,15 @@ def timeline(session: Session, card_id: int, *, limit: int = MAX_EVENTS,
         select(EventRecord).where(EventRecord.card_id == card_id)
         .order_by(EventRecord.at, EventRecord.id).limit(limit)
     ))
+    recovered = caught_up(session, (row.delivery_pk for row in rows))
     entries = []
     for row, said in zip(rows, moments([_event(row) for row in rows]), strict=True):
         line = marked_line(said.what, names)  # a stamp's emoji becomes its icon
         status = said.status.value if said.status else None
         if status is None and line.status != "none":
             status = line.status
-        entries.append(_entry(row, said.headline, line.html, status))
+        entries.append(_entry(row, said.headline, line.html, status,
+                              caught_up=row.delivery_pk in recovered))
     return Timeline(entries, total)
 
 
@@ -77,8 +81,8 @@ def _event(row: EventRecord) -> Event:
                  at=at, status=status, data=row.data or {})
 
 
-def _entry(row: EventRecord, headline: bool, what: Markup, status: str | None
-           ) -> TimelineEntry:
+def _entry(row: EventRecord, headline: bool, what: Markup, status: str | None, *,
+           caught_up: bool = False) -> TimelineEntry:
     data: dict[str, Any] = row.data or {}
     text = next((str(data[k]) for k in _TEXTS if isinstance(data.get(k), str) and data[k]), None)
     links: list[tuple[str, str]] = []
@@ -89,4 +93,4 @@ def _entry(row: EventRecord, headline: bool, what: Markup, status: str | None
     if row.kind == "commit" and row.name.startswith("url:") and safe_url(data.get("value")):
         links.append(("commit", str(data["value"])))
     return TimelineEntry(at=row.at, source=row.source, headline=headline, what=what,
-                         status=status, text=text, links=links)
+                         status=status, text=text, links=links, caught_up=caught_up)

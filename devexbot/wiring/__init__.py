@@ -75,6 +75,7 @@ from devexbot.web.access import DemoUser
 from devexbot.web.team import slack_team
 from devexbot.web.workspace import Workspace
 from devexbot.wiring.actions import build_actions
+from devexbot.wiring.catchup import catch_up_jobs
 from devexbot.wiring.runners import build_runner, jenkins_access
 from handlers.slack import (
     build_bolt_app,
@@ -295,7 +296,9 @@ def build_services(
                      nudges)
     scheduler = build_scheduler(db, cards, schedule=config.schedule,
                                 retention=config.retention, clock=clock,
-                                runbooks=scheduled, leadership=leadership)
+                                runbooks=[*scheduled,
+                                          *catch_up_jobs(settings, config, db, metrics)],
+                                leadership=leadership)
     services = Services(
         settings=settings, config=config, db=db,
         ingest=ingest,

@@ -23,7 +23,9 @@ from typing import Any
 import pytest
 from github import Auth, Github
 
+from tests.fakes import github_hook_routes as github_hook_routes  # registers its routes
 from tests.fakes.github_auth import BAD_JWT, Identity, authenticate, public_key
+from tests.fakes.github_hooks import Hook, LoggedAttempt
 from tests.fakes.github_http import HttpFake, Reply, Request
 from tests.fakes.github_models import (
     DEFAULT_LOGIN,
@@ -441,6 +443,32 @@ class FakeGitHub(HttpFake):
     @token_ttl.setter
     def token_ttl(self, seconds: float) -> None:
         self.state.token_ttl = seconds
+
+    # ---- webhooks and their delivery logs ----------------------------------------------
+
+    def add_hook(self, url: str, *, secret: str, repo: str | None = None,
+                 org: str | None = None, app_id: int | None = None,
+                 hook_id: int = 0) -> Hook:
+        """A webhook of `repo`, `org` or the App `app_id` (the App's hook has no id)."""
+        if repo is not None:
+            return self.state.hooks.add("repo", repo, hook_id, url=url, secret=secret)
+        if org is not None:
+            return self.state.hooks.add("org", org, hook_id, url=url, secret=secret)
+        assert app_id is not None, "a hook of a repo, an org or an app"
+        return self.state.hooks.add("app", str(app_id), 0, url=url, secret=secret)
+
+    def send(self, hook: Hook, event: str, payload: dict[str, Any] | bytes, *,
+             guid: str | None = None) -> LoggedAttempt:
+        """GitHub delivers `event` to the hook's URL and logs how it went."""
+        return self.state.hooks.send(hook, event, payload, guid=guid)
+
+    def send_queued(self) -> list[LoggedAttempt]:
+        """GitHub carries out the redeliveries asked for (it answered 202 to each)."""
+        return self.state.hooks.send_queued()
+
+    def hook_log(self, hook: Hook) -> list[LoggedAttempt]:
+        """The hook's delivery log, newest first."""
+        return self.state.hooks.entries(hook)
 
     # ---- faults ----------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
+from tests.fakes.github_hooks import HookLog
 from tests.fakes.github_models import (
     MERGE_METHODS,
     PERMISSIONS,
@@ -88,6 +89,7 @@ class GitHubState:
         self.deployments = itertools.count(1)
         self.log_links: dict[str, tuple[str, int, float]] = {}  # key -> (repo, job id, expiry)
         self.token_ttl = 3600.0  # seconds an installation token lives, as on GitHub
+        self.hooks = HookLog()  # webhooks and their delivery logs
 
     def next_id(self) -> int:
         return next(self._ids)

@@ -1,0 +1,37 @@
+"""Catch-up's part of the composition root: the job the scheduler's leader runs every few
+minutes, and its figures on `/metrics`."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from apscheduler.triggers.interval import IntervalTrigger
+
+from devexbot.catchup import CatchUpJob, CatchUpMetrics, watched_hooks
+from devexbot.clients.github_hooks import HookLog
+from devexbot.config import BotConfig
+from devexbot.http.metrics import Metrics
+from devexbot.scheduler.service import JobSpec
+from devexbot.settings import Settings
+from devexbot.store import Database
+from devexbot.store.catchup import CatchUpLedger
+
+JOB_ID = "catch-up"
+
+
+def catch_up_jobs(settings: Settings, config: BotConfig, db: Database,
+                  metrics: Metrics) -> list[JobSpec]:
+    """The catch-up job, when there are hooks to watch and credentials to read them."""
+    ledger = CatchUpLedger(db)
+    metrics.registry.register(CatchUpMetrics(ledger))
+    deliveries = HookLog(settings)
+    hooks = watched_hooks(config.github, app=deliveries.is_app)
+    settings_ = config.github.catch_up
+    if not settings_.enabled or not hooks or not deliveries.configured:
+        return []
+    job = CatchUpJob(hooks, deliveries, ledger, policy=settings_.policy(),
+                     max_pages=settings_.max_pages)
+    # A run missed while the bot was down happens at once when it is back (coalesced).
+    return [JobSpec(JOB_ID, IntervalTrigger(minutes=settings_.every_minutes, timezone=UTC),
+                    job.run, "redeliveries of what GitHub's hook logs hold and the bot "
+                    "never stored")]
