@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from tests.conftest import GITHUB_SECRET
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.github_hooks import Hook, Receivers
 from tests.scenario import REPO
+from tests.test_github_app_auth import private_key_pem
 from tests.test_scheduler_service import Follower
 
 BOT_URL = "https://devexbot.example.com/webhooks/github"
@@ -68,9 +70,11 @@ def deliveries(count: int = 50) -> list[tuple[str, dict[str, Any]]]:
 
 def start(make_bot: BotFactory, github: FakeGitHub, receivers: Receivers, **options: Any
           ) -> TestBot:
-    """The bot, reading GitHub as `github`'s token, reachable at BOT_URL."""
+    """The bot, reading GitHub as `github`'s token (unless told otherwise), watching the
+    repository's hook (unless configured otherwise), reachable at BOT_URL."""
     options.setdefault("github_token", github.token)
-    bot = make_bot(config=CONFIG, github_api_url=github.base_url, **options)
+    options.setdefault("config", CONFIG)
+    bot = make_bot(github_api_url=github.base_url, **options)
     receivers.attach(BOT_URL, bot.client)
     return bot
 
@@ -91,10 +95,34 @@ def card_posts(bot: TestBot) -> int:
                if not call.params.get("thread_ts"))
 
 
+APP_ID, INSTALLATION_ID, ORG_HOOK_ID = 4242, 77, 7
+
+
+def watched(kind: str, github: FakeGitHub) -> tuple[Hook, dict[str, Any], str]:
+    """A repository's, an organisation's or the App's hook; the bot's settings to watch
+    it; how catch-up names it."""
+    if kind == "repo":
+        return (github.add_hook(BOT_URL, secret=GITHUB_SECRET, repo=REPO, hook_id=HOOK_ID),
+                {"config": CONFIG}, HOOK_KEY)
+    if kind == "org":
+        return (github.add_hook(BOT_URL, secret=GITHUB_SECRET, org="octo-org",
+                                hook_id=ORG_HOOK_ID),
+                {"config": f"github:\n  hooks: [{{org: octo-org, id: {ORG_HOOK_ID}}}]\n"},
+                f"org:octo-org:{ORG_HOOK_ID}")
+    private, public = private_key_pem()
+    github.add_app(APP_ID, public, slug="devexbot")
+    github.add_installation(INSTALLATION_ID, APP_ID, "octo-org")
+    return (github.add_hook(BOT_URL, secret=GITHUB_SECRET, app_id=APP_ID),
+            {"config": "", "github_token": None, "github_app_id": APP_ID,
+             "github_app_private_key": private}, "app")
+
+
+@pytest.mark.parametrize("kind", ["repo", "org", "app"])
 def test_a_bot_that_was_down_ends_with_the_cards_of_one_that_never_stopped(
-    make_bot: BotFactory, github: FakeGitHub, hook: Hook, receivers: Receivers,
-    tmp_path: Path,
+    make_bot: BotFactory, github: FakeGitHub, receivers: Receivers, tmp_path: Path,
+    kind: str,
 ) -> None:
+    hook, options, hook_key = watched(kind, github)
     sent = [github.send(hook, event, payload) for event, payload in deliveries(50)]
     assert {e.status_code for e in sent} == {502}  # nobody at the bot's address
     # A bot that never stopped gets the same deliveries directly.
@@ -102,8 +130,10 @@ def test_a_bot_that_was_down_ends_with_the_cards_of_one_that_never_stopped(
     for (event, payload), entry in zip(deliveries(50), sent, strict=True):
         assert twin.deliver(event, payload, delivery_id=entry.guid).status_code == 202
 
-    bot = start(make_bot, github, receivers)
-    assert bot.run_job("catch-up") == f"{REPO} hook {HOOK_ID}: 50 redelivery(ies) asked"
+    bot = start(make_bot, github, receivers, **options)
+    began = bot.clock.now()
+    assert bot.run_job("catch-up").endswith(": 50 redelivery(ies) asked")
+    assert bot.clock.now() - began == timedelta(seconds=49)  # asks a second apart
     redelivered = github.send_queued()
     assert len(redelivered) == 50 and {e.status_code for e in redelivered} == {202}
     assert {e.guid for e in redelivered} == {e.guid for e in sent}
@@ -116,18 +146,18 @@ def test_a_bot_that_was_down_ends_with_the_cards_of_one_that_never_stopped(
     assert len({bot.message(sha).ts for sha in SHAS}) == len(SHAS)
 
     # The next cycle finds nothing owed and asks for nothing.
-    asks = len(github.calls(*ASKS.split()))
+    asks = len(github.calls("POST", "*/attempts"))
     bot.clock.advance(300)
     assert bot.run_job("catch-up").endswith(": 0 redelivery(ies) asked")
-    assert len(github.calls(*ASKS.split())) == asks and github.send_queued() == []
+    assert len(github.calls("POST", "*/attempts")) == asks and github.send_queued() == []
 
     # What came back by catch-up says so, on the card's timeline and in /metrics.
     with bot.web() as web:
         page = web.get(f"/cards/{REPO}/{SHAS[0]}")
     assert page.status_code == 200 and "(caught up)" in page.text
     metrics = bot.client.get("/metrics").text
-    assert f'devexbot_catchup_recovered{{hook="{HOOK_KEY}"}} 50.0' in metrics
-    assert f'devexbot_catchup_last_run_timestamp_seconds{{hook="{HOOK_KEY}"}}' in metrics
+    assert f'devexbot_catchup_recovered{{hook="{hook_key}"}} 50.0' in metrics
+    assert f'devexbot_catchup_last_run_timestamp_seconds{{hook="{hook_key}"}}' in metrics
 
 
 def test_paging_stops_at_the_stored_position_and_a_restart_continues_from_it(

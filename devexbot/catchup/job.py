@@ -11,7 +11,7 @@ repeated: they are recorded as they are made).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from correlation.catchup import CatchUpPolicy, pause_until, plan_page
@@ -35,10 +35,13 @@ class CatchUpJob:
     """`run(now)` is the scheduler's job: one cycle over every hook, a line of what it did."""
 
     def __init__(self, hooks: Sequence[HookRef], deliveries: HookLog, ledger: CatchUpLedger,
-                 *, policy: CatchUpPolicy, max_pages: int) -> None:
+                 *, policy: CatchUpPolicy, max_pages: int, ask_spacing: float = 1.0,
+                 sleep: Callable[[float], None]) -> None:
         self.hooks = tuple(hooks)
         self._log, self._ledger = deliveries, ledger
         self._policy, self._max_pages = policy, max_pages
+        # GitHub asks integrations to space writes about a second apart (secondary limits).
+        self._spacing, self._sleep = ask_spacing, sleep
 
     def run(self, now: datetime) -> str:
         said = [self._hook(hook, now) for hook in self.hooks]
@@ -80,6 +83,8 @@ class CatchUpJob:
             if plan.newest is not None:
                 newest = plan.newest if newest is None else max(newest, plan.newest)
             for delivery in plan.redeliver:
+                if asked and self._spacing > 0:
+                    self._sleep(self._spacing)
                 self._log.redeliver(hook, delivery.id)
                 self._ledger.asked(hook.key, delivery, now)
                 chosen.add(delivery.guid)

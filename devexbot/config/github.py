@@ -39,6 +39,8 @@ class CatchUp(Strict):
     patience_minutes: float = Field(default=15, gt=0)
     max_attempts: int = Field(default=3, ge=1, le=10)
     max_pages: int = Field(default=30, ge=1, le=1000)  # per hook and cycle, 100 a page
+    # Between two redelivery requests: GitHub asks for about a second between writes.
+    ask_spacing_seconds: float = Field(default=1.0, ge=0, le=60)
 
     def policy(self) -> CatchUpPolicy:
         return CatchUpPolicy(lookback=timedelta(hours=self.lookback_hours),

@@ -297,7 +297,8 @@ def build_services(
     scheduler = build_scheduler(db, cards, schedule=config.schedule,
                                 retention=config.retention, clock=clock,
                                 runbooks=[*scheduled,
-                                          *catch_up_jobs(settings, config, db, metrics)],
+                                          *catch_up_jobs(settings, config, db, metrics,
+                                                        clock)],
                                 leadership=leadership)
     services = Services(
         settings=settings, config=config, db=db,

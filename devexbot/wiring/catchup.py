@@ -9,6 +9,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from devexbot.catchup import CatchUpJob, CatchUpMetrics, watched_hooks
 from devexbot.clients.github_hooks import HookLog
+from devexbot.clock import Clock
 from devexbot.config import BotConfig
 from devexbot.http.metrics import Metrics
 from devexbot.scheduler.service import JobSpec
@@ -20,7 +21,7 @@ JOB_ID = "catch-up"
 
 
 def catch_up_jobs(settings: Settings, config: BotConfig, db: Database,
-                  metrics: Metrics) -> list[JobSpec]:
+                  metrics: Metrics, clock: Clock) -> list[JobSpec]:
     """The catch-up job, when there are hooks to watch and credentials to read them."""
     ledger = CatchUpLedger(db)
     metrics.registry.register(CatchUpMetrics(ledger))
@@ -30,7 +31,8 @@ def catch_up_jobs(settings: Settings, config: BotConfig, db: Database,
     if not settings_.enabled or not hooks or not deliveries.configured:
         return []
     job = CatchUpJob(hooks, deliveries, ledger, policy=settings_.policy(),
-                     max_pages=settings_.max_pages)
+                     max_pages=settings_.max_pages,
+                     ask_spacing=settings_.ask_spacing_seconds, sleep=clock.sleep)
     # A run missed while the bot was down happens at once when it is back (coalesced).
     return [JobSpec(JOB_ID, IntervalTrigger(minutes=settings_.every_minutes, timezone=UTC),
                     job.run, "redeliveries of what GitHub's hook logs hold and the bot "
