@@ -1,5 +1,5 @@
 """Which logged deliveries catch-up asks GitHub to redeliver, where it stops paging, and how
-long a rate limit makes it wait (pure, as tables)."""
+long a rate limit makes it wait (pure, as tables); which hooks it watches."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ from correlation.catchup import (
     plan_page,
     read_logged_delivery,
 )
+from devexbot.catchup import watched_hooks
+from devexbot.config import parse_config
+from devexbot.errors import ConfigError
 
 NOW = datetime(2026, 12, 7, 12, tzinfo=UTC)
 
@@ -123,3 +126,20 @@ def test_a_listed_delivery_is_read_as_github_lists_it() -> None:
                 {"id": 1, "guid": "", "delivered_at": "2019-06-03T00:57:16Z"},
                 {"id": 1, "guid": "g", "delivered_at": "yesterday"}):
         assert read_logged_delivery(bad) is None
+
+
+def test_the_hooks_to_watch_are_read_from_the_config() -> None:
+    config = parse_config("github:\n  hooks:\n    - {repo: octo-org/octo-app, id: 447512369}\n"
+                          "    - {org: octo-org, id: 7}\n  catch_up: {every_minutes: 2}\n")
+    assert [h.key for h in watched_hooks(config.github, app=False)] == [
+        "repo:octo-org/octo-app:447512369", "org:octo-org:7"]
+    assert [h.key for h in watched_hooks(config.github, app=True)][-1] == "app"
+    assert watched_hooks(parse_config("github: {app_hook: false}").github, app=True) == []
+    assert config.github.catch_up.policy() == CatchUpPolicy()
+    for bad, words in (("[{repo: octo-org/octo-app, org: octo-org, id: 1}]", "not both"),
+                       ("[{org: octo-org}]", "id: Field required"),
+                       ("[{repo: nope, id: 3}]", "repo: String should match")):
+        with pytest.raises(ConfigError) as caught:
+            parse_config(f"github:\n  hooks: {bad}\n", source="devexbot.yaml")
+        assert str(caught.value).startswith("devexbot.yaml:2: github.hooks") \
+            and words in str(caught.value), str(caught.value)
