@@ -15,12 +15,12 @@ from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 
 __all__ = ["Ask", "CatchUpPolicy", "LoggedDelivery", "PagePlan", "next_link", "pause_until",
            "plan_page", "read_logged_delivery"]
 
 DEFAULT_PAUSE = timedelta(seconds=60)  # a 429 that says not how long to wait
+HTTP_DATE = "%a, %d %b %Y %H:%M:%S GMT"
 
 
 @dataclass(frozen=True)
@@ -122,12 +122,12 @@ def pause_until(status: int, headers: Mapping[str, str], now: datetime) -> datet
     if retry_after:
         if retry_after.isdigit():
             return now + timedelta(seconds=int(retry_after))
-        try:
-            when = parsedate_to_datetime(retry_after)
-        except (TypeError, ValueError):
+        try:  # an HTTP date (email.utils would import the socket module)
+            when = datetime.strptime(retry_after, HTTP_DATE).replace(tzinfo=UTC)
+        except ValueError:
             when = None
         if when is not None:
-            return max(when if when.tzinfo else when.replace(tzinfo=UTC), now)
+            return max(when, now)
     reset = (lower.get("x-ratelimit-reset") or "").strip()
     if lower.get("x-ratelimit-remaining", "").strip() == "0" and reset.isdigit():
         return max(datetime.fromtimestamp(int(reset), UTC), now)
