@@ -191,7 +191,9 @@ def test_rate_limits_are_honoured_on_the_clock(
     missed = [github.send(hook, event, payload) for event, payload in deliveries(10)]
     bot = start(make_bot, github, receivers)
     github.rate_limit_next(LISTS, retry_after=120)  # secondary: Retry-After
-    assert "rate-limited until" in bot.run_job("catch-up")
+    assert bot.run_job("catch-up").endswith(
+        f": 0 redelivery(ies) asked, then rate-limited until "
+        f"{(clock.now() + timedelta(seconds=120)).isoformat()}")
     calls = len(github.calls())
 
     clock.advance(119)
@@ -202,7 +204,7 @@ def test_rate_limits_are_honoured_on_the_clock(
     # The primary limit runs out at the fifth ask (asks go newest first).
     fifth = f"POST /repos/{REPO}/hooks/{HOOK_ID}/deliveries/{missed[-5].id}/attempts"
     github.rate_limit_next(fifth, retry_after=600, primary=True)
-    assert "rate-limited until" in bot.run_job("catch-up")
+    assert ": 4 redelivery(ies) asked, then rate-limited until" in bot.run_job("catch-up")
     assert len(github.calls(*ASKS.split())) == 5
     calls = len(github.calls())
 
@@ -229,3 +231,15 @@ def test_only_the_leader_catches_up(
     follower.run("catch-up")
     assert github.calls(*LISTS.split()) == [] and github.calls(*ASKS.split()) == []
     assert bot.run_job("catch-up").endswith(": 5 redelivery(ies) asked")  # the leader
+
+
+def test_a_refused_call_is_tried_again_next_cycle_from_the_same_position(
+    make_bot: BotFactory, github: FakeGitHub, hook: Hook, receivers: Receivers,
+) -> None:
+    missed = [github.send(hook, event, payload) for event, payload in deliveries(3)]
+    bot = start(make_bot, github, receivers)
+    github.fail_next(ASKS, status=500)
+    assert bot.run_job("catch-up").endswith(
+        ": 0 redelivery(ies) asked, then GitHub answered 500: Server Error")
+    assert bot.run_job("catch-up").endswith(": 3 redelivery(ies) asked")  # no pause
+    assert {e.guid for e in github.send_queued()} == {e.guid for e in missed}

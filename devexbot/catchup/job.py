@@ -51,35 +51,37 @@ class CatchUpJob:
         state = self._ledger.state(hook.key)
         if state.resume_after is not None and now < state.resume_after:
             return f"{hook}: waiting for GitHub until {state.resume_after.isoformat()}"
-        asked = 0
+        asked: list[str] = []  # GUIDs asked for this cycle, kept when a call fails
         try:
-            asked = self._sweep(hook, state.position, now)
+            self._sweep(hook, state.position, now, asked)
         except HookLogError as exc:
             until = pause_until(exc.status, exc.headers, now)
             if until is not None:
                 self._ledger.paused(hook.key, until, now, str(exc))
                 log.warning("catch-up: %s rate-limited; resuming after %s", hook,
                             until.isoformat())
-                return f"{hook}: {asked} asked, then rate-limited until {until.isoformat()}"
+                return (f"{hook}: {len(asked)} redelivery(ies) asked, then rate-limited "
+                        f"until {until.isoformat()}")
             self._ledger.failed(hook.key, now, str(exc))
             log.warning("catch-up: %s: %s", hook, exc)
-            return f"{hook}: {exc}"
+            return f"{hook}: {len(asked)} redelivery(ies) asked, then {exc}"
         except Exception as exc:  # GitHub unreachable: the next cycle tries again
             self._ledger.failed(hook.key, now, f"{type(exc).__name__}: {exc}")
             log.warning("catch-up: %s: %s", hook, type(exc).__name__)
-            return f"{hook}: {type(exc).__name__}"
-        return f"{hook}: {asked} redelivery(ies) asked"
+            return f"{hook}: {len(asked)} redelivery(ies) asked, then {type(exc).__name__}"
+        return f"{hook}: {len(asked)} redelivery(ies) asked"
 
-    def _sweep(self, hook: HookRef, position: int | None, now: datetime) -> int:
+    def _sweep(self, hook: HookRef, position: int | None, now: datetime,
+               asked: list[str]) -> None:
         url: str | None = self._log.first_page(hook)
-        newest, chosen, asked = position, set[str](), 0
+        newest = position
         for _ in range(self._max_pages):
             assert url is not None
             page, url = self._log.page(hook, url)
             guids = [d.guid for d in page]
             plan = plan_page(page, position=position, now=now,
                              stored=self._ledger.stored(guids), asked=self._ledger.asks(guids),
-                             policy=self._policy, chosen=chosen)
+                             policy=self._policy, chosen=frozenset(asked))
             if plan.newest is not None:
                 newest = plan.newest if newest is None else max(newest, plan.newest)
             for delivery in plan.redeliver:
@@ -87,13 +89,11 @@ class CatchUpJob:
                     self._sleep(self._spacing)
                 self._log.redeliver(hook, delivery.id)
                 self._ledger.asked(hook.key, delivery, now)
-                chosen.add(delivery.guid)
-                asked += 1
+                asked.append(delivery.guid)
             if plan.reached_end or url is None:
                 break
         else:
             log.warning("catch-up: %s: stopped after %d pages; the rest next cycle", hook,
                         self._max_pages)
-            return asked  # the position stays: the next cycle pages this stretch again
+            return  # the position stays: the next cycle pages this stretch again
         self._ledger.finished(hook.key, newest, now)
-        return asked
