@@ -16,8 +16,8 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["Ask", "CatchUpPolicy", "LoggedDelivery", "PagePlan", "next_link", "pause_until",
-           "plan_page", "read_logged_delivery"]
+__all__ = ["Ask", "CatchUpPolicy", "LoggedDelivery", "PagePlan", "next_link", "our_hooks",
+           "pause_until", "plan_page", "read_logged_delivery"]
 
 DEFAULT_PAUSE = timedelta(seconds=60)  # a 429 that says not how long to wait
 HTTP_DATE = "%a, %d %b %Y %H:%M:%S GMT"
@@ -163,3 +163,24 @@ def read_logged_delivery(raw: object) -> LoggedDelivery | None:
                           status_code=code if isinstance(code, int) else 0,
                           redelivery=raw.get("redelivery") is True,
                           event=str(raw.get("event") or ""))
+
+
+def our_hooks(listing: object, bot_url: str) -> tuple[int, ...]:
+    """The ids of the active hooks in GitHub's list of a repository's hooks whose payload
+    URL is `bot_url` (scheme and host without case, a trailing slash either way)."""
+    wanted = _comparable(bot_url)
+    found = []
+    for hook in listing if isinstance(listing, list) else []:
+        if not isinstance(hook, Mapping) or hook.get("active") is False:
+            continue
+        config, ident = hook.get("config"), hook.get("id")
+        url = config.get("url") if isinstance(config, Mapping) else None
+        if isinstance(ident, int) and isinstance(url, str) and _comparable(url) == wanted:
+            found.append(ident)
+    return tuple(sorted(found))
+
+
+def _comparable(url: str) -> str:
+    scheme, _, rest = url.strip().partition("://")
+    host, slash, path = rest.partition("/")
+    return f"{scheme.lower()}://{host.lower()}{slash}{path}".rstrip("/")

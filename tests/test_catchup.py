@@ -243,3 +243,21 @@ def test_a_refused_call_is_tried_again_next_cycle_from_the_same_position(
         ": 0 redelivery(ies) asked, then GitHub answered 500: Server Error")
     assert bot.run_job("catch-up").endswith(": 3 redelivery(ies) asked")  # no pause
     assert {e.guid for e in github.send_queued()} == {e.guid for e in missed}
+
+
+def test_the_bots_own_hooks_are_found_in_the_repositories_it_has_news_of(
+    make_bot: BotFactory, github: FakeGitHub, receivers: Receivers,
+) -> None:
+    ours = github.add_hook(BOT_URL, secret=GITHUB_SECRET, repo=REPO, hook_id=11)
+    github.add_hook("https://ci.example.com/hook", secret="other", repo=REPO, hook_id=12)
+    bot = start(make_bot, github, receivers, config="github: {discover_hooks: true}\n",
+                devexbot_public_url="https://devexbot.example.com")
+    first, *rest = deliveries(8)
+    assert github.send(ours, *first).status_code == 202  # the bot has news of REPO
+    receivers.detach(BOT_URL)
+    missed = [github.send(ours, event, payload) for event, payload in rest]
+    receivers.attach(BOT_URL, bot.client)
+
+    assert bot.run_job("catch-up") == f"{REPO} hook 11: 7 redelivery(ies) asked"
+    assert {e.guid for e in github.send_queued()} == {e.guid for e in missed}
+    assert github.calls("GET", f"/repos/{REPO}/hooks/12/deliveries") == []

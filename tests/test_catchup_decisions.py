@@ -12,6 +12,7 @@ from correlation.catchup import (
     CatchUpPolicy,
     LoggedDelivery,
     next_link,
+    our_hooks,
     pause_until,
     plan_page,
     read_logged_delivery,
@@ -143,3 +144,26 @@ def test_the_hooks_to_watch_are_read_from_the_config() -> None:
             parse_config(f"github:\n  hooks: {bad}\n", source="devexbot.yaml")
         assert str(caught.value).startswith("devexbot.yaml:2: github.hooks") \
             and words in str(caught.value), str(caught.value)
+
+
+BOT = "https://devexbot.example.com/webhooks/github"
+
+
+@pytest.mark.parametrize(("listing", "expected"), [
+    # The shape of GET /repos/{owner}/{repo}/hooks.
+    ([{"id": 1, "active": True, "events": ["push"], "config": {"url": BOT,
+       "content_type": "json", "insecure_ssl": "0"}},
+      {"id": 2, "active": True, "config": {"url": "https://ci.example.com/github"}},
+      {"id": 3, "active": False, "config": {"url": BOT}}], (1,)),
+    ([{"id": 9, "config": {"url": "HTTPS://DevexBot.example.com/webhooks/github/"}},
+      {"id": 4, "config": {"url": BOT}}], (4, 9)),
+    # A path's case matters; so does the path itself.
+    ([{"id": 5, "config": {"url": BOT.upper()}},
+      {"id": 6, "config": {"url": "https://devexbot.example.com/webhooks/jenkins"}}], ()),
+    ([{"id": "7", "config": {"url": BOT}}, {"id": 8}, {"id": 9, "config": {"url": None}}, "x"],
+     ()),
+    ({"message": "Not Found"}, ()),
+])
+def test_the_bots_own_hooks_are_found_by_their_url(listing: object,
+                                                   expected: tuple[int, ...]) -> None:
+    assert our_hooks(listing, BOT) == expected

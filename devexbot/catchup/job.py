@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from correlation.catchup import CatchUpPolicy, pause_until, plan_page
+from devexbot.catchup.discovery import HookDiscovery
 from devexbot.clients.github_hooks import HookLog, HookLogError, HookRef
 from devexbot.config.github import GitHubConfig
 from devexbot.store.catchup import CatchUpLedger
@@ -36,15 +37,21 @@ class CatchUpJob:
 
     def __init__(self, hooks: Sequence[HookRef], deliveries: HookLog, ledger: CatchUpLedger,
                  *, policy: CatchUpPolicy, max_pages: int, ask_spacing: float = 1.0,
-                 sleep: Callable[[float], None]) -> None:
+                 sleep: Callable[[float], None],
+                 discovery: HookDiscovery | None = None) -> None:
         self.hooks = tuple(hooks)
+        self._discovery = discovery
         self._log, self._ledger = deliveries, ledger
         self._policy, self._max_pages = policy, max_pages
         # GitHub asks integrations to space writes about a second apart (secondary limits).
         self._spacing, self._sleep = ask_spacing, sleep
 
     def run(self, now: datetime) -> str:
-        said = [self._hook(hook, now) for hook in self.hooks]
+        hooks = {hook.key: hook for hook in self.hooks}
+        if self._discovery is not None:
+            for found in self._discovery.hooks(now):
+                hooks.setdefault(found.key, found)
+        said = [self._hook(hook, now) for hook in hooks.values()]
         return "; ".join(said) if said else "no hooks to watch"
 
     def _hook(self, hook: HookRef, now: datetime) -> str:

@@ -91,6 +91,12 @@ class HookLog:
         link = next((v for k, v in headers.items() if k.lower() == "link"), None)
         return entries, next_link(link)
 
+    def repo_hooks(self, full_name: str) -> object:
+        """GitHub's list of a repository's hooks (the first 100)."""
+        _, data = self._call(HookRef("repo", full_name), "GET",
+                             f"/repos/{full_name}/hooks?per_page={PER_PAGE}")
+        return data
+
     def redeliver(self, hook: HookRef, logged_id: int) -> None:
         """Ask GitHub to send that delivery again (it answers 202 and sends it soon)."""
         self._call(hook, "POST", f"{hook.path}/deliveries/{logged_id}/attempts")

@@ -50,8 +50,12 @@ class CatchUp(Strict):
 
 class GitHubConfig(Strict):
     """`hooks`: the repository and organisation hooks to catch up from; `app_hook`: also
-    the GitHub App's own hook, when the bot runs as an App."""
+    the GitHub App's own hook, when the bot runs as an App; `discover_hooks`: also the
+    bot's own hooks of the repositories it has news of."""
 
     hooks: list[WatchedHook] = Field(default_factory=list)
     app_hook: bool = True
+    # Also the hooks whose URL is the bot's, in the repositories it has news of (needs
+    # DEVEXBOT_PUBLIC_URL, and admin on those repositories to list their hooks).
+    discover_hooks: bool = False
     catch_up: CatchUp = Field(default_factory=CatchUp)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from correlation.catchup import Ask, LoggedDelivery
 from devexbot.store.engine import Database
-from devexbot.store.models import Base, Delivery, UTCDateTime
+from devexbot.store.models import Base, Card, Delivery, UTCDateTime
 from devexbot.store.upsert import insert_for
 
 ERROR_CHARS = 500
@@ -122,6 +122,12 @@ class CatchUpLedger:
                     value = max(row.position, value) if isinstance(value, int) \
                         else row.position
                 setattr(row, name, value)
+
+    def recent_repos(self, since: datetime) -> list[str]:
+        """The repositories whose cards had news since then."""
+        with self._db.read() as session:
+            return sorted(session.scalars(
+                select(Card.repo).where(Card.changed_at >= since).distinct()))
 
     def statuses(self) -> list[HookStatus]:
         with self._db.read() as session:

@@ -88,3 +88,22 @@ def list_app_hook_deliveries(gh: GitHubState, request: Request, caller: Identity
 def redeliver_app_hook_delivery(gh: GitHubState, request: Request, caller: Identity,
                                 delivery_id: str) -> Reply:
     return _redeliver(gh, _hook(gh, "app", str(caller.app_id), 0), delivery_id)
+
+
+@route("GET", REPO + r"/hooks")
+def list_repo_hooks(gh: GitHubState, request: Request, caller: Identity, owner: str,
+                    repo: str) -> Reply:
+    found = gh.repo(f"{owner}/{repo}")
+    hooks = sorted((h for h in gh.hooks.hooks.values()
+                    if h.kind == "repo" and h.owner.lower() == found.full_name.lower()),
+                   key=lambda h: h.id)
+    base = f"{gh.api}/repos/{found.full_name}/hooks"
+    return ok([{"type": "Repository", "id": h.id, "name": "web", "active": True,
+                "events": ["push", "pull_request", "check_run"],
+                "config": {"url": h.url, "content_type": "json", "insecure_ssl": "0"},
+                "updated_at": "2026-11-20T10:00:00Z", "created_at": "2026-11-20T10:00:00Z",
+                "url": f"{base}/{h.id}", "test_url": f"{base}/{h.id}/test",
+                "ping_url": f"{base}/{h.id}/pings",
+                "deliveries_url": f"{base}/{h.id}/deliveries",
+                "last_response": {"code": None, "status": "unused", "message": None}}
+               for h in hooks])
