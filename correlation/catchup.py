@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 __all__ = ["Ask", "CatchUpPolicy", "LoggedDelivery", "PagePlan", "next_link", "our_hooks",
-           "pause_until", "plan_page", "read_logged_delivery"]
+           "overdue_asks", "pause_until", "plan_page", "read_logged_delivery"]
 
 DEFAULT_PAUSE = timedelta(seconds=60)  # a 429 that says not how long to wait
 HTTP_DATE = "%a, %d %b %Y %H:%M:%S GMT"
@@ -46,6 +46,7 @@ class Ask:
     guid: str
     asked_at: datetime
     attempts: int = 1
+    logged_id: int = 0  # the log entry it asked for last
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,19 @@ def _ask_again(ask: Ask, delivery: LoggedDelivery, now: datetime,
     failed_since = (delivery.redelivery and not delivery.succeeded
                     and delivery.delivered_at >= ask.asked_at)
     return failed_since or now - ask.asked_at >= policy.patience
+
+
+def overdue_asks(unanswered: Sequence[Ask], *, now: datetime, handled: AbstractSet[str],
+                 policy: CatchUpPolicy = CatchUpPolicy()) -> tuple[Ask, ...]:
+    """Asks whose redelivery has not arrived after `policy.patience`, to ask again (GitHub
+    accepted them but never logged an attempt, so paging the log does not find them):
+    not those asked again this cycle (`handled`), not past the attempts allowed, not older
+    than GitHub redelivers."""
+    return tuple(sorted(
+        (a for a in unanswered
+         if a.guid not in handled and a.attempts < policy.max_attempts
+         and policy.patience <= now - a.asked_at <= policy.lookback),
+        key=lambda a: a.asked_at))
 
 
 def pause_until(status: int, headers: Mapping[str, str], now: datetime) -> datetime | None:

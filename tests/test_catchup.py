@@ -261,3 +261,21 @@ def test_the_bots_own_hooks_are_found_in_the_repositories_it_has_news_of(
     assert bot.run_job("catch-up") == f"{REPO} hook 11: 7 redelivery(ies) asked"
     assert {e.guid for e in github.send_queued()} == {e.guid for e in missed}
     assert github.calls("GET", f"/repos/{REPO}/hooks/12/deliveries") == []
+
+
+def test_a_redelivery_github_accepted_but_never_made_is_asked_for_again(
+    make_bot: BotFactory, github: FakeGitHub, hook: Hook, receivers: Receivers,
+    clock: SteppedClock,
+) -> None:
+    missed = [github.send(hook, event, payload) for event, payload in deliveries(3)]
+    bot = start(make_bot, github, receivers)
+    assert bot.run_job("catch-up").endswith(": 3 redelivery(ies) asked")
+    github.state.hooks.queued.clear()  # GitHub loses them: nothing is ever logged
+
+    clock.advance(5 * 60)
+    assert bot.run_job("catch-up").endswith(": 0 redelivery(ies) asked")  # give it time
+    clock.advance(11 * 60)  # past patience_minutes (15)
+    assert bot.run_job("catch-up").endswith(": 3 redelivery(ies) asked")
+    assert {e.guid for e in github.send_queued()} == {e.guid for e in missed}
+    clock.advance(30 * 60)
+    assert bot.run_job("catch-up").endswith(": 0 redelivery(ies) asked")  # they came

@@ -13,6 +13,7 @@ from correlation.catchup import (
     LoggedDelivery,
     next_link,
     our_hooks,
+    overdue_asks,
     pause_until,
     plan_page,
     read_logged_delivery,
@@ -74,6 +75,23 @@ def test_owed_deliveries(page: list[LoggedDelivery], position: int | None, store
     assert [d.id for d in plan.redeliver] == expected
     assert plan.reached_end is end
     assert plan.newest == (max(d.id for d in page) if page else None)
+
+
+@pytest.mark.parametrize(("ask", "handled", "expected"), [
+    (asked("g", ago=60), set(), False),  # still on its way
+    (asked("g", ago=16 * 60), set(), True),  # past patience, never came: again
+    (asked("g", ago=16 * 60), {"g"}, False),  # asked again this cycle already
+    (asked("g", ago=16 * 60, attempts=3), set(), False),  # enough attempts
+    (asked("g", ago=4 * 86400), set(), False),  # older than GitHub redelivers
+])
+def test_asks_that_never_came_are_asked_again(ask: Ask, handled: set[str],
+                                              expected: bool) -> None:
+    assert (overdue_asks([ask], now=NOW, handled=handled) == (ask,)) is expected
+
+
+def test_overdue_asks_go_oldest_first() -> None:
+    older, newer = asked("a", ago=3600), asked("b", ago=1800)
+    assert overdue_asks([newer, older], now=NOW, handled=set()) == (older, newer)
 
 
 RESET = int((NOW + timedelta(minutes=7)).timestamp())

@@ -3,9 +3,10 @@
 Per hook: unless GitHub asked the bot to wait, page the delivery log back from the newest
 entry to where the last complete cycle stopped, ask GitHub to redeliver each delivery
 `correlation.catchup.plan_page` says is owed, and store the newest entry seen as the new
-position. A rate limit stops the hook's cycle; the position stays where it was, so the
-next cycle after the pause pages the same stretch again (asks already made are not
-repeated: they are recorded as they are made).
+position; then ask again for what was asked long ago and never came
+(`correlation.catchup.overdue_asks`). A rate limit stops the hook's cycle; the position
+stays where it was, so the next cycle after the pause pages the same stretch again (asks
+already made are not repeated: they are recorded as they are made).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from correlation.catchup import CatchUpPolicy, pause_until, plan_page
+from correlation.catchup import CatchUpPolicy, overdue_asks, pause_until, plan_page
 from devexbot.catchup.discovery import HookDiscovery
 from devexbot.clients.github_hooks import HookLog, HookLogError, HookRef
 from devexbot.config.github import GitHubConfig
@@ -92,11 +93,7 @@ class CatchUpJob:
             if plan.newest is not None:
                 newest = plan.newest if newest is None else max(newest, plan.newest)
             for delivery in plan.redeliver:
-                if asked and self._spacing > 0:
-                    self._sleep(self._spacing)
-                self._log.redeliver(hook, delivery.id)
-                self._ledger.asked(hook.key, delivery, now)
-                asked.append(delivery.guid)
+                self._ask(hook, delivery.guid, delivery.id, now, asked)
             if plan.reached_end or url is None:
                 break
         else:
@@ -104,3 +101,14 @@ class CatchUpJob:
                         self._max_pages)
             return  # the position stays: the next cycle pages this stretch again
         self._ledger.finished(hook.key, newest, now)
+        for ask in overdue_asks(self._ledger.unanswered(hook.key), now=now,
+                                handled=frozenset(asked), policy=self._policy):
+            self._ask(hook, ask.guid, ask.logged_id, now, asked)
+
+    def _ask(self, hook: HookRef, guid: str, logged_id: int, now: datetime,
+             asked: list[str]) -> None:
+        if asked and self._spacing > 0:
+            self._sleep(self._spacing)
+        self._log.redeliver(hook, logged_id)
+        self._ledger.asked(hook.key, guid, logged_id, now)
+        asked.append(guid)

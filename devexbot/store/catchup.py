@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from correlation.catchup import Ask, LoggedDelivery
+from correlation.catchup import Ask
 from devexbot.store.engine import Database
 from devexbot.store.models import Base, Card, Delivery, UTCDateTime
 from devexbot.store.upsert import insert_for
@@ -87,16 +87,26 @@ class CatchUpLedger:
             return {}
         with self._db.read() as session:
             rows = session.scalars(select(CatchUpAsk).where(CatchUpAsk.guid.in_(wanted)))
-            return {r.guid: Ask(r.guid, r.asked_at, r.attempts) for r in rows}
+            return {r.guid: _ask(r) for r in rows}
 
-    def asked(self, hook: str, delivery: LoggedDelivery, now: datetime) -> None:
+    def unanswered(self, hook: str) -> list[Ask]:
+        """The hook's asks whose delivery the bot still does not have."""
+        with self._db.read() as session:
+            rows = session.scalars(
+                select(CatchUpAsk).outerjoin(
+                    Delivery, (Delivery.delivery_id == CatchUpAsk.guid)
+                    & (Delivery.source == "github"))
+                .where(CatchUpAsk.hook == hook, Delivery.id.is_(None)))
+            return [_ask(r) for r in rows]
+
+    def asked(self, hook: str, guid: str, logged_id: int, now: datetime) -> None:
         """Record that GitHub accepted a redelivery request (one more attempt)."""
         with self._db.write() as session:
             stmt = insert_for(session, CatchUpAsk).values(
-                guid=delivery.guid, hook=hook, logged_id=delivery.id, asked_at=now, attempts=1)
+                guid=guid, hook=hook, logged_id=logged_id, asked_at=now, attempts=1)
             session.execute(stmt.on_conflict_do_update(
                 index_elements=["guid"],
-                set_={"logged_id": delivery.id, "asked_at": now,
+                set_={"logged_id": logged_id, "asked_at": now,
                       "attempts": CatchUpAsk.attempts + 1}))
 
     def finished(self, hook: str, position: int | None, now: datetime) -> None:
@@ -142,6 +152,10 @@ class CatchUpLedger:
             return [HookStatus(r.hook, r.last_run_at, r.last_complete_at, r.resume_after,
                                r.last_error, int(asked.get(r.hook, 0)),
                                int(recovered.get(r.hook, 0))) for r in rows]
+
+
+def _ask(row: CatchUpAsk) -> Ask:
+    return Ask(row.guid, row.asked_at, row.attempts, row.logged_id)
 
 
 def caught_up(session: Session, delivery_pks: Iterable[int]) -> set[int]:
