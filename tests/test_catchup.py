@@ -155,6 +155,9 @@ def test_a_bot_that_was_down_ends_with_the_cards_of_one_that_never_stopped(
     with bot.web() as web:
         page = web.get(f"/cards/{REPO}/{SHAS[0]}")
     assert page.status_code == 200 and "(caught up)" in page.text
+    with twin.web() as web:  # the same events, delivered on time: no mark
+        page = web.get(f"/cards/{REPO}/{SHAS[0]}")
+    assert page.status_code == 200 and "(caught up)" not in page.text
     metrics = bot.client.get("/metrics").text
     assert f'devexbot_catchup_recovered{{hook="{hook_key}"}} 50.0' in metrics
     assert f'devexbot_catchup_last_run_timestamp_seconds{{hook="{hook_key}"}}' in metrics
