@@ -27,6 +27,7 @@ from tests.fakes.github_models import (
     Job,
     Label,
     Merge,
+    MergeQueues,
     PendingDeployment,
     Protection,
     Pull,
@@ -88,6 +89,7 @@ class GitHubState:
         self.deployments = itertools.count(1)
         self.log_links: dict[str, tuple[str, int, float]] = {}  # key -> (repo, job id, expiry)
         self.token_ttl = 3600.0  # seconds an installation token lives, as on GitHub
+        self.merge_queues = MergeQueues()  # tests.fakes.github_graphql
 
     def next_id(self) -> int:
         return next(self._ids)
