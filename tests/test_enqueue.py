@@ -229,3 +229,16 @@ def test_the_client_reads_rules_and_enqueues_on_github_and_github_enterprise(
         assert [c.path for c in fake.calls("POST")] == ["/graphql", "/graphql"]
         assert fake.enqueue_mutations()[-1] == {"pullRequestId": pr.node_id,
                                                 "expectedHeadOid": HEAD}
+
+
+@pytest.mark.sqlite_only
+def test_rules_github_would_not_give_are_asked_for_again_a_minute_later(
+    bot: Bot, fake_github: FakeGitHub
+) -> None:
+    fake_github.fail_next("GET */rules/branches/*", status=403,
+                          message="Resource not accessible by integration")
+    open_pr(bot, fake_github)
+    assert merge_button(bot) == "Merge"  # not known: Merge as today
+    bot.bot.clock.advance(timedelta(seconds=61))
+    assert buttons(bot, having="card.enqueue") == ["Add to merge queue"]
+    assert len(fake_github.calls(*RULE_READS)) == 2
