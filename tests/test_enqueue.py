@@ -76,7 +76,6 @@ def test_a_head_that_moved_is_refused_and_nothing_is_sent(bot: Bot,
     assert fake_github.enqueue_mutations() == []
 
 
-@pytest.mark.sqlite_only
 def test_people_the_config_does_not_allow_are_refused_and_audited(
     make_bot: BotFactory, fake_github: FakeGitHub
 ) -> None:
@@ -108,7 +107,6 @@ def test_a_rule_removed_since_the_card_was_drawn_refuses_and_offers_merge(
     assert bot.reply(url).startswith("Merged #12 into main (merge")
 
 
-@pytest.mark.sqlite_only
 def test_githubs_graphql_refusal_is_told_in_its_own_words_on_one_line(
     bot: Bot, fake_github: FakeGitHub
 ) -> None:
@@ -141,6 +139,24 @@ def test_a_pull_request_already_in_the_queue_has_no_button_and_an_old_click_is_t
     # Dequeued (a queue check failed): the card offers the queue again.
     bot.github.deliver("merge_group", load_fixture("merge_group.destroyed.dequeued"))
     assert buttons(bot, having="Removed from the merge queue") == ["Add to merge queue"]
+
+
+@pytest.mark.sqlite_only
+def test_a_pull_request_removed_from_the_queue_may_be_added_again_at_the_same_commit(
+    bot: Bot, fake_github: FakeGitHub
+) -> None:
+    open_pr(bot, fake_github)
+    _, url = bot.click("card.enqueue")
+    assert bot.reply(url).startswith("Added #12 to the merge queue of main (position 1)")
+    fake_github.send_webhooks(bot.client, GITHUB_SECRET)
+    bot.card_message(having="In the merge queue since")
+    fake_github.leave_queue(REPO, 12, reason="dequeued")  # a queue check failed
+    assert fake_github.send_webhooks(bot.client, GITHUB_SECRET) == [202]
+    assert buttons(bot, having="Removed from the merge queue") == ["Add to merge queue"]
+    _, url = bot.click("card.enqueue")
+    assert bot.reply(url).startswith("Added #12 to the merge queue of main (position 1)")
+    assert [e.expected_head_oid for e in fake_github.enqueued(REPO)] == [HEAD]
+    assert len(fake_github.enqueue_mutations()) == 2
 
 
 @pytest.mark.sqlite_only

@@ -130,8 +130,11 @@ def enqueue(gh: GitHubState, given: Json, *, by: str) -> Json:
     position = 1 + sum(1 for e in queues.entries if e.repo == repo.full_name)
     queues.entries.append(Enqueued(repo.full_name, pull.number, str(wanted), expected,
                                    queue_sha, position, by, time.time()))
-    queues.deliveries.append(("merge_group", _checks_requested(gh, repo, pull.base_ref,
-                                                              base_sha, branch, queue_sha, by)))
+    group = _group(gh, repo, pull.base_ref, base_sha, branch, queue_sha)
+    queues.groups[(repo.full_name, pull.number)] = group
+    queues.deliveries.append(("merge_group", {
+        "action": "checks_requested", "merge_group": group, "repository": repo_json(gh, repo),
+        "sender": user_json(gh, by)}))
     return {"position": position, "state": "AWAITING_CHECKS", "enqueuedAt": iso()}
 
 
@@ -143,25 +146,20 @@ def _pull_of(gh: GitHubState, wanted: str) -> tuple[Repo, Pull]:
     raise refused(f"Could not resolve to a node with the global id of '{wanted}'", "NOT_FOUND")
 
 
-def _checks_requested(gh: GitHubState, repo: Repo, base: str, base_sha: str, branch: str,
-                      sha: str, sender: str) -> Json:
-    """The `merge_group` delivery GitHub sends as the queue asks for its checks."""
+def _group(gh: GitHubState, repo: Repo, base: str, base_sha: str, branch: str,
+           sha: str) -> Json:
+    """The `merge_group` of a queue entry, as GitHub's deliveries about it carry it."""
     commit = gh.commits[repo.full_name][sha]
     user = gh.ensure_user(commit.author)
     person = {"name": user.name or user.login, "email": user.email or
               f"{user.login}@users.noreply.github.com", "username": user.login}
     return {
-        "action": "checks_requested",
-        "merge_group": {
-            "head_sha": sha, "head_ref": f"refs/heads/{branch}", "base_sha": base_sha,
-            "base_ref": f"refs/heads/{base}",
-            "head_commit": {"id": sha, "tree_id": "0" * 40, "message": commit.message,
-                            "timestamp": commit.at, "author": person,
-                            "committer": {"name": "GitHub", "email": "noreply@github.com",
-                                          "username": "web-flow"}},
-        },
-        "repository": repo_json(gh, repo),
-        "sender": user_json(gh, sender),
+        "head_sha": sha, "head_ref": f"refs/heads/{branch}", "base_sha": base_sha,
+        "base_ref": f"refs/heads/{base}",
+        "head_commit": {"id": sha, "tree_id": "0" * 40, "message": commit.message,
+                        "timestamp": commit.at, "author": person,
+                        "committer": {"name": "GitHub", "email": "noreply@github.com",
+                                      "username": "web-flow"}},
     }
 
 
@@ -188,6 +186,20 @@ class MergeQueueFake:
         """The next `enqueuePullRequest` is refused with these words (GitHub's own, say)."""
         with self.state.lock:
             self.state.merge_queues.refusals.append({"message": message, "type": error_type})
+
+    def leave_queue(self, repo: str, number: int, reason: str = "dequeued") -> None:
+        """The queue lets the pull request go (`dequeued`: a queue check failed; `merged`),
+        and GitHub owes the `merge_group` `destroyed` delivery saying why."""
+        with self.state.lock:
+            found = self.state.repo(repo)
+            queues = self.state.merge_queues
+            queues.entries = [e for e in queues.entries
+                              if (e.repo, e.number) != (found.full_name, number)]
+            group = queues.groups.pop((found.full_name, number))
+            queues.deliveries.append(("merge_group", {
+                "action": "destroyed", "reason": reason, "merge_group": group,
+                "repository": repo_json(self.state, found),
+                "sender": user_json(self.state, "web-flow")}))
 
     def enqueued(self, repo: str | None = None) -> list[Enqueued]:
         """The pull requests the queue took, oldest first."""

@@ -303,3 +303,4 @@ class MergeQueues:
     mutations: list[Json] = field(default_factory=list)  # the variables each one resolved to
     refusals: list[Json] = field(default_factory=list)  # scripted GraphQL errors, next first
     deliveries: list[tuple[str, Json]] = field(default_factory=list)  # (event, payload)
+    groups: dict[tuple[str, int], Json] = field(default_factory=dict)  # each entry's group
