@@ -77,7 +77,7 @@ class Merge:
                 raise Refused(f"GitHub says #{pr.number} cannot be merged: {message} "
                               f"{self._offer(value.repo)}") from None
             if exc.status == 405 and _QUEUE_REQUIRED.search(message):
-                self._settings.queue_rules.record(value.repo, pr.base.ref, True)  # the card
+                self._settings.queue_rules.record(value.repo, pr.base.ref, True)  # the button
                 raise Refused(f"#{pr.number} cannot be merged directly: `{pr.base.ref}` takes "
                               "pull requests through GitHub's merge queue. The card now "
                               f"offers {ENQUEUE_LABEL}.") from None
