@@ -258,3 +258,22 @@ def test_rules_github_would_not_give_are_asked_for_again_a_minute_later(
     bot.bot.clock.advance(timedelta(seconds=61))
     assert buttons(bot, having="card.enqueue") == ["Add to merge queue"]
     assert len(fake_github.calls(*RULE_READS)) == 2
+
+
+@pytest.mark.sqlite_only
+def test_rules_unreadable_at_the_click_leave_it_to_github(bot: Bot,
+                                                          fake_github: FakeGitHub) -> None:
+    open_pr(bot, fake_github)
+    message = bot.card_message(having="card.enqueue")
+    fake_github.fail_next("GET */rules/branches/*", status=403,
+                          message="Resource not accessible by integration")
+    _, url = bot.click("card.enqueue", message=message)
+    assert bot.reply(url).startswith("Added #12 to the merge queue of main (position 1)")
+    fake_github.require_merge_queue(REPO, "main", required=False)
+    fake_github.fail_next("GET */rules/branches/*", status=403,
+                          message="Resource not accessible by integration")
+    fake_github.leave_queue(REPO, 12)
+    fake_github.send_webhooks(bot.client, GITHUB_SECRET)
+    _, url = bot.click("card.enqueue", message=message)
+    assert bot.reply(url) == ("Not done: GitHub did not add #12 to the merge queue: Pull request "
+                              "cannot be enqueued: main has no merge queue")

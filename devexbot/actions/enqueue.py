@@ -8,6 +8,8 @@ Whether it may go is `correlation.merge_verdict`'s decision (in its queue mode) 
 
 from __future__ import annotations
 
+import logging
+
 from github import GithubException
 
 from correlation.enqueue import claim_round, in_queue
@@ -21,6 +23,8 @@ from devexbot.clients.github import GitHubApi, GitHubNotConfigured
 from devexbot.clients.merge_queue import EnqueueRefused, enqueue
 from devexbot.store.merge_settings import MergeSettings
 from devexbot.store.models import utcnow
+
+log = logging.getLogger(__name__)
 
 
 class Enqueue:
@@ -56,9 +60,10 @@ class Enqueue:
         base = pr.base.ref
         try:
             required = self._settings.queue_rules.read(repo, base)
-        except GithubException as exc:
-            raise Refused(f"GitHub did not say whether `{base}` takes pull requests through "
-                          f"its merge queue: {github_message(exc)}") from None
+        except GithubException as exc:  # GitHub itself says whether it queues, when asked
+            log.info("cannot read the rules of %s %s at a click: %s", value.repo, base,
+                     github_message(exc))
+            required = True
         if not required:  # the card is rendered again with the offer below
             raise Refused(f"`{base}` no longer takes pull requests through a merge queue. "
                           f"{self._offer(value.repo)}")
