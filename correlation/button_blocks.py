@@ -16,6 +16,7 @@ __all__ = ["ActionId", "Button", "ButtonRef", "Confirm", "Menu", "button_element
 
 class ActionId(StrEnum):
     MERGE = "card.merge"
+    ENQUEUE = "card.enqueue"  # add the pull request to GitHub's merge queue
     RETRY = "card.retry"
     APPROVE = "card.approve"
     REJECT = "card.reject"

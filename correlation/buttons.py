@@ -15,6 +15,7 @@ from correlation.approval_state import RequestState
 from correlation.button_blocks import ActionId, Button, ButtonRef, Confirm, Menu
 from correlation.card import CommitCard
 from correlation.custom_buttons import custom_buttons
+from correlation.enqueue import ENQUEUE_LABEL, in_queue, queue_offered
 from correlation.merge_methods import (
     MERGE_LABELS,
     RepoMergeSettings,
@@ -82,6 +83,8 @@ def _merge(card: CommitCard, policy: MergePolicy,
         reasons.append("changes requested")
     if reasons:
         return [], ["Merge unavailable: " + ", ".join(reasons)]
+    if queue_offered(card, settings):
+        return _enqueue(card), []
     methods = merge_methods(card.repo, policy, settings)
     if not methods:
         return [], [escape(no_merge_method(card.repo, policy, settings))]
@@ -94,6 +97,22 @@ def _merge(card: CommitCard, policy: MergePolicy,
                     confirm=_confirm(f"Merge #{pr.number}?",
                                      f"{label} #{pr.number} into {base} at "
                                      f"{card.short_sha}.", label))], []
+
+
+def _enqueue(card: CommitCard) -> list[Button]:
+    """"Add to merge queue" where the base branch takes pull requests only through GitHub's
+    merge queue (the queue merges by its own method); none once the pull request is in it:
+    the card's queue line says since when."""
+    pr = card.pull_request
+    if pr is None or in_queue(card):
+        return []
+    base = pr.base or "its base branch"
+    value = ButtonRef(card.repo, card.sha, pr=pr.number)
+    return [_button(ENQUEUE_LABEL, ActionId.ENQUEUE, value, style="primary",
+                    confirm=_confirm(f"Add #{pr.number} to the merge queue?",
+                                     f"Add #{pr.number} at {card.short_sha} to the merge "
+                                     f"queue of {base}: GitHub merges it once the queue's "
+                                     "checks pass.", "Add to queue"))]
 
 
 def _retries(card: CommitCard, policy: RetryPolicy) -> list[Button]:

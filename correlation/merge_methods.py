@@ -25,11 +25,17 @@ METHOD_NAMES: dict[str, str] = {
 class RepoMergeSettings:
     """What a repository's settings on GitHub allow (`allow_merge_commit`,
     `allow_squash_merge`, `allow_rebase_merge`); None: GitHub did not say (some tokens do
-    not see these fields), taken as allowed until GitHub refuses it."""
+    not see these fields), taken as allowed until GitHub refuses it. `queue_branches`: the
+    branches whose rules take pull requests only through GitHub's merge queue, as read."""
 
     merge: bool | None = None
     squash: bool | None = None
     rebase: bool | None = None
+    queue_branches: frozenset[str] = frozenset()
+
+    def requires_queue(self, branch: str | None) -> bool:
+        """Pull requests into `branch` merge only through the merge queue, as last read."""
+        return branch is not None and branch in self.queue_branches
 
     def allows(self, method: MergeMethod) -> bool:
         allowed: bool | None = getattr(self, method)

@@ -40,9 +40,9 @@ class CheckFacts:
     required: tuple[str, ...] | None = None
 
 
-def pull_refusal(pull: PullFacts, card_sha: str) -> str | None:
-    """Why the pull request may not be merged from the card of `card_sha`; None: it may,
-    as far as the pull request goes."""
+def pull_refusal(pull: PullFacts, card_sha: str, *, queue: bool = False) -> str | None:
+    """Why the pull request may not be merged from the card of `card_sha` (`queue`: added
+    to the merge queue); None: it may, as far as the pull request goes."""
     if pull.merged:
         return f"#{pull.number} was already merged by {pull.merged_by or 'someone'}"
     if pull.state != "open":
@@ -50,12 +50,15 @@ def pull_refusal(pull: PullFacts, card_sha: str) -> str | None:
     if pull.draft:
         return f"#{pull.number} is a draft"
     if pull.head_sha != card_sha:
-        return (f"#{pull.number}'s head moved to {pull.head_sha[:7]}: merge from that "
+        verb = "add it to the merge queue" if queue else "merge"
+        return (f"#{pull.number}'s head moved to {pull.head_sha[:7]}: {verb} from that "
                 "commit's card")
     if pull.mergeable is False:
         return (f"GitHub says #{pull.number} cannot be merged ({pull.mergeable_state}: "
                 "conflicts or rules)")
-    if pull.mergeable_state == "blocked":
+    # A branch that takes pull requests only through the queue blocks merging them
+    # directly: whether the queue takes it is GitHub's to say when it is added.
+    if pull.mergeable_state == "blocked" and not queue:
         return (f"#{pull.number} is blocked by branch protection (required reviews or "
                 "checks)")
     return None

@@ -168,7 +168,7 @@ def test_a_base_that_requires_the_merge_queue_says_so(bot: Bot, fake_github: Fak
     _, url = bot.click("card.merge")
     assert bot.reply(url) == (
         "Not done: #12 cannot be merged directly: `main` takes pull requests through GitHub's "
-        f"merge queue. Add it to the queue on GitHub: {fake_github.base_url}/{REPO}/pull/12")
+        "merge queue. The card now offers Add to merge queue.")
     assert fake_github.merges(REPO) == []
 
 

@@ -13,6 +13,7 @@ from github import GithubException
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
+from correlation.enqueue import ENQUEUE_LABEL
 from correlation.merge_methods import (
     MERGE_LABELS,
     METHOD_NAMES,
@@ -60,7 +61,7 @@ class Merge:
         # The read of the repository shows its settings now: the card follows if they moved.
         self._settings.record(value.repo, settings_of(repo))
         method = self._method(value.repo, value.method)
-        pr = _fresh_pull(repo, value.pr)
+        pr = fresh_pull(repo, value.pr)
         # The checks are read only for a pull request that may still merge.
         refusal = (pull_refusal(pull_facts(pr), value.sha)
                    or checks_refusal(check_facts(repo, value.sha, pr.base.ref), policy))
@@ -70,15 +71,16 @@ class Merge:
             result = pr.merge(sha=value.sha, merge_method=method,
                               commit_title=f"{pr.title} (#{pr.number})")
         except GithubException as exc:
-            message = _github_message(exc)
+            message = github_message(exc)
             if exc.status == 405 and _METHOD_REFUSED.search(message):
                 self._settings.refused(value.repo, method)  # the card drops it
                 raise Refused(f"GitHub says #{pr.number} cannot be merged: {message} "
                               f"{self._offer(value.repo)}") from None
             if exc.status == 405 and _QUEUE_REQUIRED.search(message):
+                self._settings.queue_rules.record(value.repo, pr.base.ref, True)  # the button
                 raise Refused(f"#{pr.number} cannot be merged directly: `{pr.base.ref}` takes "
-                              "pull requests through GitHub's merge queue. Add it to the "
-                              f"queue on GitHub: {pr.html_url}") from None
+                              "pull requests through GitHub's merge queue. The card now "
+                              f"offers {ENQUEUE_LABEL}.") from None
             if exc.status == 405:
                 raise Refused(f"GitHub says #{pr.number} cannot be merged: {message}") from None
             if exc.status == 409:
@@ -121,7 +123,7 @@ class Merge:
         return f"The card now offers {MERGE_LABELS[methods[0]]}."
 
 
-def _fresh_pull(repo: Repository, number: int) -> PullRequest:
+def fresh_pull(repo: Repository, number: int) -> PullRequest:
     pr = repo.get_pull(number)
     # GitHub computes mergeability in the background: `None` means "ask again shortly".
     for _ in range(3):
@@ -162,6 +164,6 @@ def _required_checks(repo: Repository, branch: str) -> tuple[str, ...] | None:
     return tuple(checks.contexts)
 
 
-def _github_message(exc: GithubException) -> str:
+def github_message(exc: GithubException) -> str:
     data = exc.data if isinstance(exc.data, dict) else {}
     return str(data.get("message") or exc)

@@ -31,6 +31,8 @@ def _github_routes(world: DemoWorld) -> list[Route]:
         ("GET", r"^/rate_limit$", lambda **_: _RATE_LIMIT),  # the readiness check's
         ("GET", _REPO + "$", lambda repo, **_: world.repo(repo)),
         ("GET", _REPO + r"/pulls/(?P<n>\d+)$", lambda repo, n, **_: world.pull(repo, int(n))),
+        # No rulesets in the demo: its pull requests merge directly, not through a queue.
+        ("GET", _REPO + r"/rules/branches/.+$", lambda **_: Answer(200, [])),
         ("PUT", _REPO + r"/pulls/(?P<n>\d+)/merge$",
          lambda repo, n, body: world.merge(repo, int(n), body)),
         ("GET", _REPO + f"/commits/{_SHA}$", lambda repo, sha, **_: world.commit(repo, sha)),

@@ -4,6 +4,7 @@ from devexbot.store.engine import Database
 
 # Their own modules (the settings' cache beside it); imported here so the schema has them.
 from devexbot.store.keys import SigningKey
+from devexbot.store.merge_queue_rules import BranchQueueRuleRow
 from devexbot.store.merge_settings import RepoMergeSettingsRow
 from devexbot.store.messages import CardMessage
 from devexbot.store.models import (
@@ -38,3 +39,4 @@ __all__ = [
     "SchedulerJob", "SchedulerResult", "SeenRequest", "SigningKey", "Subscription",
     "TicketDeploy", "TicketInfo", "TicketUpdate",
 ]
+__all__ += ["BranchQueueRuleRow"]

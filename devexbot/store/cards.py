@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -122,6 +122,22 @@ def mark_dirty(session: Session, card_id: int, now: datetime) -> None:
             dirty=True, dirty_since=func.coalesce(Card.dirty_since, now), changed_at=now,
             version=Card.version + 1)
     )
+
+
+RENDER_AGAIN_WITHIN = timedelta(days=1)  # cards changed this recently follow a change
+MAX_CARDS_RENDERED_AGAIN = 200
+
+
+def render_pull_cards_again(session: Session, repo: str, now: datetime) -> None:
+    """What `repo` allows merging by changed: its pull requests' recent cards are rendered
+    again, so their Merge button follows."""
+    ids = session.scalars(
+        select(Card.id).where(Card.repo == repo.lower(), Card.pr_number.is_not(None),
+                              Card.superseded_by.is_(None),
+                              Card.changed_at >= now - RENDER_AGAIN_WITHIN)
+        .order_by(Card.changed_at.desc()).limit(MAX_CARDS_RENDERED_AGAIN))
+    for card_id in list(ids):
+        mark_dirty(session, card_id, now)
 
 
 def oldest_dirty(db: Database) -> datetime | None:

@@ -9,6 +9,7 @@ requests' cards are rendered again, so their Merge button follows.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -22,17 +23,16 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from correlation.merge_methods import RepoMergeSettings
 from correlation.policies import MergeMethod
 from devexbot.clients.github import GitHubApi
-from devexbot.store.cards import mark_dirty
+from devexbot.store.cards import render_pull_cards_again
 from devexbot.store.engine import Database
-from devexbot.store.models import Base, Card, UTCDateTime, utcnow
+from devexbot.store.merge_queue_rules import QueueRules
+from devexbot.store.models import Base, UTCDateTime, utcnow
 from devexbot.store.upsert import insert_for
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TTL = timedelta(minutes=10)
 RETRY_AFTER_ERROR = timedelta(seconds=60)
-RENDER_AGAIN_WITHIN = timedelta(days=1)  # cards changed this recently follow a change
-MAX_CARDS_RENDERED_AGAIN = 200
 _COLUMNS: dict[MergeMethod, str] = {
     "merge": "allow_merge_commit", "squash": "allow_squash_merge",
     "rebase": "allow_rebase_merge"}
@@ -69,19 +69,27 @@ def _settings(row: RepoMergeSettingsRow) -> RepoMergeSettings:
 class MergeSettings:
     """The kept settings, with GitHub behind them."""
 
-    def __init__(self, db: Database, github: GitHubApi, *, ttl: timedelta = DEFAULT_TTL,
+    def __init__(self, db: Database, github: GitHubApi, *, queue_rules: QueueRules,
+                 ttl: timedelta = DEFAULT_TTL,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.db, self.github, self.ttl, self.clock = db, github, ttl, clock
+        self.queue_rules = queue_rules  # which branches take pull requests through the queue
 
     @property
     def available(self) -> bool:
         return self.github.configured
 
     def known(self, repo: str) -> RepoMergeSettings | None:
-        """The settings as last read, however old; None: never read. Never asks GitHub."""
+        """The settings and the merge queue's branches as last read, however old; None:
+        neither read. Never asks GitHub."""
         with self.db.read() as session:
             row = self._row(session, repo)
-            return _settings(row) if row is not None and row.fetched_at is not None else None
+            settings = _settings(row) if row is not None and row.fetched_at is not None \
+                else None
+        queued = self.queue_rules.branches(repo)
+        if not queued:
+            return settings
+        return dataclasses.replace(settings or RepoMergeSettings(), queue_branches=queued)
 
     def lookup(self, repo: str) -> bool:
         """Read the settings from GitHub if the kept ones are missing or older than the
@@ -146,13 +154,7 @@ class MergeSettings:
 
     def _render_again(self, session: Session, repo: str, now: datetime) -> None:
         """The pull requests' cards of `repo` show a Merge button that may change."""
-        ids = session.scalars(
-            select(Card.id).where(Card.repo == repo, Card.pr_number.is_not(None),
-                                  Card.superseded_by.is_(None),
-                                  Card.changed_at >= now - RENDER_AGAIN_WITHIN)
-            .order_by(Card.changed_at.desc()).limit(MAX_CARDS_RENDERED_AGAIN))
-        for card_id in list(ids):
-            mark_dirty(session, card_id, now)
+        render_pull_cards_again(session, repo, now)
 
     @staticmethod
     def _row(session: Session, repo: str) -> RepoMergeSettingsRow | None:

@@ -63,6 +63,7 @@ from devexbot.store.cards import CardLoader, oldest_dirty
 from devexbot.store.commit_ranges import CommitRanges
 from devexbot.store.environments import record_deployments
 from devexbot.store.ingest import Ingest, IngestHook
+from devexbot.store.merge_queue_rules import QueueRules
 from devexbot.store.merge_settings import MergeSettings
 from devexbot.store.seen_requests import SeenRequests
 from devexbot.tickets.carried import CarriedTickets
@@ -204,7 +205,8 @@ def build_services(
     jira = JiraClient.from_settings(settings, readiness)
     hooks: list[IngestHook] = []
     ranges = CommitRanges(db, github, clock=clock.now)
-    merge_settings = MergeSettings(db, github, clock=clock.now)
+    merge_settings = MergeSettings(db, github, clock=clock.now,
+                                   queue_rules=QueueRules(db, github, clock=clock.now))
     tickets = ticket_worker = None
     decision_comments: DecisionComments | NoDecisionComments = NoDecisionComments()
     if jira is not None:

@@ -7,6 +7,7 @@ from devexbot.actions.approve import Approve, OpenRequests, Reject
 from devexbot.actions.audit import AuditLog
 from devexbot.actions.claims import Claims
 from devexbot.actions.custom import Custom, RunbookLauncher
+from devexbot.actions.enqueue import Enqueue
 from devexbot.actions.label import Label
 from devexbot.actions.merge import Merge
 from devexbot.actions.registry import Actions
@@ -52,6 +53,7 @@ def build_actions(settings: Settings, config: BotConfig, policies: Policies, db:
                Approve(requests, checks, ledger, decisions),
                Reject(requests, checks, ledger, decisions),
                RequestReview(github), Label(github),
-               Custom(config.buttons, jenkins, runbooks)))
+               Custom(config.buttons, jenkins, runbooks),
+               Enqueue(github, policies.merge, merge_settings)))
 
 

@@ -40,7 +40,8 @@ def click_of(body: dict[str, Any], extra: dict[str, Any] | None = None) -> Click
 
 
 def register(app: App, actions: Actions) -> None:
-    register_clicks(app, actions, ActionId.MERGE, ActionId.RETRY, ActionId.APPROVE)
+    register_clicks(app, actions, ActionId.MERGE, ActionId.RETRY, ActionId.APPROVE,
+                    ActionId.ENQUEUE)
 
 
 def register_clicks(app: App, actions: Actions, *ids: ActionId) -> None:

@@ -26,6 +26,7 @@ from github import Auth, Github
 from tests.fakes import github_hook_routes as github_hook_routes  # registers its routes
 from tests.fakes.github_auth import BAD_JWT, Identity, authenticate, public_key
 from tests.fakes.github_hooks import Hook, LoggedAttempt
+from tests.fakes.github_graphql import MergeQueueFake
 from tests.fakes.github_http import HttpFake, Reply, Request
 from tests.fakes.github_models import (
     DEFAULT_LOGIN,
@@ -65,7 +66,7 @@ def error_body(status: int, message: str, **extra: Any) -> dict[str, Any]:
     return {"message": message, "documentation_url": DOCS, "status": str(status), **extra}
 
 
-class FakeGitHub(HttpFake):
+class FakeGitHub(MergeQueueFake, HttpFake):
     """A local GitHub REST API at `base_url` (`http://127.0.0.1:<port>` plus `path_prefix`).
 
     Context manager and pytest fixture (`fake_github`). `token` authenticates as `login`;

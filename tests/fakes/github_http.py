@@ -347,6 +347,10 @@ class HttpFake:
     def _answer(self, request: Request) -> Reply:
         raise NotImplementedError
 
+    def _unprefixed(self, path: str) -> str | None:
+        """The route a path outside the service prefix is served as (None: not served)."""
+        return None
+
     def _extra_headers(self, request: Request, reply: Reply) -> dict[str, str]:
         """Headers every answer of the service carries (request ids, rate limits…)."""
         return {}
@@ -360,6 +364,8 @@ class HttpFake:
         outside = bool(prefix) and not (path == prefix or path.startswith(prefix + "/"))
         if prefix and not outside:
             path = path[len(prefix) :] or "/"
+        elif outside and self._unprefixed(path) is not None:
+            path, outside = self._unprefixed(path) or path, False
         headers = {name.lower(): value for name, value in handler.headers.items()}
         query = parse_qs(parts.query, keep_blank_values=True)
         request = Request(handler.command, path, handler.path, query, headers, body)

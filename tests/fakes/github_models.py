@@ -274,3 +274,33 @@ class IssuedToken:
     expires_at: float
     permissions: dict[str, str]
     login: str  # who requests with it act as: "<app slug>[bot]"
+
+
+# ---- the merge queue (tests.fakes.github_graphql) --------------------------------------
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    """A pull request the fake's merge queue took, with what the mutation sent."""
+
+    repo: str
+    number: int
+    node_id: str  # the `pullRequestId` sent
+    expected_head_oid: str | None  # the `expectedHeadOid` sent, None if none
+    queue_sha: str  # the queue's commit, on gh-readonly-queue/<base>/pr-<n>-<base sha>
+    position: int
+    by: str
+    at: float
+
+
+@dataclass
+class MergeQueues:
+    """Which branches take pull requests only through the queue, what the queue took, every
+    `enqueuePullRequest` received, and the webhook deliveries GitHub sends about it."""
+
+    required: set[tuple[str, str]] = field(default_factory=set)  # (repo, branch)
+    entries: list[Enqueued] = field(default_factory=list)
+    mutations: list[Json] = field(default_factory=list)  # the variables each one resolved to
+    refusals: list[Json] = field(default_factory=list)  # scripted GraphQL errors, next first
+    deliveries: list[tuple[str, Json]] = field(default_factory=list)  # (event, payload)
+    groups: dict[tuple[str, int], Json] = field(default_factory=dict)  # each entry's group

@@ -28,6 +28,7 @@ from tests.fakes.github_models import (
     Job,
     Label,
     Merge,
+    MergeQueues,
     PendingDeployment,
     Protection,
     Pull,
@@ -90,6 +91,7 @@ class GitHubState:
         self.log_links: dict[str, tuple[str, int, float]] = {}  # key -> (repo, job id, expiry)
         self.token_ttl = 3600.0  # seconds an installation token lives, as on GitHub
         self.hooks = HookLog()  # webhooks and their delivery logs
+        self.merge_queues = MergeQueues()  # tests.fakes.github_graphql
 
     def next_id(self) -> int:
         return next(self._ids)
