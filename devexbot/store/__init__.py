@@ -21,17 +21,37 @@ from devexbot.store.models import (
     RunbookSlot,
     SchedulerJob,
     SchedulerResult,
-    Subscription,
     TicketInfo,
     TicketUpdate,
 )
+from devexbot.store.pr_messages import PullRequestMessage
 from devexbot.store.seen_requests import SeenRequest
+from devexbot.store.subscriptions import Subscription
 from devexbot.store.ticket_deploys import TicketDeploy
 
 __all__ = [
-    "ActionClaim", "ApprovalDecision", "AuditEntry",
-    "Base", "Card", "CardMessage", "CommitRange", "Database", "Delivery", "EnvironmentState",
-    "EventRecord", "Notification", "RepoMergeSettingsRow", "RunbookRun", "RunbookSlot",
-    "SchedulerJob", "SchedulerResult", "SeenRequest", "SigningKey", "Subscription",
-    "TicketDeploy", "TicketInfo", "TicketUpdate",
+    "ActionClaim",
+    "ApprovalDecision",
+    "AuditEntry",
+    "Base",
+    "Card",
+    "CardMessage",
+    "CommitRange",
+    "Database",
+    "Delivery",
+    "EnvironmentState",
+    "EventRecord",
+    "Notification",
+    "PullRequestMessage",
+    "RepoMergeSettingsRow",
+    "RunbookRun",
+    "RunbookSlot",
+    "SchedulerJob",
+    "SchedulerResult",
+    "SeenRequest",
+    "SigningKey",
+    "Subscription",
+    "TicketDeploy",
+    "TicketInfo",
+    "TicketUpdate",
 ]
