@@ -1,0 +1,187 @@
+"""A channel that wants one message per pull request (`per: pull_request`): the PR has one
+top-level message, updated in place to its current head's card; each earlier head's final
+card is a reply in its thread, and so are failure replies and the merge commit's card.
+A per-commit channel that takes the same repo keeps one message per commit."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from devexbot.publish.outbox import card_message
+from tests.bot import BotFactory, TestBot
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_models import Message
+from tests.github_sender import load_fixture
+from tests.scenario import HEAD, REPO
+
+A, B = HEAD, "4f7e1c0d8b2a9e6f3c5d7a1b0e9f8c2d4a6b8e0f"  # the fixtures' first two heads
+C = "7c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d"
+MERGE = "9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b"  # pull_request.closed's merge commit
+TEAM = "C0TEAM"
+CONFIG = ("people:\n  ana: U0ANA\n"
+          "permissions:\n  subscribe: [U0ANA]\n"
+          f"routes:\n  - {{repos: ['{REPO}'], channel: '#prs', per: pull_request}}\n")
+
+
+def start(make_bot: BotFactory, slack: FakeSlack) -> tuple[TestBot, str]:
+    """A bot whose config posts the repo per pull request to #prs; #team subscribed to it
+    per commit."""
+    prs = slack.add_channel("prs")
+    bot = make_bot(config=CONFIG, slack_default_channel=None)
+    answer = bot.slack_sender.command("/devex", f"subscribe {REPO}", channel_id=TEAM,
+                                      channel_name="team", user_id="U0ANA").json()["text"]
+    assert "(every commit)" in answer
+    return bot, prs
+
+
+def opened() -> dict[str, Any]:
+    return load_fixture("pull_request.opened")  # head A, 10:00:30
+
+
+def sync(before: str, after: str, at: str) -> dict[str, Any]:
+    payload = copy.deepcopy(load_fixture("pull_request.synchronize"))
+    payload["before"], payload["after"] = before, after
+    payload["pull_request"]["head"]["sha"] = after
+    payload["pull_request"]["updated_at"] = at
+    return payload
+
+
+def b_pushed() -> dict[str, Any]:
+    return sync(A, B, "2026-11-20T10:20:00Z")
+
+
+def c_pushed() -> dict[str, Any]:
+    return sync(B, C, "2026-11-20T10:25:00Z")
+
+
+def merged() -> dict[str, Any]:
+    payload = copy.deepcopy(load_fixture("pull_request.closed"))  # merged at 10:30
+    payload["pull_request"]["head"]["sha"] = C
+    return payload
+
+
+def failed(sha: str) -> dict[str, Any]:
+    payload = copy.deepcopy(load_fixture("check_run.completed.failure"))
+    payload["check_run"]["head_sha"] = sha
+    payload["check_run"]["check_suite"]["head_sha"] = sha
+    return payload
+
+
+def text_of(bot: TestBot, sha: str) -> str:
+    card = bot.services.card_loader.load(bot.card(sha))
+    return card_message(card, bot.services.config.policies()).text
+
+
+def sha_of(message: Message) -> str:
+    assert message.metadata is not None
+    return str(message.metadata["event_payload"]["sha"])
+
+
+def the_pr_message(slack: FakeSlack, channel: str) -> tuple[Message, list[Message]]:
+    """The channel's only top-level message as it stands, and its replies."""
+    (top,) = slack.messages(channel)
+    return slack.final_message(channel, top.ts), slack.thread(channel, top.ts)[1:]
+
+
+def test_three_pushes_make_one_message_with_the_earlier_heads_in_its_thread(
+    make_bot: BotFactory, slack: FakeSlack
+) -> None:
+    bot, prs = start(make_bot, slack)
+    for delivery in (opened(), b_pushed(), c_pushed()):
+        bot.deliver("pull_request", delivery)
+        bot.settle()
+    top, replies = the_pr_message(slack, prs)
+    assert sha_of(top) == A  # posted with the first head, updated in place since
+    assert top.text == text_of(bot, C)
+    assert [r.text for r in replies] == [text_of(bot, A), text_of(bot, B)]
+    for reply, newer in zip(replies, (B, C), strict=True):
+        assert f"Superseded by `{newer[:7]}`" in str(reply.blocks)
+        assert not any(b["type"] == "actions" for b in reply.blocks)  # history: no buttons
+    # The per-commit channel keeps a message per commit, the earlier ones collapsed.
+    assert [sha_of(m) for m in slack.messages(TEAM)] == [A, B, C]
+
+    # The card JSON lists each message: the head's is the PR's, the others reply to it.
+    doc = bot.client.get(f"/api/cards/{REPO}/{C}").json()
+    assert {"channel": prs, "ts": top.ts, "pending": False} in doc["slack_messages"]
+    old = bot.client.get(f"/api/cards/{REPO}/{A}").json()
+    assert {"channel": prs, "ts": replies[0].ts, "pending": False,
+            "thread_ts": top.ts} in old["slack_messages"]
+
+    # A failure is replied in the PR's thread; the merge updates the message, and the
+    # merge commit's card (which links the PR) is a reply too: nothing else in #prs.
+    bot.deliver("check_run", failed(C))
+    bot.settle()
+    top, replies = the_pr_message(slack, prs)
+    assert "test" in replies[2].text and "<@U0ANA>" in replies[2].text
+    bot.deliver("pull_request", merged())
+    bot.settle()
+    top, replies = the_pr_message(slack, prs)
+    assert top.text == text_of(bot, C) and "merged" in str(top.blocks).lower()
+    assert sha_of_reply(bot, replies[3]) == MERGE
+    assert len(replies) == 4 and len(slack.messages(prs)) == 1
+    assert not slack.post_rate_violations()
+
+
+def sha_of_reply(bot: TestBot, reply: Message) -> str:
+    """Which card a reply is: the one whose JSON lists it."""
+    for sha in (A, B, C, MERGE):
+        doc = bot.client.get(f"/api/cards/{REPO}/{sha}").json()
+        if any(m["ts"] == reply.ts for m in doc["slack_messages"]):
+            return sha
+    raise AssertionError(f"no card lists {reply.ts}")
+
+
+def test_pushes_in_quick_succession_post_the_last_head_and_thread_the_others(
+    make_bot: BotFactory, slack: FakeSlack
+) -> None:
+    bot, prs = start(make_bot, slack)
+    for delivery in (opened(), b_pushed(), c_pushed()):
+        bot.deliver("pull_request", delivery)
+    bot.settle()
+    top, replies = the_pr_message(slack, prs)
+    assert sha_of(top) == C and top.text == text_of(bot, C)
+    assert sorted(r.text for r in replies) == sorted([text_of(bot, A), text_of(bot, B)])
+    assert [sha_of(m) for m in slack.messages(TEAM)] == [C]  # replaced before it was seen
+    assert not slack.post_rate_violations()
+
+
+def test_an_older_heads_late_events_do_not_take_the_message_back(
+    make_bot: BotFactory, slack: FakeSlack
+) -> None:
+    bot, prs = start(make_bot, slack)
+    bot.deliver("pull_request", opened())
+    bot.settle()
+    # C's push arrives before B's: A does not know yet that it was replaced.
+    bot.deliver("pull_request", c_pushed())
+    bot.settle()
+    top, replies = the_pr_message(slack, prs)
+    assert top.text == text_of(bot, C)
+    assert sorted(r.text for r in replies) == sorted([text_of(bot, A), text_of(bot, B)])
+    # A's news (a check) and B's late push arrive: they stay in the thread.
+    bot.deliver("check_run", failed(A))
+    bot.deliver("pull_request", b_pushed())
+    bot.settle()
+    top, replies = the_pr_message(slack, prs)
+    assert top.text == text_of(bot, C)
+    assert len(replies) == 2 and len(slack.messages(prs)) == 1
+    a_reply = next(r for r in replies if sha_of_reply(bot, r) == A)
+    assert a_reply.text == text_of(bot, A)  # kept current in the thread
+    assert f"Superseded by `{B[:7]}`" in str(a_reply.blocks)
+
+
+def test_a_subscription_per_pull_request_beside_the_config_route(
+    make_bot: BotFactory, slack: FakeSlack
+) -> None:
+    bot, prs = start(make_bot, slack)
+    answer = bot.slack_sender.command(
+        "/devex", f"subscribe {REPO} per:pull_request", channel_id="C0PRS2",
+        channel_name="prs2", user_id="U0ANA").json()["text"]
+    assert "(every commit; one message per pull request)" in answer
+    for delivery in (opened(), b_pushed()):
+        bot.deliver("pull_request", delivery)
+        bot.settle()
+    for channel in (prs, "C0PRS2"):
+        top, replies = the_pr_message(slack, channel)
+        assert top.text == text_of(bot, B) and [r.text for r in replies] == [text_of(bot, A)]
+    assert len(slack.messages(TEAM)) == 2
