@@ -185,3 +185,89 @@ def test_a_subscription_per_pull_request_beside_the_config_route(
         top, replies = the_pr_message(slack, channel)
         assert top.text == text_of(bot, B) and [r.text for r in replies] == [text_of(bot, A)]
     assert len(slack.messages(TEAM)) == 2
+
+
+APPROVING = CONFIG + "approvals:\n  production:\n    approvers: [U0ANA]\n"
+
+
+def test_decisions_on_the_merge_commit_are_asked_in_the_pull_requests_thread(
+    make_bot: BotFactory, slack: FakeSlack
+) -> None:
+    prs = slack.add_channel("prs")
+    bot = make_bot(config=APPROVING, slack_default_channel=None)
+    for event, delivery in (("pull_request", opened()), ("pull_request", b_pushed()),
+                            ("pull_request", c_pushed()), ("pull_request", merged())):
+        bot.deliver(event, delivery)
+        bot.settle()
+    response = bot.deploy.send({"repository": REPO, "sha": MERGE, "environment": "production",
+                                "status": "waiting", "deployment_id": "p-1",
+                                "timestamp": bot.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")})
+    assert response.status_code == 202, response.text
+    bot.settle()
+    top, replies = the_pr_message(slack, prs)
+    (request,) = [r for r in replies if "waiting for your approval" in r.text]
+    assert "<@U0ANA>" in request.text and request.thread_ts == top.ts
+    bot.clock.advance(3 * 3600)
+    assert "approval nudges: 1" in bot.run_job("nudges")
+    top, replies = the_pr_message(slack, prs)
+    assert "production" in replies[-1].text and replies[-1].thread_ts == top.ts
+    assert len(slack.messages(prs)) == 1
+
+
+def pushed(before: str, after: str) -> dict[str, Any]:
+    payload = copy.deepcopy(load_fixture("push"))
+    payload["before"], payload["after"] = before, after
+    payload["head_commit"]["id"] = after
+    payload["head_commit"]["timestamp"] = "2026-11-20T10:24:00Z"
+    payload["commits"] = [payload["head_commit"]]
+    return payload
+
+
+def test_a_push_arriving_before_its_pr_event_waits_for_it(
+    make_bot: BotFactory, slack: FakeSlack
+) -> None:
+    bot, prs = start(make_bot, slack)
+    for delivery in (opened(), b_pushed()):
+        bot.deliver("pull_request", delivery)
+        bot.settle()
+    # GitHub sends the push and the PR's `synchronize` together; the push comes first.
+    bot.deliver("push", pushed(B, C))
+    bot.clock.advance(5)
+    bot.flush()
+    assert len(slack.messages(prs)) == 1 and len(slack.messages(TEAM)) == 3  # #team: C
+    bot.deliver("pull_request", c_pushed())
+    bot.settle()
+    top, replies = the_pr_message(slack, prs)
+    assert top.text == text_of(bot, C) and len(replies) == 2
+
+
+def test_a_push_whose_pr_event_never_comes_is_posted_as_a_commit(
+    make_bot: BotFactory, slack: FakeSlack
+) -> None:
+    bot, prs = start(make_bot, slack)
+    bot.deliver("pull_request", opened())
+    bot.settle()
+    bot.deliver("push", pushed(A, C))
+    bot.settle()  # steps past the wait
+    assert [sha_of(m) for m in slack.messages(prs)] == [A, C]
+
+
+def test_a_rate_limited_reply_waits_out_retry_after_and_lands_once_in_the_thread(
+    make_bot: BotFactory, slack: FakeSlack
+) -> None:
+    bot, prs = start(make_bot, slack)
+    bot.deliver("pull_request", opened())
+    bot.settle()
+    bot.deliver("pull_request", b_pushed())
+    slack.fail_next("chat.postMessage", status=429, retry_after=30)
+    bot.clock.advance(2)
+    bot.flush()
+    bot.clock.advance(20)
+    bot.flush()
+    top, replies = the_pr_message(slack, prs)
+    # #prs keeps Retry-After (A's reply was refused); #team is not held up by it.
+    assert replies == [] and len(slack.messages(TEAM)) == 2
+    bot.settle()
+    top, replies = the_pr_message(slack, prs)
+    assert top.text == text_of(bot, B) and [r.text for r in replies] == [text_of(bot, A)]
+    assert not slack.post_rate_violations()
