@@ -6,6 +6,8 @@ A per-commit channel that takes the same repo keeps one message per commit."""
 from __future__ import annotations
 
 import copy
+import threading
+from datetime import timedelta
 from typing import Any
 
 from devexbot.publish.outbox import card_message
@@ -213,6 +215,18 @@ def test_decisions_on_the_merge_commit_are_asked_in_the_pull_requests_thread(
     assert "production" in replies[-1].text and replies[-1].thread_ts == top.ts
     assert len(slack.messages(prs)) == 1
 
+    # Once it runs there, `/devex where` links to the merge commit's reply in that thread.
+    response = bot.deploy.send({"repository": REPO, "sha": MERGE, "environment": "production",
+                                "status": "success", "deployment_id": "p-1",
+                                "timestamp": bot.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")})
+    assert response.status_code == 202, response.text
+    bot.settle()
+    merge_reply = bot.card(MERGE)
+    answer = bot.slack_sender.command("/devex", f"where {REPO}", channel_id=TEAM,
+                                      user_id="U0ANA", team_domain="octo").json()["text"]
+    assert (f"<https://octo.slack.com/archives/{prs}/p{merge_reply.slack_ts.replace('.', '')}"
+            f"?thread_ts={top.ts}&amp;cid={prs}|card>") in answer  # & escaped, as Slack asks
+
 
 def pushed(before: str, after: str) -> dict[str, Any]:
     payload = copy.deepcopy(load_fixture("push"))
@@ -271,3 +285,33 @@ def test_a_rate_limited_reply_waits_out_retry_after_and_lands_once_in_the_thread
     top, replies = the_pr_message(slack, prs)
     assert top.text == text_of(bot, B) and [r.text for r in replies] == [text_of(bot, A)]
     assert not slack.post_rate_violations()
+
+
+def test_two_flushers_racing_keep_one_message_per_pull_request(
+    make_bot: BotFactory, slack: FakeSlack
+) -> None:
+    bot, prs = start(make_bot, slack)
+    other = make_bot(config=CONFIG, slack_default_channel=None)
+
+    def race() -> None:
+        begin = threading.Barrier(2)
+
+        def flush(one: TestBot) -> None:
+            begin.wait()
+            one.flush()
+
+        threads = [threading.Thread(target=flush, args=(b,)) for b in (bot, other)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    for delivery in (opened(), b_pushed(), c_pushed()):
+        bot.deliver("pull_request", delivery)
+        for _ in range(4):
+            bot.clock.advance(timedelta(seconds=1))
+            race()
+    bot.settle()
+    top, replies = the_pr_message(slack, prs)
+    assert top.text == text_of(bot, C)
+    assert sorted(r.text for r in replies) == sorted([text_of(bot, A), text_of(bot, B)])

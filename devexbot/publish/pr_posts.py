@@ -187,7 +187,7 @@ class PrPosts:
                 session.execute(update(Card).where(Card.id == claim.card_id).values(
                     slack_ts=post.ts, slack_thread_ts=post.thread_ts,
                     slack_channel=post.channel, slack_route_channel=post.route_channel,
-                    render_hash=None, post_started_at=None))
+                    render_hash=None, post_started_at=None, slack_permalink=None))
             elif not session.query(CardMessage).filter(*message_row(claim, post)).update(
                     values, synchronize_session=False):
                 session.add(CardMessage(card_id=claim.card_id,
