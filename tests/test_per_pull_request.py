@@ -128,8 +128,9 @@ def test_three_pushes_make_one_message_with_the_earlier_heads_in_its_thread(
 def sha_of_reply(bot: TestBot, reply: Message) -> str:
     """Which card a reply is: the one whose JSON lists it."""
     for sha in (A, B, C, MERGE):
-        doc = bot.client.get(f"/api/cards/{REPO}/{sha}").json()
-        if any(m["ts"] == reply.ts for m in doc["slack_messages"]):
+        response = bot.client.get(f"/api/cards/{REPO}/{sha}")
+        listed = response.json()["slack_messages"] if response.status_code == 200 else []
+        if any(m["ts"] == reply.ts for m in listed):
             return sha
     raise AssertionError(f"no card lists {reply.ts}")
 
@@ -315,3 +316,18 @@ def test_two_flushers_racing_keep_one_message_per_pull_request(
     top, replies = the_pr_message(slack, prs)
     assert top.text == text_of(bot, C)
     assert sorted(r.text for r in replies) == sorted([text_of(bot, A), text_of(bot, B)])
+
+
+def test_a_force_push_back_to_an_earlier_head_shows_it_again(
+    make_bot: BotFactory, slack: FakeSlack
+) -> None:
+    bot, prs = start(make_bot, slack)
+    for delivery in (opened(), b_pushed(), sync(B, A, "2026-11-20T10:22:00Z")):
+        bot.deliver("pull_request", delivery)
+        bot.settle()
+    top, replies = the_pr_message(slack, prs)
+    assert top.text == text_of(bot, A)
+    # A's earlier reply stays as it was; B's final card joins the thread.
+    assert len(replies) == 2 and sha_of_reply(bot, replies[-1]) == B
+    assert replies[-1].text == text_of(bot, B)
+    assert len(slack.messages(prs)) == 1

@@ -84,16 +84,16 @@ class PrPosts:
         if decided.place is Place.HEAD:
             if stored is None and decided.adopt and post is not None and post.ts:
                 self._create(claim, route_channel, post.channel, post.ts)
-            elif stored is not None and stored.ts is not None and (
-                    post is None or post.ts != stored.ts):
-                if not self._take(claim, route_channel, stored):
-                    raise Deferred(0.5)  # another head took it meanwhile: decide again
-                post = post or _new_post(posts, stored.channel, route_channel)
-                post.channel, post.ts, post.thread_ts = stored.channel, stored.ts, None
-                post.render_hash = post.post_started_at = None
-                self._save(claim, post)
+            elif stored is not None and stored.ts is not None:
                 if decided.replaces:
+                    if not self._take(claim, route_channel, stored):
+                        raise Deferred(0.5)  # another head took it meanwhile: decide again
                     self._touch(claim.repo, decided.replaces)
+                if post is None or post.ts != stored.ts or decided.replaces:
+                    post = post or _new_post(posts, stored.channel, route_channel)
+                    post.channel, post.ts, post.thread_ts = stored.channel, stored.ts, None
+                    post.render_hash = post.post_started_at = None  # it shows another card
+                    self._save(claim, post)
             elif post is None:
                 post = _new_post(posts, channel_id(route_channel), route_channel)
             post.pr_head = True
