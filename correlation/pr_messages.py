@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
+from correlation.blocks import SlackMessage, first_line
 from correlation.card import CommitCard
+from correlation.mrkdwn import context, escape, link
 from correlation.routing import Per
 
-__all__ = ["HOLD", "Place", "Placement", "PrMessage", "Shown", "placement"]
+__all__ = ["HOLD", "Place", "Placement", "PrMessage", "Shown", "placement", "render_moved"]
 
 # A commit pushed to a branch with an open PR waits this long for the PR's event (GitHub
 # sends the push and the PR's `synchronize` together): posted first, it would be a
@@ -64,6 +66,9 @@ class Placement:
     replaces: str | None = None
     # HEAD, no PR message yet: the card's own top-level message becomes the PR's message.
     adopt: bool = False
+    # HEAD: the card's own top-level message (posted before its PR was known) is left
+    # behind for the PR's: it collapses to a line (`render_moved`).
+    leaves: bool = False
 
 
 def placement(card: CommitCard, per: Per, pr_message: PrMessage | None,
@@ -93,7 +98,7 @@ def placement(card: CommitCard, per: Per, pr_message: PrMessage | None,
     if head and pr_message is not None and (
             pr_message.head_sha == card.sha or _newer(pr.at, pr_message.head_at)):
         replaces = None if pr_message.head_sha == card.sha else pr_message.head_sha
-        return Placement(Place.HEAD, replaces=replaces)
+        return Placement(Place.HEAD, replaces=replaces, leaves=own_top_level)
     # An earlier head, one GitHub named before the PR's message's, or the merge commit.
     if own_top_level:
         return Placement(Place.COMMIT)  # posted as a commit before its PR was known: kept
@@ -110,3 +115,14 @@ def _newer(at: datetime | None, than: datetime | None) -> bool:
     if at is None:
         return than is None
     return than is None or at > than
+
+
+def render_moved(card: CommitCard) -> SlackMessage:
+    """The one line a commit's own message collapses to once its card moved into its pull
+    request's message in the same channel."""
+    number = card.pull_request.number if card.pull_request else "?"
+    subject = first_line(card.message)
+    message = f" {escape(subject, 150)}" if subject else ""
+    line = f"⏩ {link(card.url, card.short_sha)}{message} · now in #{number}'s message"
+    return SlackMessage(text=f"⏩ {escape(card.repo, 120)} {card.short_sha} is now in "
+                        f"#{number}'s message", blocks=[context([line])])

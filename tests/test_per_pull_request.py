@@ -256,7 +256,7 @@ def test_a_push_arriving_before_its_pr_event_waits_for_it(
     assert top.text == text_of(bot, C) and len(replies) == 2
 
 
-def test_a_push_whose_pr_event_never_comes_is_posted_as_a_commit(
+def test_a_push_whose_pr_event_is_late_is_posted_as_a_commit_then_moves_in(
     make_bot: BotFactory, slack: FakeSlack
 ) -> None:
     bot, prs = start(make_bot, slack)
@@ -264,7 +264,16 @@ def test_a_push_whose_pr_event_never_comes_is_posted_as_a_commit(
     bot.settle()
     bot.deliver("push", pushed(A, C))
     bot.settle()  # steps past the wait
-    assert [sha_of(m) for m in slack.messages(prs)] == [A, C]
+    pr_message, own = slack.messages(prs)
+    assert [sha_of(pr_message), sha_of(own)] == [A, C]
+    # The PR's event comes at last: C's card moves into the PR's message, and its own
+    # message collapses to a line saying where it went.
+    bot.deliver("pull_request", sync(A, C, "2026-11-20T10:25:00Z"))
+    bot.settle()
+    assert slack.final_message(prs, pr_message.ts).text == text_of(bot, C)
+    left = slack.final_message(prs, own.ts)
+    assert left.text.endswith("is now in #12's message") and len(left.blocks) == 1
+    assert [r.text for r in slack.thread(prs, pr_message.ts)[1:]] == [text_of(bot, A)]
 
 
 def test_a_rate_limited_reply_waits_out_retry_after_and_lands_once_in_the_thread(

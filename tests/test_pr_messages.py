@@ -10,7 +10,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from correlation.card import CommitCard, PullRequest
-from correlation.pr_messages import HOLD, Place, Placement, PrMessage, Shown, placement
+from correlation.pr_messages import (
+    HOLD,
+    Place,
+    Placement,
+    PrMessage,
+    Shown,
+    placement,
+    render_moved,
+)
 
 A, B, C, MERGE = "a" * 40, "b" * 40, "c" * 40, "e" * 40
 T0 = datetime(2026, 11, 20, 10, tzinfo=UTC)
@@ -58,6 +66,9 @@ PLAIN = CommitCard(repo="octo/app", sha=A, branch="feature/login")
      None, Placement(Place.REPLY)),
     # ... and one GitHub named later (a force-push back) takes it.
     (head(A, T2), SHOWS_B, IN_THREAD, Placement(Place.HEAD, replaces=B)),
+    # A head posted as a commit before its PR was known (its PR's event came late) takes
+    # the message and leaves its own behind.
+    (head(C, T2), SHOWS_B, OWN, Placement(Place.HEAD, replaces=B, leaves=True)),
     # Replaced before the PR had a message here: nobody saw it.
     (head(A, T1, superseded_by=B), None, None, Placement(Place.NONE)),
     # The merge commit's card links the PR: a reply in its thread, or a commit's message
@@ -99,3 +110,12 @@ def test_a_push_to_a_pull_requests_branch_waits_for_its_pr_event(
     found = placement(PLAIN, "pull_request", None, shown, open_pr_on_branch=on_branch,
                       waited=waited)
     assert found.place is expected
+
+
+def test_a_message_left_behind_says_where_the_card_went() -> None:
+    moved = render_moved(replace(head(C, T2), message="Fix the login <form>\nmore",
+                                 url="https://github.com/octo/app/commit/c"))
+    assert moved.text == "⏩ octo/app ccccccc is now in #12's message"
+    assert moved.blocks == [{"type": "context", "elements": [{
+        "type": "mrkdwn", "text": "⏩ <https://github.com/octo/app/commit/c|ccccccc> Fix the "
+        "login &lt;form&gt; · now in #12's message", "verbatim": True}]}]

@@ -24,7 +24,7 @@ from correlation.buttons import card_buttons
 from correlation.card import CommitCard
 from correlation.merge_methods import RepoMergeSettings
 from correlation.policies import Policies
-from correlation.pr_messages import Place
+from correlation.pr_messages import Place, render_moved
 from correlation.routing import Destination
 from correlation.status import Status
 from devexbot.config import BotConfig
@@ -240,7 +240,10 @@ class Outbox:
                           posts: list[CardPost]) -> bool:
         """Place the card in a channel that wants one message per PR (`pr_posts`): False
         if it is posted there as a commit."""
-        place = self.pr_posts.place(claim, facts, found, posts, self.channels.id_of)
+        def leave(post: CardPost) -> None:
+            self._update(post, render_moved(claim.card), can_wait=False)
+
+        place = self.pr_posts.place(claim, facts, found, posts, self.channels.id_of, leave=leave)
         if place is Place.WAIT:
             raise Deferred(WAIT)
         return place is not Place.COMMIT

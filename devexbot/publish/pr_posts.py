@@ -71,10 +71,12 @@ class PrPosts:
         return facts
 
     def place(self, claim: Claim, facts: PrFacts, found: Destination, posts: list[CardPost],
-              channel_id: Callable[[str], str]) -> Place:
+              channel_id: Callable[[str], str], *,
+              leave: Callable[[CardPost], None]) -> Place:
         """Make the card's post for `found` what the placement says (adding it to `posts`
-        if new); the placement. Raises `Deferred` when another flusher changed the PR's
-        message meanwhile."""
+        if new); the placement. `leave` collapses a message of the card's own that it
+        leaves for the PR's. Raises `Deferred` when another flusher changed the PR's
+        message meanwhile, or Slack's pace says not now."""
         card, route_channel = claim.card, found.channel
         stored = facts.messages.get(route_channel)
         post = next((p for p in posts if p.route_channel == route_channel), None)
@@ -85,6 +87,8 @@ class PrPosts:
             if stored is None and decided.adopt and post is not None and post.ts:
                 self._create(claim, route_channel, post.channel, post.ts)
             elif stored is not None and stored.ts is not None:
+                if decided.leaves and post is not None:
+                    leave(post)  # first: if Slack says not now, nothing has moved yet
                 if decided.replaces:
                     if not self._take(claim, route_channel, stored):
                         raise Deferred(0.5)  # another head took it meanwhile: decide again
