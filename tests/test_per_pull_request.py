@@ -340,3 +340,18 @@ def test_a_force_push_back_to_an_earlier_head_shows_it_again(
     assert len(replies) == 2 and sha_of_reply(bot, replies[-1]) == B
     assert replies[-1].text == text_of(bot, B)
     assert len(slack.messages(prs)) == 1
+
+
+def test_a_commit_pushed_before_its_pr_was_opened_makes_its_message_the_prs(
+    make_bot: BotFactory, slack: FakeSlack
+) -> None:
+    bot, prs = start(make_bot, slack)
+    bot.deliver("push", pushed("0" * 40, A))
+    bot.settle()
+    (first,) = slack.messages(prs)
+    for delivery in (opened(), b_pushed()):
+        bot.deliver("pull_request", delivery)
+        bot.settle()
+    top, replies = the_pr_message(slack, prs)
+    assert top.ts == first.ts and top.text == text_of(bot, B)
+    assert [r.text for r in replies] == [text_of(bot, A)]

@@ -130,15 +130,10 @@ class PrPosts:
     def store_ts(self, claim: Claim, post: CardPost) -> None:
         """The PR's message is posted: record it, and let the PR's other cards (earlier
         heads, the merge commit) go to its thread."""
-        pr = claim.card.pull_request
-        assert pr is not None
         with self.db.write() as session:
             session.execute(update(PullRequestMessage).where(*self._key(claim, post))
                             .values(ts=post.ts, channel=post.channel))
-            others = session.scalars(select(Card.sha).where(
-                Card.repo == claim.repo, Card.pr_number == pr.number, Card.sha != claim.sha))
-            for sha in sorted(others):  # in the order ingest locks cards
-                _touch(session, claim.repo, sha, self.clock())
+            self._touch_others(session, claim)
 
     def forget(self, claim: Claim, post: CardPost) -> None:
         """Slack lost the PR's message: the next head to flush posts it anew."""
@@ -165,8 +160,21 @@ class PrPosts:
                 session.add(PullRequestMessage(
                     repo=claim.repo, number=pr.number, route_channel=route_channel,
                     channel=channel, ts=ts, head_sha=claim.sha, head_at=pr.at))
+                if ts is not None:  # a message adopted: the others can reply to it now
+                    session.flush()
+                    self._touch_others(session, claim)
         except IntegrityError:
             raise Deferred(0.5) from None  # another head of the PR made it: decide again
+
+    def _touch_others(self, session: Session, claim: Claim) -> None:
+        """The PR's other cards (earlier heads, the merge commit) look again: their place
+        is in the PR's message's thread now."""
+        pr = claim.card.pull_request
+        assert pr is not None
+        others = session.scalars(select(Card.sha).where(
+            Card.repo == claim.repo, Card.pr_number == pr.number, Card.sha != claim.sha))
+        for sha in sorted(others):  # in the order ingest locks cards
+            _touch(session, claim.repo, sha, self.clock())
 
     def _take(self, claim: Claim, route_channel: str, stored: StoredPrMessage) -> bool:
         """Show this card in the PR's message, unless another flusher changed its head
