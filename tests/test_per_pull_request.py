@@ -10,6 +10,8 @@ import threading
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from devexbot.publish.outbox import card_message
 from tests.bot import BotFactory, TestBot
 from tests.fakes.slack_api import FakeSlack
@@ -352,6 +354,29 @@ def test_a_commit_pushed_before_its_pr_was_opened_makes_its_message_the_prs(
     for delivery in (opened(), b_pushed()):
         bot.deliver("pull_request", delivery)
         bot.settle()
+    top, replies = the_pr_message(slack, prs)
+    assert top.ts == first.ts and top.text == text_of(bot, B)
+    assert [r.text for r in replies] == [text_of(bot, A)]
+
+
+@pytest.mark.sqlite_only
+def test_a_pr_message_whose_answer_was_lost_is_found_not_posted_twice(
+    make_bot: BotFactory, slack: FakeSlack
+) -> None:
+    prs = slack.add_channel("prs")
+    bot = make_bot(config=CONFIG, slack_default_channel=None)
+    # The PR's message reaches Slack, but its answer comes after the client gave up.
+    assert bot.services.slack_client is not None
+    bot.services.slack_client.timeout = 0.2  # type: ignore[assignment]
+    slack.hang_next("chat.postMessage", 0.4)
+    bot.deliver("pull_request", opened())
+    bot.clock.advance(2)
+    bot.flush()
+    slack.wait_for_calls("chat.postMessage", 1)
+    bot.settle()
+    (first,) = slack.messages(prs)
+    bot.deliver("pull_request", b_pushed())
+    bot.settle()
     top, replies = the_pr_message(slack, prs)
     assert top.ts == first.ts and top.text == text_of(bot, B)
     assert [r.text for r in replies] == [text_of(bot, A)]
