@@ -32,6 +32,7 @@ class PullRequest:
     author: str | None = None
     base: str | None = None
     labels: tuple[str, ...] = ()
+    at: datetime | None = None  # when GitHub last said so: which of two heads is newer
 
 
 @dataclass(frozen=True)

@@ -218,6 +218,7 @@ def _pull_request(
             author=data.get("author"),
             base=data.get("base"),
             labels=tuple(data.get("labels") or ()),
+            at=chosen.at,
         ),
         superseded_by,
     )

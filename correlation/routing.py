@@ -10,12 +10,14 @@ says so in Slack come from the same `SubscriptionScope`, so they cannot disagree
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from typing import Any, Literal
 
-__all__ = ["Destination", "RouteRule", "SubscriptionScope", "describe_rules", "destination",
-           "destinations", "matches_any", "route_takes"]
+Per = Literal["commit", "pull_request"]
+__all__ = ["Destination", "Per", "RouteRule", "SubscriptionScope", "author_matches",
+           "card_author", "describe_rules", "destination", "destinations", "matches_any",
+           "route_takes"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,10 @@ class RouteRule:
     dm_author_on_failure: bool = False
     # The nudge and stuck-build limits this route sets (`schedule:`), by name.
     schedule: tuple[tuple[str, float], ...] = ()
+    # Whose cards (the PR's author, else the commit's; GitHub logins, `author_matches`).
+    exclude_authors: tuple[str, ...] = ()
+    only_authors: tuple[str, ...] = ()
+    per: Per = "commit"  # `pull_request`: one message per PR, its heads' history in its thread
 
 
 @dataclass(frozen=True)
@@ -50,9 +56,37 @@ def matches_any(value: str, globs: Iterable[str]) -> bool:
     return any(fnmatchcase(value.lower(), glob.lower()) for glob in globs)
 
 
+def author_matches(login: str, patterns: Iterable[str]) -> bool:
+    """Whether a GitHub login matches one of the patterns, case aside. Only `*` and `?`
+    are wildcards: `[` and `]` are literal, so `dependabot[bot]` (and `*[bot]`) mean what
+    they say, as GitHub's bot accounts are named."""
+    return matches_any(login, (p.replace("[", "[[]") for p in patterns))
+
+
+def card_author(card: Mapping[str, Any]) -> str | None:
+    """Whose the card is: its PR's author, else its commit's (GitHub logins); None while
+    neither is known."""
+    pr = card.get("pull_request") or {}
+    author = card.get("author") or {}
+    login = pr.get("author") or author.get("login")
+    return str(login) if login else None
+
+
+def _author_takes(route: RouteRule, card: Mapping[str, Any]) -> bool:
+    if not route.exclude_authors and not route.only_authors:
+        return True
+    login = card_author(card)
+    if login is None:
+        return False  # not known yet: the push or PR event will say, and the route decide
+    if route.only_authors and not author_matches(login, route.only_authors):
+        return False
+    return not author_matches(login, route.exclude_authors)
+
+
 def route_takes(route: RouteRule, card: Mapping[str, Any]) -> bool:
-    """Whether `route` takes the card (its JSON), judged on repo, branch, PR and labels."""
-    if not matches_any(card["repo"], route.repos):
+    """Whether `route` takes the card (its JSON), judged on repo, author, branch, PR and
+    labels."""
+    if not matches_any(card["repo"], route.repos) or not _author_takes(route, card):
         return False
     pr = card.get("pull_request") or {}
     if route.labels and not {label.casefold() for label in route.labels} & {
@@ -109,43 +143,64 @@ def destination(card: Mapping[str, Any], routes: Iterable[RouteRule],
 # --- `/devex subscribe`, and routes in people's words -------------------------------------
 
 LABEL_PREFIX = "+label:"
+OPTIONS = ("label", "exclude-authors", "only-authors", "per")
+PER_WORDS: dict[str, Per] = {"commit": "commit", "pull_request": "pull_request",
+                             "pull-request": "pull_request", "pr": "pull_request"}
 
 
 @dataclass(frozen=True)
 class SubscriptionScope:
-    """What `/devex subscribe owner/repo [branch-glob ...] [+label:name ...]` asks for: the
-    commits on any of the branches, and the PRs with any of the labels. Only branches:
-    just those; only labels: just those PRs; neither: every commit."""
+    """What `/devex subscribe owner/repo [branch-glob ...] [+label:name ...]
+    [exclude-authors:login,...] [only-authors:login,...] [per:pull_request]` asks for: the
+    commits on any of the branches, and the PRs with any of the labels, by the authors
+    asked for. Only branches: just those; only labels: just those PRs; neither: every
+    commit. `per`: one message per commit, or per pull request."""
 
     repo: str
     branches: tuple[str, ...] = ()
     labels: tuple[str, ...] = ()
+    exclude_authors: tuple[str, ...] = ()
+    only_authors: tuple[str, ...] = ()
+    per: Per = "commit"
 
     @classmethod
     def parse(cls, repo: str, words: Sequence[str]) -> SubscriptionScope:
         """The scope the command's words after the repo name; `ValueError` names a word
-        it cannot read."""
-        branches: list[str] = []
-        labels: list[str] = []
+        it cannot read. A word with `:` is an option (git allows no `:` in a branch name);
+        its leading `+` is optional."""
+        found: dict[str, list[str]] = {option: [] for option in ("branch", *OPTIONS)}
         for word in words:
-            if word.startswith(LABEL_PREFIX) and word[len(LABEL_PREFIX):]:
-                labels.append(word[len(LABEL_PREFIX):])
-            elif word.startswith("+"):
+            option, colon, value = word.removeprefix("+").partition(":")
+            if not colon:
+                if word.startswith("+"):
+                    raise ValueError(word)
+                found["branch"].append(word)
+                continue
+            values = [v for v in value.split(",") if v] if option != "label" else [value]
+            if option not in OPTIONS or not all(values) or not values:
                 raise ValueError(word)
-            else:
-                branches.append(word)
-        return cls(repo, tuple(dict.fromkeys(branches)), tuple(dict.fromkeys(labels)))
+            if option == "per" and (len(values) != 1 or values[0].lower() not in PER_WORDS):
+                raise ValueError(word)
+            found[option] += values
+        per = PER_WORDS[found["per"][-1].lower()] if found["per"] else "commit"
+        def kept(option: str) -> tuple[str, ...]:
+            return tuple(dict.fromkeys(found[option]))
+
+        return cls(repo, kept("branch"), kept("label"), kept("exclude-authors"),
+                   kept("only-authors"), per=per)
 
     def rules(self, channel: str) -> tuple[RouteRule, ...]:
         """The routes to `channel` it makes; a card any of them takes is posted there."""
-        repos = (self.repo,)
+        common = RouteRule(repos=(self.repo,), channel=channel,
+                           exclude_authors=self.exclude_authors,
+                           only_authors=self.only_authors, per=self.per)
         if not self.branches and not self.labels:
-            return (RouteRule(repos=repos, channel=channel),)
+            return (common,)
         rules = []
         if self.branches:
-            rules.append(RouteRule(repos=repos, channel=channel, branches=self.branches))
+            rules.append(replace(common, branches=self.branches))
         if self.labels:
-            rules.append(RouteRule(repos=repos, channel=channel, labels=self.labels))
+            rules.append(replace(common, labels=self.labels))
         return tuple(rules)
 
     def describe(self) -> str:
@@ -155,8 +210,25 @@ class SubscriptionScope:
 
 def describe_rules(rules: Iterable[RouteRule]) -> str:
     """What routes take, in people's words: `commits on main or release/*, and PRs
-    labelled deploy`."""
-    return ", and ".join(_describe(rule) for rule in rules)
+    labelled deploy`; what they share besides (whose, one message per PR) said once."""
+    rules = list(rules)
+    shared = {_filters(rule) for rule in rules}
+    if len(shared) == 1:
+        (filters,) = shared
+        return ", and ".join(_describe(rule) for rule in rules) + filters
+    return ", and ".join(_describe(rule) + _filters(rule) for rule in rules)
+
+
+def _filters(rule: RouteRule) -> str:
+    """Whose cards a route takes, and how it posts them, as the end of its description."""
+    text = ""
+    if rule.only_authors:
+        text += f" by {_either(rule.only_authors)}"
+    if rule.exclude_authors:
+        text += f", not by {_either(rule.exclude_authors)}"
+    if rule.per == "pull_request":
+        text += "; one message per pull request"
+    return text
 
 
 def _describe(rule: RouteRule) -> str:

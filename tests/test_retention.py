@@ -12,7 +12,14 @@ from sqlalchemy import func, select
 
 from devexbot.config import Retention
 from devexbot.scheduler.retention import prune
-from devexbot.store import AuditEntry, Card, Delivery, EventRecord, Notification
+from devexbot.store import (
+    AuditEntry,
+    Card,
+    Delivery,
+    EventRecord,
+    Notification,
+    PullRequestMessage,
+)
 from devexbot.wiring import Services
 from tests.bot import BotFactory, SteppedClock, TestBot
 from tests.github_sender import load_fixture
@@ -119,3 +126,21 @@ def test_cards_and_audit_go_only_when_configured(make_bot: BotFactory) -> None:
     assert count(services, Card) == 0 and count(services, AuditEntry) == 1
     assert count(services, EventRecord, EventRecord.card_id.is_(None)) == count(
         services, EventRecord) > 0  # events outlive their card only until events_days
+
+
+def test_a_pull_requests_message_is_forgotten_with_its_last_card(make_bot: BotFactory) -> None:
+    bot = make_bot(slack_on=False)
+    services = bot.services
+    bot.deliver("pull_request", load_fixture("pull_request.opened"))  # #12, of 2026-11-20
+    with services.db.write() as session:
+        session.add_all([PullRequestMessage(repo=REPO, number=number, route_channel="#prs",
+                                            channel="C0PRS", ts="1.1", head_sha=HEAD)
+                         for number in (12, 99)])  # #99's cards were pruned before
+    pruned = prune(services.db, Retention(events_days=None, deliveries_days=None,
+                                          cards_days=60), NOW)
+    assert pruned.rows == {"pull request messages": 1}
+    assert count(services, PullRequestMessage, PullRequestMessage.number == 12) == 1
+    pruned = prune(services.db, Retention(events_days=None, deliveries_days=None,
+                                          cards_days=30), NOW)
+    assert pruned.rows == {"cards": 1, "pull request messages": 1}
+    assert count(services, PullRequestMessage) == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from correlation.routing import RouteRule
+from correlation.routing import Per, RouteRule
 from devexbot.config.base import Strict
 
 
@@ -30,6 +30,10 @@ class Route(Strict):
     labels: list[str] = Field(default_factory=list)  # only PRs with one of these labels
     dm_author_on_failure: bool = False
     schedule: NudgeTimes = Field(default_factory=NudgeTimes)  # this route's nudge limits
+    # Whose cards: GitHub logins or globs (`*`, `?`; `[` and `]` are literal).
+    exclude_authors: list[str] = Field(default_factory=list)
+    only_authors: list[str] = Field(default_factory=list)
+    per: Per = "commit"  # `pull_request`: one message per PR, updated to its current head
 
     def rule(self) -> RouteRule:
         """What the routing decision reads of this route."""
@@ -37,4 +41,6 @@ class Route(Strict):
             repos=tuple(self.repos), channel=self.channel, branches=tuple(self.branches),
             exclude_branches=tuple(self.exclude_branches), pull_requests=self.pull_requests,
             labels=tuple(self.labels), dm_author_on_failure=self.dm_author_on_failure,
-            schedule=tuple(self.schedule.model_dump(exclude_none=True).items()))
+            schedule=tuple(self.schedule.model_dump(exclude_none=True).items()),
+            exclude_authors=tuple(self.exclude_authors), only_authors=tuple(self.only_authors),
+            per=self.per)

@@ -69,6 +69,9 @@ class SlackMessageDoc(_Open):
     channel: str
     ts: str
     pending: bool = Field(description="the message does not show the card's latest state yet")
+    thread_ts: str | None = Field(
+        default=None, description="a reply in this thread: its pull request's message, where "
+        "a route posts one message per pull request (absent for a top-level message)")
 
 
 class CardDoc(_Open):

@@ -62,6 +62,9 @@ class CardPost:
     render_hash: str | None = None  # the render it shows
     post_started_at: datetime | None = None
     on_card: bool = False  # the card's own (first) message, on its row; else `card_messages`
+    thread_ts: str | None = None  # a reply in this thread: its PR's message (`per`)
+    pr_head: bool = False  # it is its PR's message (`per: pull_request`): `pr_posts`
+    stored: bool = False  # not `on_card`: its `card_messages` row exists
 
 
 @dataclass
@@ -205,15 +208,17 @@ class CardClaims:
                 session.execute(update(Card).where(Card.id == claim.card_id,
                                                    Card.claim_token == claim.token)
                                 .values(post_started_at=now, slack_channel=post.channel,
-                                        slack_route_channel=post.route_channel))
-            elif post.post_started_at is None:
+                                        slack_route_channel=post.route_channel,
+                                        slack_thread_ts=post.thread_ts))
+            elif not post.stored:
                 session.add(CardMessage(card_id=claim.card_id, channel=post.channel,
                                         route_channel=post.route_channel or post.channel,
-                                        post_started_at=now))
+                                        thread_ts=post.thread_ts, post_started_at=now))
             else:
-                session.execute(update(CardMessage).where(*_row(claim, post))
-                                .values(post_started_at=now, channel=post.channel))
-        post.post_started_at = now
+                session.execute(update(CardMessage).where(*message_row(claim, post))
+                                .values(post_started_at=now, channel=post.channel,
+                                        thread_ts=post.thread_ts))
+        post.post_started_at, post.stored = now, not post.on_card
 
     def store_ts(self, claim: Claim, post: CardPost) -> None:
         """Record the new message at once: everything after this is an update."""
@@ -224,7 +229,7 @@ class CardClaims:
                                 .values(slack_channel=post.channel, slack_ts=post.ts,
                                         post_started_at=None))
             else:
-                session.execute(update(CardMessage).where(*_row(claim, post)).values(
+                session.execute(update(CardMessage).where(*message_row(claim, post)).values(
                     channel=post.channel, ts=post.ts, post_started_at=None))
             # Cards this one supersedes can now link to it (in this channel).
             session.execute(
@@ -245,9 +250,9 @@ class CardClaims:
             if post.on_card:
                 session.execute(update(Card).where(Card.id == claim.card_id).values(
                     slack_ts=None, slack_channel=None, slack_route_channel=None,
-                    post_started_at=None, render_hash=None))
+                    slack_thread_ts=None, post_started_at=None, render_hash=None))
             else:
-                session.execute(delete(CardMessage).where(*_row(claim, post)))
+                session.execute(delete(CardMessage).where(*message_row(claim, post)))
         claim.posts.remove(post)
 
     def finish(self, claim: Claim) -> None:
@@ -290,12 +295,13 @@ def _posts(session: Session, card: Card) -> list[CardPost]:
     if card.slack_ts or card.post_started_at:
         posts.append(CardPost(channel=card.slack_channel or "", ts=card.slack_ts,
                               route_channel=card.slack_route_channel,
-                              render_hash=card.render_hash,
+                              render_hash=card.render_hash, thread_ts=card.slack_thread_ts,
                               post_started_at=card.post_started_at, on_card=True))
     for row in session.scalars(select(CardMessage).where(CardMessage.card_id == card.id)
                                .order_by(CardMessage.id)):
         posts.append(CardPost(channel=row.channel, route_channel=row.route_channel, ts=row.ts,
-                              render_hash=row.render_hash, post_started_at=row.post_started_at))
+                              render_hash=row.render_hash, post_started_at=row.post_started_at,
+                              thread_ts=row.thread_ts, stored=True))
     return posts
 
 
@@ -312,7 +318,7 @@ def _causes(session: Session, card: Card, limit: int) -> tuple[str, ...]:
         .order_by(Delivery.id).limit(limit)) if found)
 
 
-def _row(claim: Claim, post: CardPost) -> tuple[Any, ...]:
+def message_row(claim: Claim, post: CardPost) -> tuple[Any, ...]:
     """The `card_messages` row of one of the card's further messages."""
     return (CardMessage.card_id == claim.card_id,
             CardMessage.route_channel == (post.route_channel or post.channel))
@@ -324,7 +330,7 @@ def _store_renders(session: Session, card: Card, claim: Claim) -> None:
         if post.on_card:
             card.render_hash = post.render_hash
         elif post.ts:
-            session.execute(update(CardMessage).where(*_row(claim, post))
+            session.execute(update(CardMessage).where(*message_row(claim, post))
                             .values(render_hash=post.render_hash))
 
 

@@ -24,6 +24,8 @@ from correlation.buttons import card_buttons
 from correlation.card import CommitCard
 from correlation.merge_methods import RepoMergeSettings
 from correlation.policies import Policies
+from correlation.pr_messages import Place, render_moved
+from correlation.routing import Destination
 from correlation.status import Status
 from devexbot.config import BotConfig
 from devexbot.errors import in_words, one_line
@@ -35,6 +37,7 @@ from devexbot.publish.channels import ChannelDirectory
 from devexbot.publish.claims import CardClaims, CardPost, Claim, OutboxPolicy
 from devexbot.publish.lost_posts import LostPosts, card_metadata
 from devexbot.publish.pacing import Deferred, Pacing
+from devexbot.publish.pr_posts import WAIT, PrFacts, PrPosts
 from devexbot.publish.replies import ReplyPlanner, ReplySender
 from devexbot.publish.routing import CardRouter
 from devexbot.slack.errors import error_code
@@ -97,6 +100,7 @@ class Outbox:
                                     logs or LogSources(jenkins=False, github=False))
         self.sender = ReplySender(db, client, self.pacing)
         self.lost_posts = LostPosts(client, self.pacing)
+        self.pr_posts = PrPosts(db, clock)
 
     def release_abandoned_claims(self) -> int:
         """Free the claims of flushers on this host that died holding them."""
@@ -197,7 +201,20 @@ class Outbox:
         ID); and how soon to look again for a channel Slack could not look up now."""
         posts = claim.posts
         wait: float | None = None
+        facts: PrFacts | None = None
         for found in claim.destinations:
+            try:
+                if found.route is not None and found.route.per == "pull_request":
+                    facts = facts or self.pr_posts.facts(claim)
+                    if self._per_pull_request(claim, facts, found, posts):
+                        continue
+            except Deferred as deferred:
+                wait = _sooner(wait, deferred.seconds)
+                continue
+            except SlackApiError as exc:
+                retry_in = self._on_slack_error(claim, None, exc, channel=found.channel)
+                wait = _sooner(wait, LOOKUP_RETRY if retry_in is None else retry_in)
+                continue
             if claim.card.superseded_by or any(p.route_channel == found.channel
                                                for p in posts):
                 continue  # a newer head replaced it before it was seen there; or it is there
@@ -219,6 +236,18 @@ class Outbox:
                                   on_card=own is None))
         return posts, wait
 
+    def _per_pull_request(self, claim: Claim, facts: PrFacts, found: Destination,
+                          posts: list[CardPost]) -> bool:
+        """Place the card in a channel that wants one message per PR (`pr_posts`): False
+        if it is posted there as a commit."""
+        def leave(post: CardPost) -> None:
+            self._update(post, render_moved(claim.card), can_wait=False)
+
+        place = self.pr_posts.place(claim, facts, found, posts, self.channels.id_of, leave=leave)
+        if place is Place.WAIT:
+            raise Deferred(WAIT)
+        return place is not Place.COMMIT
+
     def _send(self, claim: Claim, post: CardPost, message: SlackMessage,
               fingerprint: str) -> None:
         """Bring one message up to `message`: post it, or update it if it shows less."""
@@ -234,6 +263,9 @@ class Outbox:
         """The card's message (for `post`, if it is superseded: the link differs by
         channel)."""
         card = claim.card
+        if card.superseded_by and post is not None and post.thread_ts:
+            # In its PR's thread, the final card stays whole: that is the history.
+            return self._full(card, (f"Superseded by `{card.superseded_by[:7]}`.",))
         if card.superseded_by:
             there = claim.successors.get(post.route_channel or post.channel) \
                 if post is not None and not post.on_card else None
@@ -247,8 +279,11 @@ class Outbox:
                         self.claims.store_permalink(successor_id, claim.successor_link)
                 link = claim.successor_link
             return render_superseded(card, new_sha=card.superseded_by, new_message_link=link)
+        return self._full(card)
+
+    def _full(self, card: CommitCard, notes: Sequence[str] = ()) -> SlackMessage:
         decorated = self.extras.decorate(card)
-        return card_message(decorated.card, self.policies, decorated.notes,
+        return card_message(decorated.card, self.policies, [*decorated.notes, *notes],
                             decorated.merge_settings)
 
     def _permalink(self, channel: str, ts: str) -> str | None:
@@ -263,7 +298,8 @@ class Outbox:
         # A post whose answer was lost may be in Slack: it is looked for once, when the
         # channel could take the post straight after, so waiting for a slot never
         # repeats the look.
-        lost = post.post_started_at
+        # A reply is not in the channel's history: it is posted again (at worst twice).
+        lost = post.post_started_at if post.thread_ts is None else None
         if not self.pacing.take_post(post.channel, look_first=lost is not None):
             raise Deferred(max(self.pacing.post_wait(post.channel,
                                                      look_first=lost is not None), 0.2))
@@ -273,20 +309,27 @@ class Outbox:
             if ts is not None:
                 post.ts = ts
                 self.claims.store_ts(claim, post)
+                if post.pr_head:
+                    self.pr_posts.store_ts(claim, post)
                 # What it shows may be stale: bring it up to date now.
                 self._update(post, message, can_wait=_can_wait(claim.card))
                 return
+        if post.pr_head:
+            self.pr_posts.start_post(claim, post)
         self.claims.mark_post_started(claim, post)
         response = self.client.chat_postMessage(
             channel=post.channel,
             text=message.text,
             blocks=message.blocks,
+            thread_ts=post.thread_ts,
             unfurl_links=False,
             unfurl_media=False,
             metadata=card_metadata(claim.repo, claim.sha),
         )
         post.channel, post.ts = response["channel"], response["ts"]
         self.claims.store_ts(claim, post)
+        if post.pr_head:
+            self.pr_posts.store_ts(claim, post)
 
     def _update(self, post: CardPost, message: SlackMessage, *, can_wait: bool) -> None:
         assert post.ts
@@ -313,6 +356,8 @@ class Outbox:
             log.warning("message of %s@%s in %s is gone (%s): posting it again",
                         claim.repo, claim.sha[:7], post.channel, error)
             self.claims.forget_message(claim, post)
+            if post.pr_head:
+                self.pr_posts.forget(claim, post)
             return 0.0
         if post is not None and error == "not_in_channel":
             try:

@@ -121,7 +121,8 @@ class ReplyPlanner:
             assert post.ts is not None
             replies.append(Reply(keys, render_failure_reply(
                 card, mention=mention, log_excerpts=excerpts, checks=owed.checks,
-                deployments=owed.deployments), channel=post.channel, thread_ts=post.ts))
+                deployments=owed.deployments), channel=post.channel,
+                thread_ts=post.thread_ts or post.ts))
             if mention and claim.destination and claim.destination.route and \
                     claim.destination.route.dm_author_on_failure:
                 replies.append(Reply(
@@ -167,7 +168,7 @@ class ReplyPlanner:
                 mentions.append(principal)
         return [Reply((key,), render_approval_request(card, environment=deployment.environment,
                                                       mentions=mentions),
-                      channel=first.channel, thread_ts=first.ts)]
+                      channel=first.channel, thread_ts=first.thread_ts or first.ts)]
 
     def _tryout(self, claim: Claim, deployment: DeploymentLine) -> list[Reply]:
         """The product-owner flow: once per card and environment, a direct message."""
@@ -207,7 +208,7 @@ class ReplyPlanner:
         if answer.author_key not in claim.notified:
             replies.append(Reply((answer.author_key,), render_changes_requested(
                 card, answer, mention_author=author), channel=first.channel,
-                thread_ts=first.ts))
+                thread_ts=first.thread_ts or first.ts))
         route = claim.destination.route if claim.destination else None
         if author and route and route.dm_author_on_failure and \
                 answer.author_dm_key not in claim.notified:
@@ -226,7 +227,7 @@ class ReplyPlanner:
             for _, f in sorted(new.items())
         ]
         return [Reply(tuple(sorted(new)), render_ticket_failure(claim.card, failures),
-                      channel=first.channel, thread_ts=first.ts)]
+                      channel=first.channel, thread_ts=first.thread_ts or first.ts)]
 
     def _responsible(self, card: CommitCard) -> str | None:
         pr, author = card.pull_request, card.author

@@ -21,7 +21,9 @@ from devexbot.store import Subscription
 
 
 def subscription_scope(sub: Subscription) -> SubscriptionScope:
-    return SubscriptionScope(sub.repo, tuple(sub.branches), tuple(sub.labels))
+    return SubscriptionScope(sub.repo, tuple(sub.branches), tuple(sub.labels),
+                             tuple(sub.exclude_authors or ()), tuple(sub.only_authors or ()),
+                             per="pull_request" if sub.per == "pull_request" else "commit")
 
 
 class CardRouter:

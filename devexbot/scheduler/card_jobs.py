@@ -102,7 +102,9 @@ class RecentCards:
                                        sent=frozenset(sent.get(row.id, ())))
                 if waits_for_review(card):
                     subject = _with_review(session, subject, state)
-                yield _Row(row.id, card, state, row.slack_channel, row.slack_ts, subject)
+                # A reply in its PR's thread is nudged in that thread.
+                yield _Row(row.id, card, state, row.slack_channel,
+                           row.slack_thread_ts or row.slack_ts, subject)
 
     @staticmethod
     def _sent(session: Session, card_ids: list[int]) -> dict[int, set[str]]:

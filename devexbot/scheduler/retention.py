@@ -20,7 +20,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, exists, select
 
 from devexbot.config import Retention
-from devexbot.store import AuditEntry, Card, Database, Delivery, EventRecord
+from devexbot.store import (
+    AuditEntry,
+    Card,
+    Database,
+    Delivery,
+    EventRecord,
+    PullRequestMessage,
+)
 
 PAUSE = 0.05  # seconds between batches: room for ingest's writes
 
@@ -60,6 +67,12 @@ def prune(
     if (cutoff := older(retention.cards_days)) is not None:
         _in_batches(db, pruned, "cards", Card, Card.updated_at < cutoff, retention.batch_size,
                     sleep)
+        # A pull request's one message per channel is forgotten with the last of its cards:
+        # a later push posts a new one rather than updating one long scrolled away.
+        has_cards = exists().where(Card.repo == PullRequestMessage.repo,
+                                   Card.pr_number == PullRequestMessage.number)
+        _in_batches(db, pruned, "pull request messages", PullRequestMessage, ~has_cards,
+                    retention.batch_size, sleep)
     if (cutoff := older(retention.audit_days)) is not None:
         _in_batches(db, pruned, "audit entries", AuditEntry, AuditEntry.at < cutoff,
                     retention.batch_size, sleep)

@@ -22,11 +22,12 @@ from devexbot.store.models import (
     RunbookSlot,
     SchedulerJob,
     SchedulerResult,
-    Subscription,
     TicketInfo,
     TicketUpdate,
 )
+from devexbot.store.pr_messages import PullRequestMessage
 from devexbot.store.seen_requests import SeenRequest
+from devexbot.store.subscriptions import Subscription
 from devexbot.store.ticket_deploys import TicketDeploy
 
 # Catch-up's tables (its own module), imported so the schema has them.
@@ -35,7 +36,8 @@ from devexbot.store import catchup as catchup  # isort: skip
 __all__ = [
     "ActionClaim", "ApprovalDecision", "AuditEntry",
     "Base", "Card", "CardMessage", "CommitRange", "Database", "Delivery", "EnvironmentState",
-    "EventRecord", "Notification", "RepoMergeSettingsRow", "RunbookRun", "RunbookSlot",
+    "EventRecord", "Notification", "PullRequestMessage", "RepoMergeSettingsRow", "RunbookRun",
+    "RunbookSlot",
     "SchedulerJob", "SchedulerResult", "SeenRequest", "SigningKey", "Subscription",
     "TicketDeploy", "TicketInfo", "TicketUpdate",
 ]

@@ -77,9 +77,12 @@ def card_json(card: Card, further: Iterable[CardMessage] = ()) -> dict[str, Any]
     """The card as the API serves it (DESIGN.md's card model): `slack` is its first
     message, `slack_messages` all of them (one per channel), `further` the others."""
     doc = dict(card.doc)
-    messages = [{"channel": channel, "ts": ts, "pending": card.dirty}
-                for channel, ts in [(card.slack_channel, card.slack_ts),
-                                    *((m.channel, m.ts) for m in further)]
+    # A reply in its PR's message's thread (`per: pull_request`) says so in `thread_ts`.
+    messages = [{"channel": channel, "ts": ts, "pending": card.dirty,
+                 **({"thread_ts": thread} if thread else {})}
+                for channel, ts, thread in [
+                    (card.slack_channel, card.slack_ts, card.slack_thread_ts),
+                    *((m.channel, m.ts, m.thread_ts) for m in further)]
                 if channel and ts]
     doc["slack"] = messages[0] if messages else None
     doc["slack_messages"] = messages

@@ -37,6 +37,7 @@ class Live:
     slack_permalink: str | None = None
     slack_channel: str | None = None
     slack_ts: str | None = None
+    slack_thread_ts: str | None = None  # its message is a reply in this thread
     message: str | None = None
     commit_url: str | None = None
 
@@ -96,6 +97,7 @@ def live_environments(session: Session, repo: str | None = None,
             slack_permalink=card.slack_permalink if card is not None else None,
             slack_channel=card.slack_channel if card is not None else None,
             slack_ts=card.slack_ts if card is not None else None,
+            slack_thread_ts=card.slack_thread_ts if card is not None else None,
             message=doc.get("message"), commit_url=doc.get("url"),
         ))
     return sorted(found, key=lambda e: (e.repo, rank.get(e.environment.casefold(), len(rank)),

@@ -24,6 +24,8 @@ class CardMessage(Base):
     route_channel: Mapped[str] = mapped_column(String(100))  # as the route named it
     channel: Mapped[str] = mapped_column(String(100))  # as Slack knows it: its ID once posted
     ts: Mapped[str | None] = mapped_column(String(32))
+    # A reply in this thread: its PR's message there (`per: pull_request`).
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
     render_hash: Mapped[str | None] = mapped_column(String(64))  # what it shows
     # As on the card: set before chat.postMessage, cleared when its ts is stored.
     post_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

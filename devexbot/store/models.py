@@ -109,6 +109,8 @@ class Card(Base):
     slack_ts: Mapped[str | None] = mapped_column(String(32))
     slack_permalink: Mapped[str | None] = mapped_column(String(500))
     slack_route_channel: Mapped[str | None] = mapped_column(String(100))  # as routed
+    # Its first message is a reply in this thread (its PR's message, `per: pull_request`).
+    slack_thread_ts: Mapped[str | None] = mapped_column(String(32))
     # The outbox: a flusher leases a card while it talks to Slack, so ingest never waits on
     # Slack and two flushers never post the same card; failures back off per card.
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -158,21 +160,6 @@ class Notification(Base):
     channel: Mapped[str | None] = mapped_column(String(32))
     ts: Mapped[str | None] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(16), default="sending")  # sending | sent
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class Subscription(Base):
-    """A route made from Slack with `/devex subscribe`: a repo's cards go to a channel."""
-
-    __tablename__ = "subscriptions"
-    __table_args__ = (UniqueConstraint("channel", "repo", name="uq_subscriptions_channel_repo"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    channel: Mapped[str] = mapped_column(String(32))
-    repo: Mapped[str] = mapped_column(String(200))
-    branches: Mapped[list[str]] = mapped_column(JSONDoc, default=list)
-    labels: Mapped[list[str]] = mapped_column(JSONDoc, default=list)
-    created_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

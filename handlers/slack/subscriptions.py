@@ -17,9 +17,14 @@ from devexbot.store import Database, Subscription
 from handlers.slack.commands import CommandGroup, Invocation, Reply, Subcommand
 
 REPO = re.compile(r"^[A-Za-z0-9_.-]+/(\*|[A-Za-z0-9_.*-]+)$")
-USAGE = ("Usage: `/devex subscribe owner/repo [branch-glob ...] [+label:name ...]`: the "
+USAGE = ("Usage: `/devex subscribe owner/repo [branch-glob ...] [+label:name ...] "
+         "[exclude-authors:login,...] [only-authors:login,...] [per:pull_request]`: the "
          "commits on any of the branches and the PRs with any of the labels (neither: every "
-         "commit), e.g. `/devex subscribe octo-org/app main release/* +label:deploy`")
+         "commit), by the authors asked for (GitHub logins; `*` and `?` are wildcards), one "
+         "message per commit or per pull request, e.g. `/devex subscribe octo-org/app main "
+         "release/* +label:deploy exclude-authors:dependabot[bot],renovate[bot]`")
+GRAMMAR = ("a label is `+label:name`; authors are `exclude-authors:login,...` or "
+           "`only-authors:login,...`; `per:` is `commit` or `pull_request`")
 
 
 def _posts_here(route: Route, inv: Invocation) -> bool:
@@ -42,7 +47,9 @@ class Subscriptions(CommandGroup):
 
     def subcommands(self) -> Sequence[Subcommand]:
         return (
-            Subcommand("subscribe", "subscribe owner/repo [branch-glob ...] [+label:name ...]",
+            Subcommand("subscribe", "subscribe owner/repo [branch-glob ...] [+label:name ...] "
+                       "[exclude-authors:login,...] [only-authors:login,...] "
+                       "[per:pull_request]",
                        "post this repo's commit cards in this channel", self.subscribe),
             Subcommand("unsubscribe", "unsubscribe owner/repo",
                        "stop posting this repo's cards in this channel", self.unsubscribe),
@@ -69,7 +76,7 @@ class Subscriptions(CommandGroup):
         try:
             scope = SubscriptionScope.parse(inv.words[0].lower(), inv.words[1:])
         except ValueError as bad:
-            return Reply(f"I can't read `{bad}`: a label is `+label:name`. {USAGE}")
+            return Reply(f"I can't read `{bad}`: {GRAMMAR}. {USAGE}")
         if refused := self._refused(inv, "subscribe"):
             return refused
         repo = scope.repo
@@ -79,7 +86,10 @@ class Subscriptions(CommandGroup):
                                                            Subscription.repo == repo))
                 session.add(Subscription(channel=inv.channel_id, repo=repo,
                                          branches=list(scope.branches),
-                                         labels=list(scope.labels), created_by=inv.user_id))
+                                         labels=list(scope.labels),
+                                         exclude_authors=list(scope.exclude_authors),
+                                         only_authors=list(scope.only_authors),
+                                         per=scope.per, created_by=inv.user_id))
         except IntegrityError:
             return Reply("Someone changed this subscription at the same moment; try again.")
         text = f"<@{inv.user_id}> subscribed this channel to *{repo}* ({scope.describe()})."

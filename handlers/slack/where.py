@@ -137,5 +137,8 @@ def _card_link(env: Live, raw: dict[str, Any]) -> str | None:
     if env.slack_channel and env.slack_ts and isinstance(domain, str) and \
             re.fullmatch(r"[a-z0-9-]+", domain):
         ts = env.slack_ts.replace(".", "")
-        return link(f"https://{domain}.slack.com/archives/{env.slack_channel}/p{ts}", "card")
+        url = f"https://{domain}.slack.com/archives/{env.slack_channel}/p{ts}"
+        if env.slack_thread_ts:  # a reply in its PR's thread: Slack's link to a reply
+            url += f"?thread_ts={env.slack_thread_ts}&cid={env.slack_channel}"
+        return link(url, "card")
     return None
