@@ -21,6 +21,16 @@ class Author:
 
 
 @dataclass(frozen=True)
+class Review:
+    """One reviewer's latest decision on a pull request (`approved`, `changes_requested`,
+    `dismissed`), and when it was submitted."""
+
+    login: str
+    state: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class PullRequest:
     number: int
     title: str
@@ -32,6 +42,8 @@ class PullRequest:
     author: str | None = None
     base: str | None = None
     labels: tuple[str, ...] = ()
+    reviews: tuple[Review, ...] = ()  # each reviewer's latest, oldest first
+    requested_reviewers: tuple[str, ...] = ()  # GitHub logins asked for a review
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from correlation.card import (
     CommitCard,
     DeploymentLine,
     PullRequest,
+    Review,
     Stamp,
 )
 from correlation.events import Event, Slot
@@ -218,6 +219,8 @@ def _pull_request(
             author=data.get("author"),
             base=data.get("base"),
             labels=tuple(data.get("labels") or ()),
+            reviews=_reviews(number, by_kind.get("review", [])),
+            requested_reviewers=tuple(data.get("requested_reviewers") or ()),
         ),
         superseded_by,
     )
@@ -232,6 +235,12 @@ def _review(number: int, pr: Mapping[str, Any], reviews: list[Event]) -> str | N
     if pr.get("requested_reviewers"):
         return "pending"
     return None
+
+
+def _reviews(number: int, reviews: list[Event]) -> tuple[Review, ...]:
+    found = [Review(str(e.data["login"]), str(e.data.get("state")), e.at) for e in reviews
+             if e.data.get("number") == number and e.data.get("login")]
+    return tuple(sorted(found, key=lambda r: (r.at, r.login)))
 
 
 def build_page(url: Any) -> str | None:

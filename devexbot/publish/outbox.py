@@ -35,6 +35,7 @@ from devexbot.publish.channels import ChannelDirectory
 from devexbot.publish.claims import CardClaims, CardPost, Claim, OutboxPolicy
 from devexbot.publish.lost_posts import LostPosts, card_metadata
 from devexbot.publish.pacing import Deferred, Pacing
+from devexbot.publish.personal import PersonPrefs
 from devexbot.publish.replies import ReplyPlanner, ReplySender
 from devexbot.publish.routing import CardRouter
 from devexbot.slack.errors import error_code
@@ -82,6 +83,7 @@ class Outbox:
         extras: CardExtras,
         clock: Callable[[], datetime] = utcnow,
         tracer: Tracer = NULL_TRACER,
+        prefs: PersonPrefs | None = None,
     ) -> None:
         self.client = client
         self.tracer = tracer
@@ -94,7 +96,8 @@ class Outbox:
         self.claims = CardClaims(db, router, card_loader, policy=policy or OutboxPolicy(),
                                  clock=clock, causes=TRACED_CAUSES if tracer.enabled else 0)
         self.planner = ReplyPlanner(self.config, self.policies, people,
-                                    logs or LogSources(jenkins=False, github=False))
+                                    logs or LogSources(jenkins=False, github=False),
+                                    prefs=prefs)
         self.sender = ReplySender(db, client, self.pacing)
         self.lost_posts = LostPosts(client, self.pacing)
 

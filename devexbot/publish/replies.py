@@ -29,6 +29,8 @@ from correlation.blocks import SlackMessage
 from correlation.card import CheckLine, CommitCard, DeploymentLine, iso
 from correlation.owed_replies import notification_key, owed_failure_reply
 from correlation.policies import Policies
+from correlation.prefs import NO_PREFS, is_quiet
+from correlation.recipients import Notice, NoticeKind, who_hears
 from correlation.replies import render_approval_request, render_failure_reply
 from correlation.signoff import (
     render_changes_requested,
@@ -43,6 +45,7 @@ from devexbot.config import BotConfig
 from devexbot.lookups.log_records import MAX_LOGS, LogSources, log_key
 from devexbot.publish.claims import CardPost, Claim
 from devexbot.publish.pacing import Deferred, Pacing
+from devexbot.publish.personal import NoPrefs, PersonPrefs, ReviewDms, hold_once
 from devexbot.slack.errors import error_code, is_transient
 from devexbot.slack.people import People
 from devexbot.store import Database, Notification
@@ -64,6 +67,7 @@ class Reply:
     # The key of a message sent before, to edit (once) instead of posting: it is edited
     # where it was sent (a direct message's own D… ID), whatever `channel` says.
     edit_of: str | None = None
+    held: bool = False  # a direct message the person's quiet hours hold for their digest
 
 
 @dataclass(frozen=True)
@@ -81,8 +85,10 @@ class ReplyPlanner:
     updates, in that order."""
 
     def __init__(self, config: BotConfig, policies: Policies, people: People,
-                 logs: LogSources) -> None:
+                 logs: LogSources, prefs: PersonPrefs | None = None) -> None:
         self.config, self.policies, self.people, self.logs = config, policies, people, logs
+        self.prefs = prefs or NoPrefs()
+        self.review_dms = ReviewDms(people, self.prefs)
 
     def owed(self, claim: Claim, now: datetime) -> Plan:
         card = claim.card
@@ -97,6 +103,8 @@ class ReplyPlanner:
             if deployment.status is Status.WAITING:
                 replies += self._approval_request(claim, first, deployment, now)
         replies += self._ticket_failures(claim, first)
+        replies += [Reply((dm.key,), dm.message, channel=dm.user, held=dm.held)
+                    for dm in self.review_dms.owed(card, claim.notified, now)]
         return Plan(replies, again_at)
 
     def _failure(self, claim: Claim, now: datetime,
@@ -116,19 +124,25 @@ class ReplyPlanner:
             if wait_until is not None:
                 again_at = wait_until
                 continue
-            mention = self._responsible(card) if post is posted[0] else None
+            author = self._responsible(card) if post is posted[0] else None
+            route = claim.destination.route if claim.destination else None
+            notice = Notice(NoticeKind.FAILURE, about=author,
+                            mentions=(author,) if author else (),
+                            route_dm=bool(route and route.dm_author_on_failure))
+            prefs = self.prefs.get_many([author] if author else [])
+            heard = who_hears(notice, prefs)
             keys = tuple(owed.keys)
             assert post.ts is not None
             replies.append(Reply(keys, render_failure_reply(
-                card, mention=mention, log_excerpts=excerpts, checks=owed.checks,
+                card, mention=heard.mentions[0] if heard.mentions else None,
+                log_excerpts=excerpts, checks=owed.checks,
                 deployments=owed.deployments), channel=post.channel, thread_ts=post.ts))
-            if mention and claim.destination and claim.destination.route and \
-                    claim.destination.route.dm_author_on_failure:
+            for user in heard.dms:  # the same reply as the thread's, less the mention
                 replies.append(Reply(
                     tuple(notification_key(f"dm:{key}") for key in keys),
-                    render_failure_reply(card, mention=None, checks=owed.checks,
-                                         deployments=owed.deployments),
-                    channel=mention))
+                    render_failure_reply(card, mention=None, log_excerpts=excerpts,
+                                         checks=owed.checks, deployments=owed.deployments),
+                    channel=user, held=is_quiet(prefs.get(user, NO_PREFS), now)))
         return replies, again_at
 
     def _excerpts(self, claim: Claim, checks: Sequence[CheckLine],
@@ -165,8 +179,14 @@ class ReplyPlanner:
         for principal in policy.approvers if policy else ():
             if principal[:1] in ("U", "W", "S") and principal not in mentions:
                 mentions.append(principal)
+        # Whoever started the deploy (their push, their click) is not asked about it if
+        # they mute their own actions.
+        starter = self.people.slack_id(login=deployment.creator)
+        heard = who_hears(Notice(NoticeKind.APPROVAL_REQUEST, actor=starter,
+                                 mentions=tuple(mentions)),
+                          self.prefs.get_many([starter] if starter else []))
         return [Reply((key,), render_approval_request(card, environment=deployment.environment,
-                                                      mentions=mentions),
+                                                      mentions=heard.mentions),
                       channel=first.channel, thread_ts=first.ts)]
 
     def _tryout(self, claim: Claim, deployment: DeploymentLine) -> list[Reply]:
@@ -241,6 +261,11 @@ class ReplySender:
         self.db, self.client, self.pacing = db, client, pacing
 
     def send(self, claim: Claim, reply: Reply) -> None:
+        if reply.held:
+            if hold_once(self.db, claim.card_id, reply.channel, list(reply.keys),
+                         reply.message):
+                claim.notified.update(reply.keys)
+            return
         if reply.edit_of is not None:
             if self.edit_once(claim.card_id, reply.edit_of, list(reply.keys), reply.message):
                 claim.notified.update(reply.keys)

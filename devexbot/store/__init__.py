@@ -2,6 +2,9 @@
 
 from devexbot.store.engine import Database
 
+# Preferences, held DMs and Home tabs (`/devex me`).
+from devexbot.store.home_tabs import HomeTab
+
 # Their own modules (the settings' cache beside it); imported here so the schema has them.
 from devexbot.store.keys import SigningKey
 from devexbot.store.merge_settings import RepoMergeSettingsRow
@@ -25,13 +28,35 @@ from devexbot.store.models import (
     TicketInfo,
     TicketUpdate,
 )
+from devexbot.store.prefs import HeldDm, PersonPrefsRow
 from devexbot.store.seen_requests import SeenRequest
 from devexbot.store.ticket_deploys import TicketDeploy
 
 __all__ = [
-    "ActionClaim", "ApprovalDecision", "AuditEntry",
-    "Base", "Card", "CardMessage", "CommitRange", "Database", "Delivery", "EnvironmentState",
-    "EventRecord", "Notification", "RepoMergeSettingsRow", "RunbookRun", "RunbookSlot",
-    "SchedulerJob", "SchedulerResult", "SeenRequest", "SigningKey", "Subscription",
-    "TicketDeploy", "TicketInfo", "TicketUpdate",
+    "ActionClaim",
+    "ApprovalDecision",
+    "AuditEntry",
+    "Base",
+    "Card",
+    "CardMessage",
+    "CommitRange",
+    "Database",
+    "Delivery",
+    "EnvironmentState",
+    "EventRecord",
+    "HeldDm",
+    "HomeTab",
+    "Notification",
+    "PersonPrefsRow",
+    "RepoMergeSettingsRow",
+    "RunbookRun",
+    "RunbookSlot",
+    "SchedulerJob",
+    "SchedulerResult",
+    "SeenRequest",
+    "SigningKey",
+    "Subscription",
+    "TicketDeploy",
+    "TicketInfo",
+    "TicketUpdate",
 ]
