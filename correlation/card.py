@@ -169,6 +169,10 @@ class CommitCard:
                     "author": pr.author,
                     "head_sha": pr.head_sha,
                     "labels": list(pr.labels),
+                    # Each reviewer's latest decision (a new one is news for its author).
+                    "reviews": [{"login": r.login, "state": r.state, "at": iso(r.at)}
+                                for r in pr.reviews],
+                    "requested_reviewers": list(pr.requested_reviewers),
                 }
                 if pr
                 else None

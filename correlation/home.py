@@ -72,9 +72,11 @@ class HomeModel:
 
 
 def home_model(me: Me, cards: Iterable[CommitCard], *, policies: Policies, prefs: Prefs,
-               approver_of: Collection[str], now: datetime) -> HomeModel:
+               approver_of: Collection[str], now: datetime,
+               own_approvable: Collection[str] = ()) -> HomeModel:
     """What `me` sees, from `cards` (newest first); `approver_of` names the environments
-    whose approval policy lists me (the Approve handler checks again on the click)."""
+    whose approval policy lists me, `own_approvable` those where authors may approve their
+    own changes (the Approve handler checks again on the click)."""
     login = (me.login or "").lower()
     prs: dict[tuple[str, int], PrItem] = {}
     reviews: dict[tuple[str, int], PrItem] = {}
@@ -92,8 +94,10 @@ def home_model(me: Me, cards: Iterable[CommitCard], *, policies: Policies, prefs
                 prs.setdefault(key, item)
             elif login in {r.lower() for r in pr.requested_reviewers}:
                 reviews.setdefault(key, item)
-        approvals += _approvals(card, policies, approver_of, now)
-        if login and _mine(card, login):
+        mine = bool(login) and _mine(card, login)
+        approvals += _approvals(card, policies, [e for e in approver_of if not mine
+                                                 or e in own_approvable], now)
+        if mine:
             deploys += [DeployItem(card.repo, card.sha, d.environment, d.status, d.url,
                                    d.updated_at)
                         for d in card.deployments if d.status is not Status.WAITING]

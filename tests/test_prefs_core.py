@@ -192,6 +192,15 @@ def test_the_home_model_sorts_cards_into_my_sections() -> None:
     assert model.prefs.dm_failures
 
 
+@pytest.mark.parametrize(("own_approvable", "offered"), [((), False), (("production",), True)])
+def test_my_own_change_is_not_offered_for_my_approval_unless_authors_may(
+        own_approvable: tuple[str, ...], offered: bool) -> None:
+    model = home_model(Me("U0ANA", "ana"), [_waiting(_pr_card(3))], policies=POLICIES,
+                       prefs=Prefs(), approver_of={"production"}, now=NOW,
+                       own_approvable=own_approvable)
+    assert bool(model.approvals) is offered
+
+
 def test_someone_the_bot_cannot_name_on_github_sees_no_prs() -> None:
     model = home_model(Me("U0X", None), [_pr_card(1)], policies=POLICIES, prefs=Prefs(),
                        approver_of=set(), now=NOW)

@@ -38,8 +38,11 @@ class HomeFacts:
         now = self._clock()
         cards = self.recent_cards(now)
         me = Me(user, self._people.github_login(user), name)
+        approver_of = self._approver_of(user, cards)
+        own = [env for env in approver_of
+               if (policy := self._config.approval_policy(env)) and policy.authors_may_approve]
         return home_model(me, cards, policies=self._policies, prefs=self._prefs.get(user),
-                          approver_of=self._approver_of(user, cards), now=now)
+                          approver_of=approver_of, own_approvable=own, now=now)
 
     def recent_cards(self, now: datetime) -> list[CommitCard]:
         with self._db.read() as session:

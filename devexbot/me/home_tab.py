@@ -60,10 +60,10 @@ class HomeTabs:
                             .values(wanted_at=self._clock()))
 
     def changed(self, user: str) -> None:
-        """`user` changed what their tab shows (their preferences): publish it now, within
-        the pace."""
+        """`user` changed what their tab shows (their preferences): publish it now, as a
+        click is answered, whatever the pace of the automatic refreshes."""
         self.want([user])
-        self.publish_due(only=user)
+        self.publish_due(only=user, fresh=True)
 
     def refresh_all(self, now: datetime) -> str:
         """The scheduler's pass: every open tab is looked at again."""
@@ -74,8 +74,8 @@ class HomeTabs:
         return f"{published} Home tab(s) published"
 
     def publish_due(self, *, only: str | None = None, fresh: bool = False) -> int:
-        """Publish the wanted tabs whose pace allows (`fresh`: the person just opened it,
-        so it goes whatever the pace); how many were sent."""
+        """Publish the wanted tabs whose pace allows (`fresh`: the person just opened it or
+        acted on it, so it goes whatever the pace); how many were sent."""
         now = self._clock()
         with self._db.read() as session:
             query = select(HomeTab).where(HomeTab.wanted_at.is_not(None))

@@ -37,10 +37,13 @@ class NoPrefs:
 
 @dataclass(frozen=True)
 class PersonalDm:
+    """A direct message to `user`; None: nobody asked for it, and the review is recorded
+    as told all the same, so that turning `dm-reviews` on later brings no old news."""
+
     key: str
     message: SlackMessage
-    user: str
-    held: bool  # quiet hours: for the digest
+    user: str | None
+    held: bool = False  # quiet hours: for the digest
 
 
 class ReviewDms:
@@ -62,22 +65,25 @@ class ReviewDms:
         dms = []
         for review in owed:
             notice = Notice(NoticeKind.REVIEW, about=author, actor=reviewers[review.login])
+            users = who_hears(notice, prefs).dms
             dms += [PersonalDm(review.key, review.message, user,
                                is_quiet(prefs.get(user, NO_PREFS), now))
-                    for user in who_hears(notice, prefs).dms]
+                    for user in users] or [PersonalDm(review.key, review.message, None)]
         return dms
 
 
-def hold_once(db: Database, card_id: int, user: str, keys: list[str],
+def hold_once(db: Database, card_id: int, user: str | None, keys: list[str],
               message: SlackMessage | Callable[[], SlackMessage]) -> bool:
-    """Keep a direct message for `user`'s quiet-hours digest, once per card and keys; True
-    if this call kept it."""
-    made = message() if callable(message) else message
+    """Keep a direct message for `user`'s quiet-hours digest, once per card and keys
+    (`user` None: only record the keys, nobody is told); True if this call did."""
     try:
         with db.write() as session:
             session.add_all([Notification(card_id=card_id, key=k, channel=user,
-                                          state="held") for k in keys])
-            session.add(HeldDm(slack_user=user, text=made.text, held_at=utcnow()))
+                                          state="held" if user else "unheard")
+                             for k in keys])
+            if user:
+                made = message() if callable(message) else message
+                session.add(HeldDm(slack_user=user, text=made.text, held_at=utcnow()))
     except IntegrityError:
         return False  # another flusher kept it
     return True

@@ -67,7 +67,9 @@ class Reply:
     # The key of a message sent before, to edit (once) instead of posting: it is edited
     # where it was sent (a direct message's own D… ID), whatever `channel` says.
     edit_of: str | None = None
-    held: bool = False  # a direct message the person's quiet hours hold for their digest
+    # A direct message the person's quiet hours hold for their digest (no `channel`: only
+    # its keys are recorded).
+    held: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,9 @@ class ReplyPlanner:
             if deployment.status is Status.WAITING:
                 replies += self._approval_request(claim, first, deployment, now)
         replies += self._ticket_failures(claim, first)
-        replies += [Reply((dm.key,), dm.message, channel=dm.user, held=dm.held)
+        # A review nobody asked to hear of is recorded as told (held for nobody).
+        replies += [Reply((dm.key,), dm.message, channel=dm.user or "",
+                          held=dm.held or dm.user is None)
                     for dm in self.review_dms.owed(card, claim.notified, now)]
         return Plan(replies, again_at)
 
@@ -262,7 +266,7 @@ class ReplySender:
 
     def send(self, claim: Claim, reply: Reply) -> None:
         if reply.held:
-            if hold_once(self.db, claim.card_id, reply.channel, list(reply.keys),
+            if hold_once(self.db, claim.card_id, reply.channel or None, list(reply.keys),
                          reply.message):
                 claim.notified.update(reply.keys)
             return
