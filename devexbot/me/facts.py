@@ -34,9 +34,12 @@ class HomeFacts:
         self._people, self._authorizer, self._prefs = people, authorizer, prefs
         self._clock = clock
 
-    def model(self, user: str, *, name: str | None = None) -> HomeModel:
+    def model(self, user: str, *, name: str | None = None,
+              cards: list[CommitCard] | None = None) -> HomeModel:
+        """`user`'s model; `cards`: the recent cards, when the caller read them already
+        (a pass over many people's tabs reads and folds them once)."""
         now = self._clock()
-        cards = self.recent_cards(now)
+        cards = cards if cards is not None else self.recent_cards(now)
         me = Me(user, self._people.github_login(user), name)
         approver_of = self._approver_of(user, cards)
         own = [env for env in approver_of

@@ -87,8 +87,9 @@ class HomeTabs:
             due = [(t.slack_user, t.fingerprint) for t in session.scalars(
                 query.order_by(HomeTab.wanted_at).limit(MAX_PER_PASS))]
         sent = 0
+        cards = self._facts.recent_cards(now) if due else []  # read once for the pass
         for user, fingerprint in due:
-            view = render_home_view(self._facts.model(user))
+            view = render_home_view(self._facts.model(user, cards=cards))
             found = hashlib.sha256(json.dumps(view, sort_keys=True).encode()).hexdigest()
             if found != fingerprint or fresh:
                 try:

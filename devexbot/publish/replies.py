@@ -101,7 +101,7 @@ class ReplyPlanner:
         replies, again_at = self._failure(claim, now, posted)
         for deployment in card.deployments:
             replies += self._tryout(claim, deployment)
-            replies += self._signoff_answered(claim, first, deployment)
+            replies += self._signoff_answered(claim, first, deployment, now)
             if deployment.status is Status.WAITING:
                 replies += self._approval_request(claim, first, deployment, now)
         replies += self._ticket_failures(claim, first)
@@ -206,7 +206,7 @@ class ReplyPlanner:
         return [Reply((key,), message, channel=user)]
 
     def _signoff_answered(self, claim: Claim, first: CardPost,
-                          deployment: DeploymentLine) -> list[Reply]:
+                          deployment: DeploymentLine, now: datetime) -> list[Reply]:
         """The answer to a try-out: the try-out message closed, and the author told of
         the changes asked for (in the thread; by DM where the route sends DMs)."""
         policy = self.config.approval_policy(deployment.environment)
@@ -235,8 +235,9 @@ class ReplyPlanner:
         route = claim.destination.route if claim.destination else None
         if author and route and route.dm_author_on_failure and \
                 answer.author_dm_key not in claim.notified:
+            quiet = is_quiet(self.prefs.get_many([author]).get(author, NO_PREFS), now)
             replies.append(Reply((answer.author_dm_key,), render_changes_requested(
-                card, answer, mention_author=None), channel=author))
+                card, answer, mention_author=None), channel=author, held=quiet))
         return replies
 
     def _ticket_failures(self, claim: Claim, first: CardPost) -> list[Reply]:
