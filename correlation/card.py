@@ -124,6 +124,17 @@ class Stamp:
 
 
 @dataclass(frozen=True)
+class Rerun:
+    """Someone re-ran a check from the card (Retry): the check's slot, the run it re-ran
+    (an Actions run's id, whose jobs share it), who clicked (a Slack user id), and when."""
+
+    slot: tuple[str, str, str]
+    by: str | None
+    at: datetime
+    run_id: int | None = None
+
+
+@dataclass(frozen=True)
 class CommitCard:
     repo: str
     sha: str
@@ -140,6 +151,7 @@ class CommitCard:
     updated_at: datetime | None = None
     stamps: tuple[Stamp, ...] = ()
     merge_queue: MergeQueue | None = None
+    reruns: tuple[Rerun, ...] = ()  # the latest Retry of each check, whoever clicked it
 
     @property
     def short_sha(self) -> str:

@@ -10,13 +10,14 @@ not whether, is quiet hours' business (`correlation.prefs.is_quiet`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from correlation.card import CheckLine, DeploymentLine, Rerun
 from correlation.prefs import NO_PREFS, Prefs
 
-__all__ = ["Notice", "NoticeKind", "Recipients", "who_hears"]
+__all__ = ["Notice", "NoticeKind", "Recipients", "rerun_by", "who_hears"]
 
 
 class NoticeKind(StrEnum):
@@ -62,3 +63,18 @@ def who_hears(notice: Notice, prefs: Mapping[str, Prefs]) -> Recipients:
     wanted = ((notice.kind is NoticeKind.FAILURE and (notice.route_dm or of(about).dm_failures))
               or (notice.kind is NoticeKind.REVIEW and of(about).dm_reviews))
     return Recipients(mentions, (about,) if wanted else ())
+
+
+def rerun_by(reruns: Sequence[Rerun], checks: Sequence[CheckLine],
+             deployments: Sequence[DeploymentLine] = ()) -> str | None:
+    """Who caused the failures a reply tells, by clicking Retry on the card: the one person
+    who re-ran every one of them (a check's own slot, or a job of the Actions run re-run);
+    None when any was not re-run from the card, or re-run by someone else."""
+    if deployments or not checks:
+        return None
+    found = set()
+    for check in checks:
+        run_id = check.details.get("run_id")
+        found.add(next((r.by for r in reruns if r.slot == check.slot
+                        or (r.run_id is not None and run_id == r.run_id)), None))
+    return found.pop() if len(found) == 1 else None

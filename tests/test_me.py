@@ -14,12 +14,15 @@ import pytest
 from devexbot.store import HomeTab
 from tests.bot import BotFactory, TestBot
 from tests.fakes.github_api import FakeGitHub
+from tests.fakes.jenkins_api import FakeJenkins
+from tests.fakes.jenkins_models import Checkout
 from tests.fakes.slack_api import FakeSlack
 from tests.github_sender import load_fixture
 from tests.scenario import HEAD, REPO
 from tests.slack_signing import app_home_opened_body, home_tab_click_payload
-from tests.test_actions import fakes_settings
+from tests.test_actions import fakes_settings, start_bot
 from tests.test_approvals import TWO_OF_THREE, Approvals, iso
+from tests.test_retry import REMOTE, failed_build, reply_to_retry
 
 PEOPLE = "people:\n  ana: U0ANA\n  ben: U0BEN\n  carol: U0CAROL\n"
 
@@ -28,6 +31,12 @@ PEOPLE = "people:\n  ana: U0ANA\n  ben: U0BEN\n  carol: U0CAROL\n"
 def fake_github() -> Any:
     with FakeGitHub() as fake:
         fake.add_repo(REPO)
+        yield fake
+
+
+@pytest.fixture
+def fake_jenkins() -> Any:
+    with FakeJenkins() as fake:
         yield fake
 
 
@@ -303,3 +312,35 @@ def test_the_me_page_shows_the_home_tabs_sections(bot: TestBot) -> None:
         assert section in page.text
     assert "Add login page" in page.text and f"{REPO}#12" in page.text
     assert "DM me when my commits fail (dm-failures): on" in page.text
+
+
+@pytest.mark.parametrize("muted", [True, False])
+def test_with_mute_own_the_failure_of_a_rerun_i_clicked_does_not_ping_me(
+        make_bot: BotFactory, fake_github: FakeGitHub, fake_jenkins: FakeJenkins,
+        muted: bool) -> None:
+    fake_jenkins.add_job("octo-app-integration", parameters={"TARGET_ENV": "dev"})
+    fake_jenkins.add_build("octo-app-integration", number=412, result="FAILURE",
+                           parameters={"TARGET_ENV": "test"},
+                           checkouts=[Checkout(REMOTE, HEAD, "origin/feature/login")])
+    bot = start_bot(make_bot, fake_github, fake_jenkins)
+    me(bot.bot, "dm-failures on")
+    me(bot.bot, f"mute-own {'on' if muted else 'off'}")
+    bot.bot.deliver("push", load_fixture("push"))  # ana's commit
+    failed = failed_build()
+    bot.bot.jenkins.notify(failed)
+    bot.bot.settle()
+    (first,) = bot.bot.thread()
+    assert first.text.startswith("<@U0ANA>")  # her commit failed: she hears, muted or not
+    assert len(dms(bot.slack, "U0ANA")) == 1
+    assert reply_to_retry(bot, "octo-app-integration").startswith("Re-running")
+    again = copy.deepcopy(failed)  # the build her click started fails as well
+    again["build"].update(number=413, url="job/octo-app-integration/413/",
+                          full_url="https://jenkins.octo-app.example.com/job/"
+                                   "octo-app-integration/413/",
+                          timestamp=failed["build"]["timestamp"] + 600_000)
+    bot.bot.jenkins.notify(again)
+    bot.bot.settle()
+    (_, second) = bot.bot.thread()
+    assert "413" in str(second.blocks)
+    assert second.text.startswith("<@U0ANA>") is not muted
+    assert len(dms(bot.slack, "U0ANA")) == (1 if muted else 2)

@@ -10,7 +10,16 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from correlation.button_blocks import ActionId
-from correlation.card import Approval, Author, CommitCard, DeploymentLine, PullRequest, Review
+from correlation.card import (
+    Approval,
+    Author,
+    CheckLine,
+    CommitCard,
+    DeploymentLine,
+    PullRequest,
+    Rerun,
+    Review,
+)
 from correlation.digest import render_digest
 from correlation.home import Me, home_model
 from correlation.home_blocks import HOME_MAX_BLOCKS, render_home_view
@@ -25,7 +34,7 @@ from correlation.prefs import (
     parse_pref_change,
     quiet_ends_at,
 )
-from correlation.recipients import Notice, NoticeKind, Recipients, who_hears
+from correlation.recipients import Notice, NoticeKind, Recipients, rerun_by, who_hears
 from correlation.review_dms import owed_review_dms
 from correlation.status import Status
 from tests.fakes.slack_blocks import view_errors
@@ -130,6 +139,34 @@ FAILURE = Notice(NoticeKind.FAILURE, about=ANA, mentions=(ANA,))
 ])
 def test_who_hears(notice: Notice, prefs: dict[str, Prefs], expected: Recipients) -> None:
     assert who_hears(notice, prefs) == expected
+
+
+BUILD = ("jenkins", "build", "octo-app")
+JOB = ("github", "job", "CI / test")
+WORKFLOW = ("github", "workflow", "CI")
+
+
+def _failed(slot: tuple[str, str, str], **details: object) -> CheckLine:
+    return CheckLine(slot[0], slot[2], Status.FAILURE, None, NOW, kind=slot[1],
+                     details=dict(details), slot=slot)
+
+
+@pytest.mark.parametrize(("reruns", "checks", "deployments", "actor"), [
+    ((Rerun(BUILD, ANA, NOW),), [_failed(BUILD)], (), ANA),  # ana's Retry failed again
+    ((), [_failed(BUILD)], (), None),  # nobody re-ran it: CI's news
+    ((Rerun(BUILD, ANA, NOW),), [_failed(BUILD), _failed(JOB, run_id=7)], (), None),
+    # An Actions re-run: the workflow line's slot was re-run; its jobs share the run id.
+    ((Rerun(WORKFLOW, BEN, NOW, run_id=7),), [_failed(JOB, run_id=7), _failed(WORKFLOW)],
+     (), BEN),
+    ((Rerun(WORKFLOW, BEN, NOW, run_id=7),), [_failed(JOB, run_id=8)], (), None),
+    ((Rerun(BUILD, ANA, NOW),), [_failed(BUILD)],
+     (DeploymentLine("test", Status.FAILURE, None, NOW),), None),  # a deploy failed too
+])
+def test_who_caused_a_failure_by_clicking_retry(reruns: tuple[Rerun, ...],
+                                                checks: list[CheckLine],
+                                                deployments: tuple[DeploymentLine, ...],
+                                                actor: str | None) -> None:
+    assert rerun_by(reruns, checks, deployments) == actor
 
 
 def _pr_card(number: int, *, author: str = "ana", sha: str | None = None,

@@ -30,7 +30,7 @@ from correlation.card import CheckLine, CommitCard, DeploymentLine, iso
 from correlation.owed_replies import notification_key, owed_failure_reply
 from correlation.policies import Policies
 from correlation.prefs import NO_PREFS, is_quiet
-from correlation.recipients import Notice, NoticeKind, who_hears
+from correlation.recipients import Notice, NoticeKind, rerun_by, who_hears
 from correlation.replies import render_approval_request, render_failure_reply
 from correlation.signoff import (
     render_changes_requested,
@@ -130,7 +130,8 @@ class ReplyPlanner:
                 continue
             author = self._responsible(card) if post is posted[0] else None
             route = claim.destination.route if claim.destination else None
-            notice = Notice(NoticeKind.FAILURE, about=author,
+            actor = rerun_by(card.reruns, owed.checks, owed.deployments)  # a Retry click
+            notice = Notice(NoticeKind.FAILURE, about=author, actor=actor,
                             mentions=(author,) if author else (),
                             route_dm=bool(route and route.dm_author_on_failure))
             prefs = self.prefs.get_many([author] if author else [])
