@@ -3,7 +3,7 @@ blocks, each section folding what does not fit into "and N more"."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -43,8 +43,8 @@ def _title(text: str) -> list[Block]:
     return [{"type": "divider"}, section(f"*{text}*")]
 
 
-def _section(title: str, items: Sequence[PrItem], shown: int, line: Any,
-             empty: str) -> list[Block]:
+def _section(title: str, items: Sequence[PrItem], shown: int,
+             line: Callable[[PrItem], str], empty: str) -> list[Block]:
     blocks = _title(f"{title} ({len(items)})" if items else title)
     if not items:
         return [*blocks, context([empty])]
