@@ -21,6 +21,16 @@ class Author:
 
 
 @dataclass(frozen=True)
+class Review:
+    """One reviewer's latest decision on a pull request (`approved`, `changes_requested`,
+    `dismissed`), and when it was submitted."""
+
+    login: str
+    state: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class PullRequest:
     number: int
     title: str
@@ -33,6 +43,8 @@ class PullRequest:
     base: str | None = None
     labels: tuple[str, ...] = ()
     at: datetime | None = None  # when GitHub last said so: which of two heads is newer
+    reviews: tuple[Review, ...] = ()  # each reviewer's latest, oldest first
+    requested_reviewers: tuple[str, ...] = ()  # GitHub logins asked for a review
 
 
 @dataclass(frozen=True)
@@ -113,6 +125,17 @@ class Stamp:
 
 
 @dataclass(frozen=True)
+class Rerun:
+    """Someone re-ran a check from the card (Retry): the check's slot, the run it re-ran
+    (an Actions run's id, whose jobs share it), who clicked (a Slack user id), and when."""
+
+    slot: tuple[str, str, str]
+    by: str | None
+    at: datetime
+    run_id: int | None = None
+
+
+@dataclass(frozen=True)
 class CommitCard:
     repo: str
     sha: str
@@ -129,6 +152,7 @@ class CommitCard:
     updated_at: datetime | None = None
     stamps: tuple[Stamp, ...] = ()
     merge_queue: MergeQueue | None = None
+    reruns: tuple[Rerun, ...] = ()  # the latest Retry of each check, whoever clicked it
 
     @property
     def short_sha(self) -> str:
@@ -158,6 +182,10 @@ class CommitCard:
                     "author": pr.author,
                     "head_sha": pr.head_sha,
                     "labels": list(pr.labels),
+                    # Each reviewer's latest decision (a new one is news for its author).
+                    "reviews": [{"login": r.login, "state": r.state, "at": iso(r.at)}
+                                for r in pr.reviews],
+                    "requested_reviewers": list(pr.requested_reviewers),
                 }
                 if pr
                 else None

@@ -19,6 +19,8 @@ from correlation.card import (
     CommitCard,
     DeploymentLine,
     PullRequest,
+    Rerun,
+    Review,
     Stamp,
 )
 from correlation.events import Event, Slot
@@ -107,6 +109,7 @@ def build_card(
         updated_at=max((e.at for e in state.values()), default=None),
         stamps=_stamps(state, by_kind),
         merge_queue=merge_queue_of(by_kind.get(MERGE_QUEUE_KIND, ())),
+        reruns=_reruns(state, by_kind),
     )
 
 
@@ -219,6 +222,8 @@ def _pull_request(
             base=data.get("base"),
             labels=tuple(data.get("labels") or ()),
             at=chosen.at,
+            reviews=_reviews(number, by_kind.get("review", [])),
+            requested_reviewers=tuple(data.get("requested_reviewers") or ()),
         ),
         superseded_by,
     )
@@ -233,6 +238,12 @@ def _review(number: int, pr: Mapping[str, Any], reviews: list[Event]) -> str | N
     if pr.get("requested_reviewers"):
         return "pending"
     return None
+
+
+def _reviews(number: int, reviews: list[Event]) -> tuple[Review, ...]:
+    found = [Review(str(e.data["login"]), str(e.data.get("state")), e.at) for e in reviews
+             if e.data.get("number") == number and e.data.get("login")]
+    return tuple(sorted(found, key=lambda r: (r.at, r.login)))
 
 
 def build_page(url: Any) -> str | None:
@@ -339,6 +350,25 @@ def _deployments(
     order = {env.casefold(): i for i, env in reversed(list(enumerate(environment_order)))}
     return tuple(sorted(lines, key=lambda d: (order.get(d.environment.casefold(), len(order)),
                                               d.environment.casefold(), d.environment)))
+
+
+def _reruns(state: Mapping[Slot, Event], by_kind: Mapping[str, list[Event]]
+            ) -> tuple[Rerun, ...]:
+    """The latest Retry of each slot, whether or not its stamp still shows."""
+    latest: dict[Slot, Rerun] = {}
+    for event in by_kind.get("stamp", ()):
+        until = event.data.get("until_news_of")
+        if event.data.get("action") != "retry" or not isinstance(until, list | tuple) \
+                or len(until) != 3:
+            continue
+        slot = (str(until[0]), str(until[1]), str(until[2]))
+        run_id = state[slot].data.get("run_id") if slot in state else None
+        rerun = Rerun(slot, event.data.get("by"), event.at,
+                      run_id if isinstance(run_id, int) else None)
+        if slot not in latest or (rerun.at, str(rerun.by)) > (latest[slot].at,
+                                                              str(latest[slot].by)):
+            latest[slot] = rerun
+    return tuple(latest[slot] for slot in sorted(latest))
 
 
 def _stamps(state: Mapping[Slot, Event], by_kind: Mapping[str, list[Event]]) -> tuple[Stamp, ...]:

@@ -82,6 +82,8 @@ EXPECTED_CARD: dict[str, Any] = {
         "author": "ana",
         "head_sha": HEAD,
         "labels": [],
+        "reviews": [],
+        "requested_reviewers": ["ben"],
     },
     "checks": [
         {"source": "github", "name": "build", "status": "success",

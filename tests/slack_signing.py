@@ -331,3 +331,45 @@ class SlackSender:
     def interaction(self, payload: Mapping[str, Any]) -> Any:
         """Deliver a `block_actions` / `view_submission` payload."""
         return self.send(interaction_body(payload))
+
+
+def app_home_opened_body(user_id: str = USER_ID, *, tab: str = "home",
+                         team_id: str = TEAM_ID, api_app_id: str = APP_ID) -> bytes:
+    """The Events API callback Slack sends when `user_id` opens the app's Home tab (JSON,
+    signed like every Slack request)."""
+    now = time.time()
+    return json.dumps({
+        "token": VERIFICATION_TOKEN,
+        "team_id": team_id,
+        "api_app_id": api_app_id,
+        "event": {"type": "app_home_opened", "user": user_id, "channel": f"D{user_id[1:]}",
+                  "tab": tab, "event_ts": f"{now:.6f}"},
+        "type": "event_callback",
+        "event_id": f"Ev0{next(_serials):08d}",
+        "event_time": int(now),
+        "authorizations": [{"enterprise_id": None, "team_id": team_id, "user_id": "U0BOT",
+                            "is_bot": True, "is_enterprise_install": False}],
+        "is_ext_shared_channel": False,
+    }).encode()
+
+
+def home_tab_click_payload(view: Mapping[str, Any], action_id: str, *, user_id: str,
+                           team_id: str = TEAM_ID) -> Json:
+    """A click on element `action_id` of a published Home tab `view` (as views.publish
+    returned it): the container is the view, and Slack sends no response_url."""
+    block_id, element = _find_element(dict(view), action_id)
+    return {
+        "type": "block_actions",
+        "user": _user(user_id, user_id.lower(), team_id),
+        "api_app_id": APP_ID,
+        "token": VERIFICATION_TOKEN,
+        "container": {"type": "view", "view_id": view["id"]},
+        "trigger_id": new_trigger_id(),
+        "team": {"id": team_id, "domain": TEAM_DOMAIN},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "view": dict(view),
+        "actions": [{"action_id": action_id, "block_id": block_id,
+                     "text": element.get("text"), "value": element.get("value"),
+                     "type": "button", "action_ts": f"{time.time():.6f}"}],
+    }

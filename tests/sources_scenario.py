@@ -288,7 +288,8 @@ def _gh_commit() -> dict[str, Any]:
         "pull_request": {
             "number": 12, "title": "Add login page", "state": "merged",
             "url": f"https://github.com/{REPO}/pull/12", "review": None, "draft": False,
-            "author": "ana", "head_sha": PR_HEAD, "labels": [],
+            "author": "ana", "head_sha": PR_HEAD, "labels": [], "reviews": [],
+            "requested_reviewers": [],
         },
     }
 

@@ -369,6 +369,34 @@ def test_views_open_and_update(fake_slack: FakeSlack) -> None:
     assert fake_slack.views() == [updated]
 
 
+def test_views_publish_keeps_each_users_home_tab_by_slacks_rules(fake_slack: FakeSlack) -> None:
+    client = fake_slack.client()
+    home = {"type": "home", "blocks": [{"type": "section",
+                                        "text": {"type": "mrkdwn", "text": "Hello"}}]}
+    view = client.views_publish(user_id="U0ANA", view=home)["view"]
+    assert view["type"] == "home" and view["blocks"][0]["block_id"]
+    assert fake_slack.home_view("U0ANA") == view and fake_slack.home_view("U0BEN") is None
+    again = client.views_publish(user_id="U0ANA", hash=view["hash"], view=home)["view"]
+    assert again["id"] == view["id"] and again["hash"] != view["hash"]
+    stale = slack_error(lambda: client.views_publish(user_id="U0ANA", hash=view["hash"],
+                                                     view=home))
+    assert stale.response["error"] == "hash_conflict"
+    for bad_view, reason in [
+        ({**home, "type": "modal", "title": {"type": "plain_text", "text": "x"}},
+         "must be a valid enum value [json-pointer:/view/type]"),
+        ({**home, "blocks": home["blocks"] * 101},
+         "no more than 100 items allowed [json-pointer:/view/blocks]"),
+        ({**home, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}]},
+         "must be less than 3001 characters [json-pointer:/view/blocks/0/text/text]"),
+    ]:
+        refused = slack_error(lambda v=bad_view: client.views_publish(user_id="U0ANA", view=v))
+        assert refused.response["error"] == "invalid_arguments"
+        assert reason in str(refused.response.data), refused.response.data
+    assert slack_error(lambda: client.views_publish(user_id="", view=home)).response[
+        "error"] == "invalid_arguments"
+    assert fake_slack.home_view("U0ANA") == again  # nothing refused replaced it
+
+
 # ---- faults --------------------------------------------------------------------------
 
 

@@ -244,9 +244,14 @@ def test_manifest_has_scopes_urls_and_socket_mode(capsys: pytest.CaptureFixture[
     assert http["settings"]["socket_mode_enabled"] is False
     assert {"chat:write", "commands", "users:read.email"} <= set(
         http["oauth_config"]["scopes"]["bot"])
+    # The Home tab, published when someone opens it.
+    assert http["features"]["app_home"]["home_tab_enabled"] is True
+    assert http["settings"]["event_subscriptions"] == {
+        "request_url": "https://bot.example.com/slack/events", "bot_events": ["app_home_opened"]}
     socket = yaml.safe_load(manifest("--socket-mode").stdout)
     assert socket["settings"]["socket_mode_enabled"] is True
     assert "url" not in socket["features"]["slash_commands"][0]
+    assert socket["settings"]["event_subscriptions"] == {"bot_events": ["app_home_opened"]}
     bad = manifest("--url", "bot.example.com")
     assert bad.returncode == 2 and bad.stderr.startswith("devexbot: error: --url must start")
 

@@ -63,6 +63,12 @@ class AuditLog:
         allow): who, which command, on what, in which channel, and what they were told."""
         self._add(user_id, command, "refused", detail=detail, repo=repo, target=channel)
 
+    def preference(self, user_id: str, change: str, *, where: str) -> None:
+        """A person changed their own notification preferences (`/devex me`, the Home
+        tab): `change` as `/devex me` words it, `where` they did it."""
+        self._add(user_id, "prefs", "ok", detail=f"{change} ({where})", repo=None,
+                  target=user_id)
+
     def _add(self, user_id: str, action: str, result: str, *, detail: str | None,
              repo: str | None, target: str | None, sha: str | None = None,
              environment: str | None = None, error_id: str | None = None,

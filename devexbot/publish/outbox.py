@@ -4,9 +4,8 @@ Each card goes claim → plan → send → finish: `claims` takes a due card for
 the card's messages and the replies it owes are planned from what the claim read, Slack
 gets them (the first post, or an update of the same `ts`, in each channel the card's
 routes take it to), and the claim is handed back, all outside any database transaction.
-The dirty mark lives in the database, so a crash at any point leaves the card dirty and
-it converges after a restart; a post that may have reached Slack before a crash is looked
-up in the channel by its message metadata instead of being posted twice (`lost_posts`).
+The dirty mark lives in the database, so a crash leaves the card dirty to converge after a
+restart; a post that may have reached Slack is found by its metadata (`lost_posts`).
 """
 
 from __future__ import annotations
@@ -37,6 +36,7 @@ from devexbot.publish.channels import ChannelDirectory
 from devexbot.publish.claims import CardClaims, CardPost, Claim, OutboxPolicy
 from devexbot.publish.lost_posts import LostPosts, card_metadata
 from devexbot.publish.pacing import Deferred, Pacing
+from devexbot.publish.personal import PersonPrefs
 from devexbot.publish.pr_posts import WAIT, PrFacts, PrPosts
 from devexbot.publish.replies import ReplyPlanner, ReplySender
 from devexbot.publish.routing import CardRouter
@@ -85,6 +85,7 @@ class Outbox:
         extras: CardExtras,
         clock: Callable[[], datetime] = utcnow,
         tracer: Tracer = NULL_TRACER,
+        prefs: PersonPrefs | None = None,
     ) -> None:
         self.client = client
         self.tracer = tracer
@@ -97,7 +98,8 @@ class Outbox:
         self.claims = CardClaims(db, router, card_loader, policy=policy or OutboxPolicy(),
                                  clock=clock, causes=TRACED_CAUSES if tracer.enabled else 0)
         self.planner = ReplyPlanner(self.config, self.policies, people,
-                                    logs or LogSources(jenkins=False, github=False))
+                                    logs or LogSources(jenkins=False, github=False),
+                                    prefs=prefs)
         self.sender = ReplySender(db, client, self.pacing)
         self.lost_posts = LostPosts(client, self.pacing)
         self.pr_posts = PrPosts(db, clock)

@@ -29,6 +29,8 @@ from correlation.blocks import SlackMessage
 from correlation.card import CheckLine, CommitCard, DeploymentLine, iso
 from correlation.owed_replies import notification_key, owed_failure_reply
 from correlation.policies import Policies
+from correlation.prefs import NO_PREFS, is_quiet
+from correlation.recipients import Notice, NoticeKind, rerun_by, who_hears
 from correlation.replies import render_approval_request, render_failure_reply
 from correlation.signoff import (
     render_changes_requested,
@@ -43,6 +45,7 @@ from devexbot.config import BotConfig
 from devexbot.lookups.log_records import MAX_LOGS, LogSources, log_key
 from devexbot.publish.claims import CardPost, Claim
 from devexbot.publish.pacing import Deferred, Pacing
+from devexbot.publish.personal import NoPrefs, PersonPrefs, ReviewDms, hold_once
 from devexbot.slack.errors import error_code, is_transient
 from devexbot.slack.people import People
 from devexbot.store import Database, Notification
@@ -64,6 +67,9 @@ class Reply:
     # The key of a message sent before, to edit (once) instead of posting: it is edited
     # where it was sent (a direct message's own D… ID), whatever `channel` says.
     edit_of: str | None = None
+    # A direct message the person's quiet hours hold for their digest (no `channel`: only
+    # its keys are recorded).
+    held: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,8 +87,10 @@ class ReplyPlanner:
     updates, in that order."""
 
     def __init__(self, config: BotConfig, policies: Policies, people: People,
-                 logs: LogSources) -> None:
+                 logs: LogSources, prefs: PersonPrefs | None = None) -> None:
         self.config, self.policies, self.people, self.logs = config, policies, people, logs
+        self.prefs = prefs or NoPrefs()
+        self.review_dms = ReviewDms(people, self.prefs)
 
     def owed(self, claim: Claim, now: datetime) -> Plan:
         card = claim.card
@@ -93,10 +101,14 @@ class ReplyPlanner:
         replies, again_at = self._failure(claim, now, posted)
         for deployment in card.deployments:
             replies += self._tryout(claim, deployment)
-            replies += self._signoff_answered(claim, first, deployment)
+            replies += self._signoff_answered(claim, first, deployment, now)
             if deployment.status is Status.WAITING:
                 replies += self._approval_request(claim, first, deployment, now)
         replies += self._ticket_failures(claim, first)
+        # A review nobody asked to hear of is recorded as told (held for nobody).
+        replies += [Reply((dm.key,), dm.message, channel=dm.user or "",
+                          held=dm.held or dm.user is None)
+                    for dm in self.review_dms.owed(card, claim.notified, now)]
         return Plan(replies, again_at)
 
     def _failure(self, claim: Claim, now: datetime,
@@ -116,20 +128,27 @@ class ReplyPlanner:
             if wait_until is not None:
                 again_at = wait_until
                 continue
-            mention = self._responsible(card) if post is posted[0] else None
+            author = self._responsible(card) if post is posted[0] else None
+            route = claim.destination.route if claim.destination else None
+            actor = rerun_by(card.reruns, owed.checks, owed.deployments)  # a Retry click
+            notice = Notice(NoticeKind.FAILURE, about=author, actor=actor,
+                            mentions=(author,) if author else (),
+                            route_dm=bool(route and route.dm_author_on_failure))
+            prefs = self.prefs.get_many([author] if author else [])
+            heard = who_hears(notice, prefs)
             keys = tuple(owed.keys)
             assert post.ts is not None
             replies.append(Reply(keys, render_failure_reply(
-                card, mention=mention, log_excerpts=excerpts, checks=owed.checks,
+                card, mention=heard.mentions[0] if heard.mentions else None,
+                log_excerpts=excerpts, checks=owed.checks,
                 deployments=owed.deployments), channel=post.channel,
                 thread_ts=post.thread_ts or post.ts))
-            if mention and claim.destination and claim.destination.route and \
-                    claim.destination.route.dm_author_on_failure:
+            for user in heard.dms:  # the same reply as the thread's, less the mention
                 replies.append(Reply(
                     tuple(notification_key(f"dm:{key}") for key in keys),
-                    render_failure_reply(card, mention=None, checks=owed.checks,
-                                         deployments=owed.deployments),
-                    channel=mention))
+                    render_failure_reply(card, mention=None, log_excerpts=excerpts,
+                                         checks=owed.checks, deployments=owed.deployments),
+                    channel=user, held=is_quiet(prefs.get(user, NO_PREFS), now)))
         return replies, again_at
 
     def _excerpts(self, claim: Claim, checks: Sequence[CheckLine],
@@ -166,8 +185,14 @@ class ReplyPlanner:
         for principal in policy.approvers if policy else ():
             if principal[:1] in ("U", "W", "S") and principal not in mentions:
                 mentions.append(principal)
+        # Whoever started the deploy (their push, their click) is not asked about it if
+        # they mute their own actions.
+        starter = self.people.slack_id(login=deployment.creator)
+        heard = who_hears(Notice(NoticeKind.APPROVAL_REQUEST, actor=starter,
+                                 mentions=tuple(mentions)),
+                          self.prefs.get_many([starter] if starter else []))
         return [Reply((key,), render_approval_request(card, environment=deployment.environment,
-                                                      mentions=mentions),
+                                                      mentions=heard.mentions),
                       channel=first.channel, thread_ts=first.thread_ts or first.ts)]
 
     def _tryout(self, claim: Claim, deployment: DeploymentLine) -> list[Reply]:
@@ -183,7 +208,7 @@ class ReplyPlanner:
         return [Reply((key,), message, channel=user)]
 
     def _signoff_answered(self, claim: Claim, first: CardPost,
-                          deployment: DeploymentLine) -> list[Reply]:
+                          deployment: DeploymentLine, now: datetime) -> list[Reply]:
         """The answer to a try-out: the try-out message closed, and the author told of
         the changes asked for (in the thread; by DM where the route sends DMs)."""
         policy = self.config.approval_policy(deployment.environment)
@@ -212,8 +237,9 @@ class ReplyPlanner:
         route = claim.destination.route if claim.destination else None
         if author and route and route.dm_author_on_failure and \
                 answer.author_dm_key not in claim.notified:
+            quiet = is_quiet(self.prefs.get_many([author]).get(author, NO_PREFS), now)
             replies.append(Reply((answer.author_dm_key,), render_changes_requested(
-                card, answer, mention_author=None), channel=author))
+                card, answer, mention_author=None), channel=author, held=quiet))
         return replies
 
     def _ticket_failures(self, claim: Claim, first: CardPost) -> list[Reply]:
@@ -242,6 +268,11 @@ class ReplySender:
         self.db, self.client, self.pacing = db, client, pacing
 
     def send(self, claim: Claim, reply: Reply) -> None:
+        if reply.held:
+            if hold_once(self.db, claim.card_id, reply.channel or None, list(reply.keys),
+                         reply.message):
+                claim.notified.update(reply.keys)
+            return
         if reply.edit_of is not None:
             if self.edit_once(claim.card_id, reply.edit_of, list(reply.keys), reply.message):
                 claim.notified.update(reply.keys)

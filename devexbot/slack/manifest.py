@@ -55,6 +55,9 @@ def build_manifest(*, public_url: str | None, socket_mode: bool, name: str = "de
         interactivity["request_url"] = events_url
         # Where Slack asks for the options of the cards' menus (Request review, Label).
         interactivity["message_menu_options_url"] = events_url
+    events: dict[str, Any] = {"bot_events": ["app_home_opened"]}  # publish the Home tab
+    if events_url and not socket_mode:
+        events = {"request_url": events_url, **events}
     return {
         "display_information": {
             "name": name,
@@ -64,10 +67,14 @@ def build_manifest(*, public_url: str | None, socket_mode: bool, name: str = "de
         "features": {
             "bot_user": {"display_name": name, "always_online": True},
             "slash_commands": slashes,
+            # The Home tab: my PRs, what waits for me, my deploys and my notifications.
+            "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True,
+                         "messages_tab_read_only_enabled": True},
         },
         "oauth_config": _oauth_config(public_url),
         "settings": {
             "interactivity": interactivity,
+            "event_subscriptions": events,
             "org_deploy_enabled": False,
             "socket_mode_enabled": socket_mode,
             "token_rotation_enabled": False,

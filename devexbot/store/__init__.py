@@ -2,6 +2,9 @@
 
 from devexbot.store.engine import Database
 
+# Preferences, held DMs and Home tabs (`/devex me`).
+from devexbot.store.home_tabs import HomeTab
+
 # Their own modules (the settings' cache beside it); imported here so the schema has them.
 from devexbot.store.keys import SigningKey
 from devexbot.store.merge_queue_rules import BranchQueueRuleRow
@@ -26,6 +29,7 @@ from devexbot.store.models import (
     TicketUpdate,
 )
 from devexbot.store.pr_messages import PullRequestMessage
+from devexbot.store.prefs import HeldDm, PersonPrefsRow
 from devexbot.store.seen_requests import SeenRequest
 from devexbot.store.subscriptions import Subscription
 from devexbot.store.ticket_deploys import TicketDeploy
@@ -34,11 +38,32 @@ from devexbot.store.ticket_deploys import TicketDeploy
 from devexbot.store import catchup as catchup  # isort: skip
 
 __all__ = [
-    "ActionClaim", "ApprovalDecision", "AuditEntry",
-    "Base", "Card", "CardMessage", "CommitRange", "Database", "Delivery", "EnvironmentState",
-    "EventRecord", "Notification", "PullRequestMessage", "RepoMergeSettingsRow", "RunbookRun",
+    "ActionClaim",
+    "ApprovalDecision",
+    "AuditEntry",
+    "Base",
+    "Card",
+    "CardMessage",
+    "CommitRange",
+    "Database",
+    "Delivery",
+    "EnvironmentState",
+    "EventRecord",
+    "HeldDm",
+    "HomeTab",
+    "Notification",
+    "PersonPrefsRow",
+    "PullRequestMessage",
+    "RepoMergeSettingsRow",
+    "RunbookRun",
     "RunbookSlot",
-    "SchedulerJob", "SchedulerResult", "SeenRequest", "SigningKey", "Subscription",
-    "TicketDeploy", "TicketInfo", "TicketUpdate",
+    "SchedulerJob",
+    "SchedulerResult",
+    "SeenRequest",
+    "SigningKey",
+    "Subscription",
+    "TicketDeploy",
+    "TicketInfo",
+    "TicketUpdate",
 ]
 __all__ += ["BranchQueueRuleRow"]

@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from devexbot.web import actions as web_actions
 from devexbot.web import login, pages
+from devexbot.web import me as me_page
 from devexbot.web.access import LoginRequired
 from devexbot.web.workspace import STATIC, Workspace
 
@@ -23,6 +24,7 @@ def install_workspace(app: FastAPI, workspace: Workspace) -> None:
     app.include_router(pages.router)
     app.include_router(web_actions.router)
     app.include_router(login.router)
+    app.include_router(me_page.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     @app.exception_handler(LoginRequired)

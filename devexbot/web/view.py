@@ -234,12 +234,17 @@ def _slack_state(row: Card, slack_on: bool) -> str:
 
 def web_action(row: Card, element: dict[str, Any]) -> WebAction:
     """A Block Kit button as a form that posts its action id and value back."""
+    return card_action(row.repo, row.sha, element)
+
+
+def card_action(repo: str, sha: str, element: dict[str, Any]) -> WebAction:
+    """A Block Kit button of the card of `repo`@`sha` as a form posting back to it."""
     query = urlencode({"id": element["action_id"], "v": element.get("value") or ""})
     confirm = element.get("confirm", {}).get("text", {}).get("text")
     asks_why = str(element["action_id"]).split(":", 1)[0] == ActionId.REJECT
     return WebAction(
         label=str(element["text"]["text"]),
-        url=f"/cards/{quote(row.repo)}/{row.sha}/actions?{query}",
+        url=f"/cards/{quote(repo)}/{sha}/actions?{query}",
         style=str(element.get("style") or "default"),
         confirm=confirm,
         reason_max=MAX_REASON if asks_why else None,

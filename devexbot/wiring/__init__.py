@@ -77,6 +77,7 @@ from devexbot.web.team import slack_team
 from devexbot.web.workspace import Workspace
 from devexbot.wiring.actions import build_actions
 from devexbot.wiring.catchup import catch_up_jobs
+from devexbot.wiring.me import MeParts, build_me
 from devexbot.wiring.runners import build_runner, jenkins_access
 from handlers.slack import (
     build_bolt_app,
@@ -148,6 +149,7 @@ class Services:
     lookups: LookupWorker | None = None  # tickets, deploy contents and logs, for the cards
     clock: Clock = SYSTEM_CLOCK  # what the outbox, ticket updates and scheduler go by
     tracer: Tracer = NULL_TRACER  # spans from a delivery to the Slack calls it causes
+    me: MeParts | None = None  # preferences, Home tabs, `/devex me`, the digest
 
     @property
     def slack_on(self) -> bool:
@@ -201,6 +203,8 @@ def build_services(
     authorizer = Authorizer(directory, people, teams)
     audit = AuditLog(db, people, SlackPermalinks(client) if client is not None
                      else no_permalinks)
+    me = build_me(db, card_loader, config, policies, people, authorizer, audit, client,
+                  clock=clock)
     runs = RunStore(db)
     jira = JiraClient.from_settings(settings, readiness)
     hooks: list[IngestHook] = []
@@ -246,7 +250,8 @@ def build_services(
                         tracer=tracer, card_loader=card_loader, config=config, policies=policies,
                         logs=logs.sources,
                         extras=CardExtras(db, DeployContentsNotes(db, ranges, rules),
-                                          merge_settings))
+                                          merge_settings),
+                        prefs=me.prefs)
         worker = OutboxWorker(outbox)
         runner = build_runner(config.runbooks, runs, authorizer, client, outbox.pacing,
                               jenkins=jenkins_access(settings),
@@ -260,7 +265,8 @@ def build_services(
     team = slack_team(settings.slack_team_id, client)  # whose people sign in and act
     workspace = Workspace(settings, db=db, card_loader=card_loader, policies=policies,
                           metrics=metrics, slack_on=client is not None, team=team,
-                          merge_settings=merge_settings, names=people.name, demo_user=demo_user)
+                          merge_settings=merge_settings, names=people.name, demo_user=demo_user,
+                          home=me.facts)
     workers = [w for w in (lookups, worker, ticket_worker) if w is not None]
     # Ingest's news wakes the outbox, the ticket updates and the workspace's live cards.
     ingest = Ingest(db, rules=card_loader.rules, clock=clock.now, hooks=hooks,
@@ -276,6 +282,7 @@ def build_services(
             Subscriptions(db, authorizer, audit, allowed=config.permissions.subscribe,
                           routes=config.routes),
             Where(db, config.environments, ranges),
+            *([me.commands] if me.commands is not None else []),
             runbook_commands)
         bolt = build_bolt_app(client, [
             lambda app: commands.register(app, slash),
@@ -284,6 +291,7 @@ def build_services(
             lambda app: custom_buttons.register(app, actions),
             lambda app: pr_selects.register(app, actions, repo_choices, db),
             lambda app: reject_form.register(app, actions),
+            *([me.commands.register] if me.commands is not None else []),
         ], signing_secret=settings.slack_signing_secret,
             workspace=OwnWorkspace(team.team_id, enterprises=settings.enterprise_ids))
     slack_events: SlackEvents = SlackOff()
@@ -298,7 +306,7 @@ def build_services(
                      nudges)
     scheduler = build_scheduler(db, cards, schedule=config.schedule,
                                 retention=config.retention, clock=clock,
-                                runbooks=[*scheduled,
+                                runbooks=[*scheduled, *me.jobs,
                                           *catch_up_jobs(settings, config, db, metrics,
                                                         clock)],
                                 leadership=leadership)
@@ -336,5 +344,6 @@ def build_services(
         lookups=lookups,
         clock=clock,
         tracer=tracer,
+        me=me,
     )
     return services

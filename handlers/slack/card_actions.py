@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
 
 from devexbot.actions.core import Click
 from devexbot.actions.ids import ACTION_PATTERN, ActionId, ButtonValue
@@ -50,15 +51,19 @@ def register_clicks(app: App, actions: Actions, *ids: ActionId) -> None:
     def acknowledge(ack: Ack) -> None:
         ack()
 
-    def act(body: dict[str, Any], respond: Respond) -> None:
+    def act(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        def tell(text: str) -> None:
+            if body.get("response_url"):
+                respond(text=text, response_type="ephemeral", replace_original=False)
+            else:  # a click on the Home tab: no message to answer under, so a DM
+                client.chat_postMessage(channel=body["user"]["id"], text=text)
+
         try:
             click = click_of(body)
         except DevexbotError as exc:
-            respond(text=f"Not done: {exc.message}", response_type="ephemeral",
-                    replace_original=False)
+            tell(f"Not done: {exc.message}")
             return
-        reply = actions.run(click)
-        respond(text=reply, response_type="ephemeral", replace_original=False)
+        tell(actions.run(click))
 
     app.action({"action_id": matching(*ids)})(ack=acknowledge, lazy=[act])
 

@@ -316,3 +316,37 @@ def test_the_demo_has_no_dead_ends(page: Any, tmp_path: Path) -> None:
         page.wait_for_selector(f"{main} .deployments .status-success:has-text('production')",
                                timeout=40_000)
         _shot(page, "demo-approved.png", full_page=True)
+
+
+HOME_SCREENSHOT = Path(__file__).resolve().parents[2] / "devexbot/web/static/home.png"
+
+
+def test_the_me_page_screenshot(browser: Any, tmp_path: Path) -> None:
+    """The demo a minute in, on the demo user's own page (`/me`, the Home tab's sections),
+    the demo user being carla, who is asked to approve the deploy to test.
+    DEVEXBOT_README_SCREENSHOT=1 writes it to devexbot/web/static/home.png."""
+    from devexbot.config import Person
+
+    keys = DemoSecrets.generate()
+    settings = make_settings(f"sqlite:///{tmp_path / 'demo.db'}", tmp_path,
+                             github_webhook_secret=keys.github,
+                             jenkins_webhook_token=keys.jenkins, deploy_webhook_secret=keys.deploy)
+    config = demo_config()
+    config = config.model_copy(update={"people": {
+        **config.people, "carla": Person(slack=DEMO_USER.slack_id)}})
+    services = build_services(settings, config=config, demo_user=DEMO_USER)
+    migrate(services.db.engine)
+    with ServerThread(create_app(settings, services=services)) as running:
+        play(running.url, keys, speed=400, until=66, say=lambda line: None)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        shown = context.new_page()
+        shown.goto(f"{running.url}/me")
+        shown.wait_for_selector("#my-approvals")
+        assert shown.locator("#my-approvals button").all_inner_texts() == [
+            "Approve test", "Reject test"]
+        assert shown.inner_text("#my-prefs").count(": off") == 4
+        shot = _shot(shown, "home-demo.png", full_page=True)
+        context.close()
+    if os.environ.get("DEVEXBOT_README_SCREENSHOT"):
+        HOME_SCREENSHOT.write_bytes(shot.read_bytes())
+    services.db.dispose()

@@ -25,8 +25,8 @@ from github import Auth, Github
 
 from tests.fakes import github_hook_routes as github_hook_routes  # registers its routes
 from tests.fakes.github_auth import BAD_JWT, Identity, authenticate, public_key
-from tests.fakes.github_hooks import Hook, LoggedAttempt
 from tests.fakes.github_graphql import MergeQueueFake
+from tests.fakes.github_hooks import Hook, LoggedAttempt
 from tests.fakes.github_http import HttpFake, Reply, Request
 from tests.fakes.github_models import (
     DEFAULT_LOGIN,

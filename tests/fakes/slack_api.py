@@ -324,6 +324,12 @@ class FakeSlack:
         """Open modals as `views.open` / `views.update` returned them, oldest first."""
         return self.workspace.views()
 
+    def home_view(self, user: str) -> Json | None:
+        """What `user`'s Home tab shows (the last `views.publish` for them), if anything."""
+        with self.workspace.lock:
+            found = self.workspace.home_views.get(user)
+            return copy.deepcopy(found) if found is not None else None
+
     def calls(self, method: str | None = None) -> list[Call]:
         """Every call received (of `method`), in arrival order."""
         with self._changed:

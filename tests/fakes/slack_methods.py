@@ -323,6 +323,28 @@ def views_update(ws: SlackWorkspace, params: Json) -> Json:
     return _stored_view(ws, _checked_view(ws, params), current["id"], current["root_view_id"])
 
 
+def views_publish(ws: SlackWorkspace, params: Json) -> Json:
+    """A user's Home tab: `type: home`, up to 100 blocks, checked as messages' blocks are;
+    a stale `hash` is `hash_conflict`. The view replaces what that user's tab showed."""
+    user_id = str(params.get("user_id") or "")
+    if not user_id:
+        raise invalid_arguments("missing required field: user_id")
+    if ws.strict_users and user_id not in ws.users:
+        raise SlackError("user_not_found")
+    view = json_param(params, "view", "invalid_arguments")
+    if not isinstance(view, dict) or view.get("type") != "home":
+        raise invalid_arguments("must be a valid enum value [json-pointer:/view/type]")
+    current = ws.home_views.get(user_id)
+    if params.get("hash") and current is not None and params["hash"] != current["hash"]:
+        raise SlackError("hash_conflict")
+    checked = _checked_view(ws, params)
+    view_id = current["id"] if current is not None else f"V0{ws.serial():08X}"
+    ws.home_views[user_id] = view_object(
+        checked, view_id=view_id, view_hash=f"{ws.next_ts()}.{ws.serial():08x}",
+        team_id=ws.team_id, app_id=ws.app_id, bot_id=ws.bot_id)
+    return {"view": ws.home_views[user_id]}
+
+
 # ---- auth ----------------------------------------------------------------------------
 
 
@@ -363,6 +385,7 @@ METHODS: dict[str, Method] = {
     "users.info": users_info,
     "users.lookupByEmail": users_lookup_by_email,
     "views.open": views_open,
+    "views.publish": views_publish,
     "views.update": views_update,
 }
 NO_AUTH = frozenset({"api.test"})

@@ -102,6 +102,7 @@ class SlackWorkspace:
             self.channel_messages: dict[str, dict[str, Message]] = {}
             self.ephemeral_log: list[Ephemeral] = []
             self.open_views: dict[str, Json] = {}
+            self.home_views: dict[str, Json] = {}  # views.publish: each user's Home tab
             self.used_triggers: set[str] = set()
             self.post_arrivals: dict[str, list[tuple[float, str]]] = {}
             self.response_urls: dict[str, ResponseUrl] = {}
