@@ -23,7 +23,6 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from statistics import median
 
 __all__ = [
     "Deploy",
@@ -211,9 +210,9 @@ def _failures(ordered: Sequence[Deploy], in_period: Sequence[Deploy],
     for signal in signals:
         if signal.kind == "revert":
             target = _reverted(signal, by_sha, by_title)
-            deploy = by_id.get(target) if target is not None else None
-            if deploy is not None and signal.at >= deploy.at:
-                charge(deploy, signal.at, "revert", signal.ref)
+            reverted = by_id.get(target) if target is not None else None
+            if reverted is not None and signal.at >= reverted.at:
+                charge(reverted, signal.at, "revert", signal.ref)
         elif signal.kind == "hotfix":
             charge(live_before(signal.at, strictly=False), signal.at, "hotfix", signal.ref)
     failures = []
@@ -261,8 +260,11 @@ def week_start(moment: datetime) -> datetime:
 
 
 def _median(values: Iterable[timedelta | None]) -> timedelta | None:
-    found = [v for v in values if v is not None]
-    return median(found) if found else None
+    found = sorted(v for v in values if v is not None)
+    if not found:
+        return None
+    middle = len(found) // 2
+    return found[middle] if len(found) % 2 else (found[middle - 1] + found[middle]) / 2
 
 
 def revert_of(message: str) -> tuple[str | None, str | None] | None:
