@@ -17,6 +17,7 @@ from devexbot.config.base import Strict
 from devexbot.config.buttons import CustomButton, unique_keys
 from devexbot.config.commands import CommandName, CommandSpec, RunbookSettings
 from devexbot.config.flux import FluxSettings
+from devexbot.config.metrics import MetricsSettings
 from devexbot.config.people import Person
 from devexbot.config.permissions import MergePolicy, Permissions
 from devexbot.config.retry import RetrySettings
@@ -65,6 +66,7 @@ class BotConfig(Strict):
     schedule: Schedule = Field(default_factory=Schedule)
     retention: Retention = Field(default_factory=Retention)
     tickets: Tickets = Field(default_factory=Tickets)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)  # delivery metrics
 
     @field_validator("scm_repos")
     @classmethod

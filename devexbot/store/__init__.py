@@ -1,5 +1,6 @@
 """Persistence: SQLAlchemy 2 models, engines and Alembic migrations."""
 
+from devexbot.store.delivery_tables import ChangeSignal, DeployRecord, ShippedCommit
 from devexbot.store.engine import Database
 
 # Their own modules (the settings' cache beside it); imported here so the schema has them.
@@ -35,3 +36,4 @@ __all__ = [
     "SchedulerJob", "SchedulerResult", "SeenRequest", "SigningKey", "Subscription",
     "TicketDeploy", "TicketInfo", "TicketUpdate",
 ]
+__all__ += ["ChangeSignal", "DeployRecord", "ShippedCommit"]  # the delivery metrics' tables

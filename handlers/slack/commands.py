@@ -22,7 +22,8 @@ DEVEX = "/devex"
 # The subcommands the code defines, for the config check (no runbook may take these names)
 # without building the router; a test holds it to the router's own list.
 BUILTIN_SUBCOMMANDS = frozenset(
-    {"help", "history", "subscribe", "subscriptions", "unsubscribe", "where"})
+    {"help", "history", "subscribe", "subscriptions", "unsubscribe", "where",
+     "metrics"})
 
 
 @dataclass(frozen=True)
