@@ -129,6 +129,8 @@ def _trend(weeks: list[Week], value: Any, words: Any) -> str:
     last, before = value(weeks[-1]), value(weeks[-2])
     if last is None or before is None:
         return "no change to tell (a week without any)"
+    if last == before:
+        return "as the week before"
     return f"{words(last - before)} on the week before"
 
 
