@@ -225,9 +225,13 @@ def _failures(ordered: Sequence[Deploy], in_period: Sequence[Deploy],
 
 def _reverted(signal: Signal, by_sha: dict[str, int], by_title: dict[str, int]) -> int | None:
     if signal.reverts_sha:
-        for sha, deploy_id in by_sha.items():
-            if sha.startswith(signal.reverts_sha.lower()):
-                return deploy_id
+        wanted = signal.reverts_sha.lower()
+        if wanted in by_sha:
+            return by_sha[wanted]
+        if len(wanted) < 40:  # Git abbreviated it: rare, so looked for one by one
+            for sha, deploy_id in by_sha.items():
+                if sha.startswith(wanted):
+                    return deploy_id
     return by_title.get(signal.reverts_title) if signal.reverts_title else None
 
 

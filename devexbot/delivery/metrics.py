@@ -18,7 +18,7 @@ from sqlalchemy import select
 from correlation.card import iso
 from correlation.delivery_metrics import Deploy, Figures, ShippedCommit, Signal, delivery_figures
 from devexbot.config.metrics import MetricsSettings
-from devexbot.store import ChangeSignal, Database, DeployRecord
+from devexbot.store import ChangeSignal, Database, DeployRecord, EnvironmentState
 from devexbot.store import ShippedCommit as ShippedRow
 
 GAUGE_TTL = timedelta(minutes=5)
@@ -133,16 +133,15 @@ class DeliveryMetrics:
                       titles={s.sha: s.title for s in shipped})
 
     def known(self) -> tuple[list[str], list[str]]:
-        """The repositories and environments deploys were recorded for (for pickers)."""
+        """The repositories and environments with a live commit (for pickers): from the
+        small `environment_state`, not the deploys."""
         with self.db.read() as session:
-            repos = list(session.scalars(select(DeployRecord.repo).distinct()
-                                         .order_by(DeployRecord.repo).limit(500)))
-            envs = list(session.scalars(select(DeployRecord.environment).distinct()
-                                        .order_by(DeployRecord.environment).limit(100)))
+            rows = session.execute(select(EnvironmentState.repo, EnvironmentState.environment)
+                                   .limit(2000)).all()
         names: dict[str, str] = {}
-        for name in [*self.settings.production, *envs]:
+        for name in [*self.settings.production, *sorted({env for _, env in rows})]:
             names.setdefault(name.casefold(), name)
-        return repos, list(names.values())
+        return sorted({repo for repo, _ in rows}), list(names.values())
 
     def gauges(self) -> list[Report]:
         """Every repository's production figures over the default period; read again at
