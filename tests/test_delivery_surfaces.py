@@ -23,10 +23,12 @@ from tests.delivery_history import (
     T0,
     UNTIL,
     D,
+    H,
 )
 from tests.fakes.github_api import FakeGitHub
 from tests.github_sender import load_fixture
 from tests.test_actions import fakes_settings
+from tests.web_client import OUTSIDE
 
 REPO = "octo-org/octo-app"
 CONFIG = """\
@@ -111,6 +113,12 @@ def history(make_bot: BotFactory, fake_github: FakeGitHub, clock: SteppedClock) 
 
 
 def test_the_api_shows_the_hand_computed_figures(history: History) -> None:
+    # D1 told again, as another tool (or a retry with a new id) would: it counts once.
+    again = history.bot.deploy.send({
+        "repository": REPO, "sha": history.sha["a2"], "environment": "production",
+        "status": "success", "timestamp": (T0 + 5 * H).isoformat(), "deployment_id": "again"})
+    assert again.status_code == 202
+    history.bot.flush()
     response = history.bot.client.get(f"/api/metrics?repo={REPO}&env=production&{SPAN}")
     assert response.status_code == 200, response.text
     answer = response.json()
@@ -229,3 +237,15 @@ def test_a_quiet_period_has_no_figures(make_bot: BotFactory) -> None:
     assert bot.client.get("/api/metrics").json()["metrics"] == []
     assert isinstance(datetime.fromisoformat(bot.client.get("/api/metrics").json()["since"]),
                       datetime)
+
+
+def test_off_the_machine_the_figures_need_the_web_token_as_the_rest_of_the_api(
+        make_bot: BotFactory) -> None:
+    token = "metrics-reader-0123456789abcdef"
+    bot = make_bot(config=CONFIG, slack_on=False, devexbot_web_token=token)
+    with bot.web(client=OUTSIDE) as outside:
+        refused = outside.get("/api/metrics")
+        assert refused.status_code == 401 and "web token" in refused.json()["detail"]
+        assert outside.get("/delivery", follow_redirects=False).status_code == 303  # sign in
+        allowed = outside.get("/api/metrics", headers={"Authorization": f"Bearer {token}"})
+        assert allowed.status_code == 200 and allowed.json()["metrics"] == []
