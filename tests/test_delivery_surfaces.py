@@ -220,6 +220,8 @@ def test_the_page_shows_the_figures_and_what_is_behind_them(history: History) ->
     ("since=yesterday", "since must be an ISO 8601 date or time (2026-11-02 or "
                         "2026-11-02T09:00:00Z), not 'yesterday'"),
     ("since=2026-11-10&until=2026-11-02", "since must be before until"),
+    ("until=9999-12-31", "until must be between 1970 and 2999, not '9999-12-31'"),
+    ("since=0001-01-01", "since must be between 1970 and 2999, not '0001-01-01'"),
     ("since=2020-01-01&until=2026-11-02", "since and until may be at most 400 days apart"),
 ])
 def test_bad_query_params_are_a_400_in_one_line(make_bot: BotFactory, query: str,
@@ -249,3 +251,12 @@ def test_off_the_machine_the_figures_need_the_web_token_as_the_rest_of_the_api(
         assert outside.get("/delivery", follow_redirects=False).status_code == 303  # sign in
         allowed = outside.get("/api/metrics", headers={"Authorization": f"Bearer {token}"})
         assert allowed.status_code == 200 and allowed.json()["metrics"] == []
+
+
+def test_the_page_says_what_is_wrong_with_its_period(make_bot: BotFactory) -> None:
+    bot = make_bot(config=CONFIG, slack_on=False)
+    with bot.web() as browser:
+        page = browser.get("/delivery?period=2000w")
+        assert page.status_code == 400
+        assert "a period may be at most 400 days, not &#39;2000w&#39;" in page.text
+        assert browser.get("/delivery?period=12w").status_code == 200

@@ -16,6 +16,7 @@ from devexbot.errors import RequestError
 
 _REPO = re.compile(f"^{REPO_NAME.pattern}$")
 MAX_ENVIRONMENT = 100
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(2999, 12, 31, tzinfo=UTC)
 
 
 async def delivery_metrics_of(request: Request) -> DeliveryMetrics:
@@ -50,4 +51,7 @@ def _moment(name: str, value: str) -> datetime:
         raise RequestError(400, f"{name} must be an ISO 8601 date or time "
                                 f"(2026-11-02 or 2026-11-02T09:00:00Z), not {value[:40]!r}"
                            ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if not EARLIEST <= moment <= LATEST:
+        raise RequestError(400, f"{name} must be between 1970 and 2999, not {value[:40]!r}")
+    return moment
