@@ -26,6 +26,7 @@ from tests.delivery_history import (
     H,
 )
 from tests.fakes.github_api import FakeGitHub
+from tests.fakes.slack_api import FakeSlack
 from tests.github_sender import load_fixture
 from tests.test_actions import fakes_settings
 from tests.web_client import OUTSIDE
@@ -182,6 +183,18 @@ def test_slack_shows_the_figures_to_the_caller(history: History) -> None:
     ]
     trend = reply["blocks"][2]["elements"][0]["text"]
     assert trend.startswith("wk 02 Nov: 4 deploys, 4 h, 50% · wk 09 Nov: 4 deploys, 60 min, 50%")
+
+
+def test_every_repository_s_figures_come_after_the_answer(history: History,
+                                                         slack: FakeSlack) -> None:
+    history.clock.advance(UNTIL - history.clock.now())
+    url = slack.new_response_url("C0TEAM", user="U0ANA")
+    reply = history.bot.slack_sender.command("/devex", "metrics", user_id="U0ANA",
+                                             channel_id="C0TEAM", response_url=url).json()
+    assert reply["text"] == "Working out the delivery metrics of every repository…"
+    [post] = slack.wait_for_response_url_posts(url)
+    assert post["response_type"] == "ephemeral"
+    assert post["blocks"][1]["fields"][2]["text"] == "*Change failure rate*\n50% (4 of 8)"
 
 
 @pytest.mark.parametrize(("text", "error"), [

@@ -48,6 +48,12 @@ class DeliveryCommands(CommandGroup):
                 env = word
             else:
                 return Reply(f"I don't understand `{escape(word[:60])}`. {USAGE}")
+        if repo is None:  # every repository: may take longer than Slack's 3 seconds
+            return Reply("Working out the delivery metrics of every repository…",
+                         later=lambda: self._answer(repo, env, period))
+        return self._answer(repo, env, period)
+
+    def _answer(self, repo: str | None, env: str | None, period: timedelta | None) -> Reply:
         since, until = self._delivery.period(period)
         reports = self._delivery.reports(repo=repo, environment=env, since=since, until=until)
         days = round((until - since) / timedelta(days=1))
