@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from devexbot import __version__
 from devexbot.errors import DevexbotError
-from devexbot.http import api, health
+from devexbot.http import api, delivery_api, health
 from devexbot.http.answers import ErrorAnswer
 from devexbot.http.docs import install_docs
 from devexbot.settings import Settings, get_settings
@@ -51,9 +51,11 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.state.slack_events = services.slack_events
     app.state.actions = services.actions
     app.state.readiness = services.watch.readiness
+    app.state.delivery_metrics = services.delivery_metrics
     app.include_router(webhooks.router)
     app.include_router(slack_events.router)
     app.include_router(api.router)
+    app.include_router(delivery_api.router)
     app.include_router(health.router)
     install_docs(app)
     install_workspace(app, services.workspace)

@@ -18,6 +18,7 @@ from devexbot.config.buttons import CustomButton, unique_keys
 from devexbot.config.commands import CommandName, CommandSpec, RunbookSettings
 from devexbot.config.flux import FluxSettings
 from devexbot.config.github import GitHubConfig
+from devexbot.config.metrics import MetricsSettings
 from devexbot.config.people import Person
 from devexbot.config.permissions import MergePolicy, Permissions
 from devexbot.config.retry import RetrySettings
@@ -67,6 +68,7 @@ class BotConfig(Strict):
     retention: Retention = Field(default_factory=Retention)
     tickets: Tickets = Field(default_factory=Tickets)
     github: GitHubConfig = Field(default_factory=GitHubConfig)  # hooks catch-up watches
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)  # delivery metrics
 
     @field_validator("scm_repos")
     @classmethod

@@ -1,5 +1,6 @@
 """Persistence: SQLAlchemy 2 models, engines and Alembic migrations."""
 
+from devexbot.store.delivery_tables import ChangeSignal, DeployRecord, ShippedCommit
 from devexbot.store.engine import Database
 
 # Preferences, held DMs and Home tabs (`/devex me`).
@@ -67,3 +68,4 @@ __all__ = [
     "TicketUpdate",
 ]
 __all__ += ["BranchQueueRuleRow"]
+__all__ += ["ChangeSignal", "DeployRecord", "ShippedCommit"]  # the delivery metrics' tables

@@ -107,7 +107,8 @@ class CommitRanges:
         comparison = gh_repo.compare(base, head)
         status = comparison.status
         commits = [
-            {"sha": c.sha, "message": (c.commit.message or "")[:MAX_MESSAGE]}
+            {"sha": c.sha, "message": (c.commit.message or "")[:MAX_MESSAGE],
+             "at": _committed(c.commit)}  # when it was written, for the delivery metrics
             for c in itertools.islice(comparison.commits, MAX_COMMITS)
         ] if comparison.ahead_by else []
         return Range(status=status, ahead_by=comparison.ahead_by,
@@ -149,6 +150,12 @@ class CommitRanges:
                 session.execute(update(CommitRange).where(
                     CommitRange.repo == repo, CommitRange.base == base, CommitRange.head == head,
                 ).values(pulls_resolved=True, commits=found.commits))
+
+
+def _committed(commit: Any) -> str | None:
+    committer = commit.committer
+    date = committer.date if committer is not None else None
+    return date.isoformat() if isinstance(date, datetime) else None
 
 
 def _range(row: CommitRange) -> Range:

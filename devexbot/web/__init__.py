@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from devexbot.web import actions as web_actions
-from devexbot.web import login, pages
+from devexbot.web import delivery, login, pages
 from devexbot.web import me as me_page
 from devexbot.web.access import LoginRequired
 from devexbot.web.workspace import STATIC, Workspace
@@ -22,6 +22,7 @@ def install_workspace(app: FastAPI, workspace: Workspace) -> None:
     and stops `workspace.live`."""
     app.state.workspace = workspace
     app.include_router(pages.router)
+    app.include_router(delivery.router)
     app.include_router(web_actions.router)
     app.include_router(login.router)
     app.include_router(me_page.router)

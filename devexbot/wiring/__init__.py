@@ -21,6 +21,9 @@ from devexbot.clients.github_teams import GitHubTeams
 from devexbot.clients.jira import JiraClient
 from devexbot.clock import SYSTEM_CLOCK, Clock
 from devexbot.config import BotConfig, load_config
+from devexbot.delivery.carried import CarriedCommitsLookup
+from devexbot.delivery.gauges import DeliveryGauges
+from devexbot.delivery.metrics import DeliveryMetrics
 from devexbot.health.probes import readiness_of, service_probes
 from devexbot.health.watch import Watch
 from devexbot.http.metrics import Metrics
@@ -61,6 +64,7 @@ from devexbot.slack.socket_mode import SocketModeConnection
 from devexbot.store import Database
 from devexbot.store.cards import CardLoader, oldest_dirty
 from devexbot.store.commit_ranges import CommitRanges
+from devexbot.store.delivery_records import DeliveryRecords
 from devexbot.store.environments import record_deployments
 from devexbot.store.ingest import Ingest, IngestHook
 from devexbot.store.merge_queue_rules import QueueRules
@@ -89,6 +93,7 @@ from handlers.slack import (
 )
 from handlers.slack.commands import CommandRouter
 from handlers.slack.events import BoltEvents, SlackEvents, SlackOff
+from handlers.slack.metrics import DeliveryCommands
 from handlers.slack.runbooks import RunbookCommands
 from handlers.slack.subscriptions import Subscriptions
 from handlers.slack.where import Where
@@ -133,6 +138,7 @@ class Services:
     # they start.
     background: tuple[Background, ...]
     watch: Watch  # what the bot saw of the services it uses; checks them while one is down
+    delivery_metrics: DeliveryMetrics  # DORA's four keys, for the API, page, Slack, gauges
     github: GitHubApi | None = None
     teams: GitHubTeams | None = None
     slack_client: WebClient | None = None
@@ -225,15 +231,19 @@ def build_services(
         if config.tickets.on_decision:
             decision_comments = DecisionComments(db, people, ticket_worker.wake,
                                                  clock=clock.now)
+    # Delivery metrics: also before record_deployments, which moves what is live.
+    hooks.append(DeliveryRecords(hotfix_label=config.metrics.hotfix_label))
     hooks.append(record_deployments)
     logs = FailureLogs(settings, github)
     found: list[Lookup] = [DeployRangeLookup(db, ranges), LogLookup(db, card_loader, logs),
-                           MergeSettingsLookup(merge_settings)]
+                           MergeSettingsLookup(merge_settings), CarriedCommitsLookup(db, ranges)]
     if tickets is not None:
         found.append(TicketLookup(db, tickets))
     lookups = LookupWorker(CardLookups(
         LookupClaims(db, card_loader, policy=lookup_policy or LookupPolicy(), clock=clock.now),
         found))
+    delivery = DeliveryMetrics(db, config.metrics, clock=clock.now)
+    metrics.registry.register(DeliveryGauges(delivery))
     outbox: Outbox | None = None
     worker: OutboxWorker | None = None
     runner: RunbookRunner | None = None
@@ -283,6 +293,7 @@ def build_services(
                           routes=config.routes),
             Where(db, config.environments, ranges),
             *([me.commands] if me.commands is not None else []),
+            DeliveryCommands(delivery, settings.devexbot_public_url),
             runbook_commands)
         bolt = build_bolt_app(client, [
             lambda app: commands.register(app, slash),
@@ -328,6 +339,7 @@ def build_services(
         workspace=workspace,
         slack_events=slack_events,
         background=(*background, scheduler),
+        delivery_metrics=delivery,
         watch=Watch(readiness, service_probes(settings, slack=client, github=github,
                                               jira=jira), clock),
         github=github, teams=teams,

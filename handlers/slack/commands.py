@@ -23,7 +23,7 @@ DEVEX = "/devex"
 # without building the router; a test holds it to the router's own list.
 BUILTIN_SUBCOMMANDS = frozenset(
     {"help", "history", "subscribe", "subscriptions", "unsubscribe", "where",
-     "me"})
+     "me", "metrics"})
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def answer(ack: Ack, label: str, produce: Callable[[], Reply],
             respond(text=f"Something went wrong on my side (error id `{error_id}`); "
                          "tell whoever runs the bot.", replace_original=False)
             return
-        respond(text=result.text, replace_original=False,
+        respond(text=result.text, blocks=result.blocks, replace_original=False,
                 response_type="in_channel" if result.in_channel else "ephemeral")
 
 
