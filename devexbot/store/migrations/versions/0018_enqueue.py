@@ -1,8 +1,8 @@
 """Which base branches take pull requests only through GitHub's merge queue, for the card's
 "Add to merge queue" button
 
-Revision ID: 0017_enqueue
-Revises: 0016_delivery_traces
+Revision ID: 0018_enqueue
+Revises: 0017_catchup
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017_enqueue"
-down_revision = "0016_delivery_traces"
+revision = "0018_enqueue"
+down_revision = "0017_catchup"
 branch_labels = None
 depends_on = None
 

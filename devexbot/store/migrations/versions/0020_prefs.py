@@ -1,7 +1,7 @@
 """People's notification preferences, the DMs their quiet hours hold, their Home tabs
 
-Revision ID: 0017_prefs
-Revises: 0016_delivery_traces
+Revision ID: 0020_prefs
+Revises: 0019_perpr
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017_prefs"
-down_revision = "0016_delivery_traces"
+revision = "0020_prefs"
+down_revision = "0019_perpr"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Routes and subscriptions filter by author and may post one message per pull request
 
-Revision ID: 0017_perpr
-Revises: 0016_delivery_traces
+Revision ID: 0019_perpr
+Revises: 0018_enqueue
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0017_perpr"
-down_revision = "0016_delivery_traces"
+revision = "0019_perpr"
+down_revision = "0018_enqueue"
 branch_labels = None
 depends_on = None
 
