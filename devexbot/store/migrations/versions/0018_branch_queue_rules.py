@@ -1,7 +1,7 @@
 """Which base branches take pull requests only through GitHub's merge queue, for the card's
 "Add to merge queue" button
 
-Revision ID: 0018_enqueue
+Revision ID: 0018_branch_queue_rules
 Revises: 0017_catchup
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018_enqueue"
+revision = "0018_branch_queue_rules"
 down_revision = "0017_catchup"
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """People's notification preferences, the DMs their quiet hours hold, their Home tabs
 
-Revision ID: 0020_prefs
-Revises: 0019_perpr
+Revision ID: 0020_person_prefs
+Revises: 0019_pr_messages
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020_prefs"
-down_revision = "0019_perpr"
+revision = "0020_person_prefs"
+down_revision = "0019_pr_messages"
 branch_labels = None
 depends_on = None
 

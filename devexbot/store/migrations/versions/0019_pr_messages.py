@@ -1,7 +1,7 @@
 """Routes and subscriptions filter by author and may post one message per pull request
 
-Revision ID: 0019_perpr
-Revises: 0018_enqueue
+Revision ID: 0019_pr_messages
+Revises: 0018_branch_queue_rules
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0019_perpr"
-down_revision = "0018_enqueue"
+revision = "0019_pr_messages"
+down_revision = "0018_branch_queue_rules"
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,8 @@
 """Delivery metrics: the deploys that ended in each environment, each commit's first deploy
 there, and the reverts and hotfixes seen
 
-Revision ID: 0021_metrics
-Revises: 0020_prefs
+Revision ID: 0021_delivery_metrics
+Revises: 0020_person_prefs
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021_metrics"
-down_revision = "0020_prefs"
+revision = "0021_delivery_metrics"
+down_revision = "0020_person_prefs"
 branch_labels = None
 depends_on = None
 
