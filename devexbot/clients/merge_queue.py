@@ -14,6 +14,7 @@ from urllib.parse import quote
 from github import GithubException
 from github.PullRequest import PullRequest
 from github.Repository import Repository
+from github.Requester import Requester
 
 from correlation.enqueue import github_errors
 from devexbot.errors import DevexbotError
@@ -44,9 +45,15 @@ class QueueEntry:
 def queue_required(repo: Repository, branch: str) -> bool:
     """Whether the rules active on `branch` (repository and organisation rulesets alike)
     include a `merge_queue` rule: pull requests into it merge only through the queue."""
-    url = f"{repo.url}/rules/branches/{quote(branch)}"
+    return branch_requires_queue(repo.requester, repo.url, branch)
+
+
+def branch_requires_queue(requester: Requester, repo_url: str, branch: str) -> bool:
+    """`queue_required` by the repository's API path (`/repos/owner/name`), with no
+    repository object to read first."""
+    url = f"{repo_url}/rules/branches/{quote(branch)}"
     for page in range(1, MAX_RULE_PAGES + 1):
-        _, rules = repo.requester.requestJsonAndCheck(
+        _, rules = requester.requestJsonAndCheck(
             "GET", url, parameters={"per_page": RULES_PER_PAGE, "page": page})
         found: list[Any] = rules if isinstance(rules, list) else []
         if any(isinstance(rule, dict) and rule.get("type") == MERGE_QUEUE_RULE

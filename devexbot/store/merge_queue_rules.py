@@ -21,7 +21,7 @@ from sqlalchemy import Boolean, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from devexbot.clients.github import GitHubApi
-from devexbot.clients.merge_queue import queue_required
+from devexbot.clients.merge_queue import branch_requires_queue, queue_required
 from devexbot.store.cards import render_pull_cards_again
 from devexbot.store.engine import Database
 from devexbot.store.models import Base, UTCDateTime, utcnow
@@ -78,9 +78,9 @@ class QueueRules:
                         and row.fetched_at + self.ttl > now:
                     return True
         try:
-            # Lazy: the rules' own URL, without reading the repository first.
-            required = queue_required(self.github.client_for(repo).get_repo(repo, lazy=True),
-                                      branch)
+            # The rules' own URL, without reading the repository first.
+            required = branch_requires_queue(self.github.client_for(repo).requester,
+                                             f"/repos/{repo}", branch)
         except (GithubException, requests.RequestException) as exc:
             log.info("cannot read the rules of %s %s: %s", repo, branch, exc)
             self._store(repo, branch, error=str(exc)[:500] or type(exc).__name__)

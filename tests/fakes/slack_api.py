@@ -352,7 +352,8 @@ class FakeSlack:
     def wait_until(self, condition: Callable[[], T], timeout: float = 10.0,
                    what: str = "") -> T:
         """Block until `condition()` (of what this fake shows) is truthy, looking again at
-        each call and `response_url` post; its value. Fails the test after `timeout`."""
+        each call and `response_url` post, and every 20 ms for a condition on what the bot
+        writes after its last call; its value. Fails the test after `timeout`."""
         with self._changed:
             value = condition()
             deadline = time.monotonic() + timeout
@@ -361,7 +362,7 @@ class FakeSlack:
                 if left <= 0:
                     raise AssertionError(f"timed out after {timeout}s waiting for "
                                          f"{what or condition}")
-                self._changed.wait(left)
+                self._changed.wait(min(left, 0.02))
                 value = condition()
             return value
 
