@@ -132,7 +132,8 @@ class TestBot:
         settle(self.services, within=within)
 
     def next_due(self) -> datetime | None:
-        """When the outbox or the ticket updates next have work (None: nothing pending)."""
+        """When the outbox, the ticket updates or the Home tabs next have work (None:
+        nothing pending)."""
         return next_due(self.services)
 
     def run_job(self, job_id: str) -> str:
@@ -176,9 +177,10 @@ def stepped(services: Services) -> SteppedClock:
 
 
 def flush(services: Services) -> int:
-    """The card lookups, the outbox's flush and the ticket updates' pass, until none finds
-    anything due at the clock's time; how many cards the outbox flushed and updates were
-    tried (the lookups, which every news makes due, are not counted)."""
+    """The card lookups, the outbox's flush, the ticket updates' pass and the Home tabs'
+    refresh, until none finds anything due at the clock's time; how many cards the outbox
+    flushed, updates were tried and tabs published (the lookups, which every news makes
+    due, are not counted)."""
     worked = 0
     while True:
         # As its thread would, woken by the same news.
@@ -188,6 +190,8 @@ def flush(services: Services) -> int:
             done += services.outbox.flush()
         if services.ticket_worker is not None:
             done += services.ticket_worker.run_due()
+        if services.me is not None and services.me.worker is not None:
+            done += services.me.worker.run_once()
         if not done and not looked:
             return worked
         worked += done
@@ -195,8 +199,8 @@ def flush(services: Services) -> int:
 
 def settle(services: Services, *, within: timedelta = timedelta(hours=2)) -> None:
     """Flush, and step the clock to the next moment something is due, until every card
-    shows in Slack as it stands and no ticket update is pending; fails if that takes
-    longer than `within` on the clock."""
+    shows in Slack as it stands and no ticket update or Home tab is pending; fails if that
+    takes longer than `within` on the clock."""
     clock = stepped(services)
     deadline = clock.now() + within
     while True:
@@ -215,7 +219,8 @@ def settle(services: Services, *, within: timedelta = timedelta(hours=2)) -> Non
 
 
 def next_due(services: Services) -> datetime | None:
-    """When the outbox or the ticket updates next have work (None: nothing pending)."""
+    """When the outbox, the ticket updates or the Home tabs next have work (None: nothing
+    pending)."""
     moments: list[datetime] = []
     with services.db.read() as session:
         if services.outbox is not None:
@@ -232,6 +237,8 @@ def next_due(services: Services) -> datetime | None:
                         select(table.next_attempt_at, table.claimed_until)
                         .where(table.state == "pending")):
                     moments.append(max(attempt_at, claimed or attempt_at))
+    if services.me is not None and services.me.home_tabs is not None:
+        moments += [due for due in [services.me.home_tabs.next_due()] if due is not None]
     return min(moments) if moments else None
 
 

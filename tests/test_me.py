@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from devexbot.store import HomeTab
 from tests.bot import BotFactory, TestBot
@@ -221,30 +222,70 @@ def test_a_toggle_on_the_home_tab_changes_my_setting_audits_it_and_refreshes_the
     assert audit(bot) == [("U0ANA", "prefs", "ok", "mute-own on (Home tab)")]
 
 
-def test_the_tabs_pass_publishes_only_what_changed_within_the_pace(
+def published_at(bot: TestBot) -> dict[str, Any]:
+    with bot.services.db.read() as session:
+        return {tab.slack_user: tab.published_at for tab in session.scalars(select(HomeTab))}
+
+
+def test_news_refreshes_the_open_tabs_at_once_within_the_pace_and_only_what_changed(
         bot: TestBot, slack: FakeSlack) -> None:
     open_home(bot, slack, "U0ANA")
     open_home(bot, slack, "U0BEN", count=2)
     bot.clock.advance(60)
     assert bot.run_job("home-tabs") == "0 Home tab(s) published"  # nothing changed
     bot.deliver("pull_request", fresh_pr(bot))  # ana's, asking ben for a review
-    bot.settle()
-    bot.clock.advance(60)
-    passed = bot.clock.now()
-    assert bot.run_job("home-tabs") == "2 Home tab(s) published"
+    bot.settle()  # no pass runs: the news itself refreshes the tabs
     assert "Add login page" in str(slack.home_view("U0ANA"))
     assert "Add login page" in str(slack.home_view("U0BEN"))
-    # Ben approves: both tabs show it, but not within 10 s of their last publish.
+    assert len(slack.calls("views.publish")) == 4
+    first = published_at(bot)
+    # Ben approves straight away: both tabs show it, once each, but not within 10 s of
+    # their last publish.
     bot.deliver("pull_request_review", approved_review(bot))
     bot.settle()
-    assert bot.clock.now() - passed < timedelta(seconds=10)
-    home_tabs = bot.services.me.home_tabs if bot.services.me else None
-    assert home_tabs is not None
-    assert home_tabs.refresh_all(bot.clock.now()) == "0 Home tab(s) published"
-    bot.clock.advance(10)
-    assert bot.run_job("home-tabs") == "2 Home tab(s) published"
     assert "approved" in str(slack.home_view("U0ANA"))
     assert len(slack.calls("views.publish")) == 6
+    second = published_at(bot)
+    assert all(second[user] - first[user] >= timedelta(seconds=10) for user in first)
+    # News that changes nothing a tab shows publishes nothing.
+    bot.deliver("pull_request_review", approved_review(bot))
+    bot.settle()
+    bot.clock.advance(60)
+    assert bot.run_job("home-tabs") == "0 Home tab(s) published"
+    assert len(slack.calls("views.publish")) == 6
+
+
+def test_the_running_bots_news_wakes_the_home_tabs_thread(bot: TestBot,
+                                                          slack: FakeSlack) -> None:
+    open_home(bot, slack, "U0ANA")
+    bot.clock.advance(60)
+    assert bot.services.me is not None and bot.services.me.worker is not None
+    worker = bot.services.me.worker
+    worker.poll = 3600.0  # only the news wakes it here
+    worker.start()
+    try:
+        bot.deliver("pull_request", fresh_pr(bot))
+        slack.wait_for_calls("views.publish", count=2)
+        slack.wait_until(lambda: "Add login page" in str(slack.home_view("U0ANA")),
+                         what="ana's tab showing her new PR")
+    finally:
+        worker.stop()
+
+
+def test_slacks_ratelimited_holds_the_tabs_until_its_retry_after(
+        bot: TestBot, slack: FakeSlack) -> None:
+    open_home(bot, slack, "U0ANA")
+    bot.clock.advance(60)
+    slack.fail_next("views.publish", status=429, retry_after=30)
+    bot.deliver("pull_request", fresh_pr(bot))
+    assert bot.services.me is not None and bot.services.me.worker is not None
+    assert bot.services.me.worker.run_once() == 0  # refused: stays wanted
+    bot.clock.advance(29)
+    assert bot.services.me.worker.run_once() == 0  # Slack's 30 s are not over
+    assert len(slack.calls("views.publish")) == 2
+    bot.settle()
+    assert "Add login page" in str(slack.home_view("U0ANA"))
+    assert len(slack.calls("views.publish")) == 3
 
 
 def approvals_bot(make_bot: BotFactory, github: FakeGitHub, config: str) -> Approvals:

@@ -277,8 +277,9 @@ def build_services(
                           metrics=metrics, slack_on=client is not None, team=team,
                           merge_settings=merge_settings, names=people.name, demo_user=demo_user,
                           home=me.facts)
-    workers = [w for w in (lookups, worker, ticket_worker) if w is not None]
-    # Ingest's news wakes the outbox, the ticket updates and the workspace's live cards.
+    workers = [w for w in (lookups, worker, ticket_worker, me.worker) if w is not None]
+    # Ingest's news wakes the outbox, the ticket updates, the Home tabs and the workspace's
+    # live cards.
     ingest = Ingest(db, rules=card_loader.rules, clock=clock.now, hooks=hooks,
                     on_change=[*(w.wake for w in workers), workspace.live.wake], tracer=tracer)
     actions = build_actions(settings, config, policies, db, ingest, card_loader, authorizer,

@@ -15,7 +15,7 @@ from devexbot.clock import Clock
 from devexbot.config import BotConfig
 from devexbot.me.digest import QuietDigest
 from devexbot.me.facts import HomeFacts
-from devexbot.me.home_tab import HomeTabs
+from devexbot.me.home_tab import HomeTabs, HomeTabWorker
 from devexbot.scheduler.service import JobSpec
 from devexbot.slack.authz import Authorizer
 from devexbot.slack.people import People
@@ -32,6 +32,7 @@ class MeParts:
     facts: HomeFacts  # what the Home tab and the web's /me page show
     commands: MeCommands | None = None  # `/devex me` and the Home tab's listeners (Slack on)
     home_tabs: HomeTabs | None = None
+    worker: HomeTabWorker | None = None  # refreshes the open tabs on this process's news
     jobs: tuple[JobSpec, ...] = field(default_factory=tuple)  # the digest, the tabs' pass
 
 
@@ -52,4 +53,4 @@ def build_me(db: Database, card_loader: CardLoader, config: BotConfig, policies:
                 "publish the Home tabs whose contents changed"),
     )
     return MeParts(prefs, facts, MeCommands(prefs, audit, TimeZones(client), home_tabs),
-                   home_tabs, jobs)
+                   home_tabs, HomeTabWorker(home_tabs, clock=clock.now), jobs)
