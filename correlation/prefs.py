@@ -35,7 +35,7 @@ class PrefName(StrEnum):
     DM_FAILURES = "dm-failures"  # DM me when my commits fail
     DM_REVIEWS = "dm-reviews"  # DM me when my PR is approved or changes are requested
     MUTE_OWN = "mute-own"  # never notify me about my own actions
-    QUIET = "quiet"  # hold my DMs during these hours, then send one digest
+    QUIET = "quiet"  # no pings during these hours: what they would say comes as one digest
 
 
 @dataclass(frozen=True)
@@ -171,5 +171,5 @@ def describe(prefs: Prefs) -> list[str]:
         f"DM me when my PR is approved or changes are requested (`dm-reviews`): "
         f"*{flag(prefs.dm_reviews)}*",
         f"Never notify me about my own actions (`mute-own`): *{flag(prefs.mute_own)}*",
-        f"Quiet hours, DMs held then sent as one digest (`quiet`): *{quiet}*",
+        f"Quiet hours, no pings then, one digest after (`quiet`): *{quiet}*",
     ]

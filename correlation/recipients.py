@@ -4,18 +4,20 @@ whom it is sent to as a direct message, given each person's preferences as plain
 Decided here only. A person is mentioned or messaged as before unless their preferences
 say otherwise: `dm-failures` and `dm-reviews` add a direct message about their own commits
 and pull requests; `mute-own` drops whatever their own action caused (a deploy they
-started waiting for approval, a re-run they clicked failing). When the message goes out,
-not whether, is quiet hours' business (`correlation.prefs.is_quiet`).
+started waiting for approval, a re-run they clicked failing). During their quiet hours
+nothing pings them: they are not mentioned and sent no direct message, and what either
+would have told them is held for the digest they get when their quiet hours end.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from correlation.card import CheckLine, DeploymentLine, Rerun
-from correlation.prefs import NO_PREFS, Prefs
+from correlation.prefs import NO_PREFS, Prefs, is_quiet
 
 __all__ = ["Notice", "NoticeKind", "Recipients", "rerun_by", "who_hears"]
 
@@ -24,6 +26,10 @@ class NoticeKind(StrEnum):
     FAILURE = "failure"  # a check or deploy of the commit failed
     REVIEW = "review"  # the pull request was approved, or changes were requested
     APPROVAL_REQUEST = "approval_request"  # a deploy waits for someone's approval
+    # Whoever tried a deploy out asked for changes: told in the thread, and by DM only
+    # where the route sends DMs (`dm_author_on_failure`).
+    CHANGES_REQUESTED = "changes_requested"
+    NUDGE = "nudge"  # a reminder in the thread: mentions only
 
 
 @dataclass(frozen=True)
@@ -42,13 +48,16 @@ class Notice:
 
 @dataclass(frozen=True)
 class Recipients:
-    mentions: tuple[str, ...] = ()
-    dms: tuple[str, ...] = ()
+    mentions: tuple[str, ...] = ()  # mentioned in the thread reply
+    dms: tuple[str, ...] = ()  # sent a direct message now
+    held: tuple[str, ...] = ()  # in their quiet hours: told in their digest instead
 
 
-def who_hears(notice: Notice, prefs: Mapping[str, Prefs]) -> Recipients:
+def who_hears(notice: Notice, prefs: Mapping[str, Prefs],
+              now: datetime | None = None) -> Recipients:
     """The mentions and direct messages `notice` owes, by the people's `prefs` (someone
-    absent has chosen nothing)."""
+    absent has chosen nothing), and whose are held for the digest because `now` falls in
+    their quiet hours (None: nobody's are)."""
 
     def of(person: str) -> Prefs:
         return prefs.get(person, NO_PREFS)
@@ -56,13 +65,21 @@ def who_hears(notice: Notice, prefs: Mapping[str, Prefs]) -> Recipients:
     def own(person: str) -> bool:
         return person == notice.actor and of(person).mute_own
 
-    mentions = tuple(dict.fromkeys(m for m in notice.mentions if m and not own(m)))
+    def quiet(person: str) -> bool:
+        return now is not None and is_quiet(of(person), now)
+
+    told = list(dict.fromkeys(m for m in notice.mentions if m and not own(m)))
     about = notice.about
-    if not about or own(about):
-        return Recipients(mentions)
-    wanted = ((notice.kind is NoticeKind.FAILURE and (notice.route_dm or of(about).dm_failures))
-              or (notice.kind is NoticeKind.REVIEW and of(about).dm_reviews))
-    return Recipients(mentions, (about,) if wanted else ())
+    if about and not own(about) and (
+            (notice.kind is NoticeKind.FAILURE and (notice.route_dm or of(about).dm_failures))
+            or (notice.kind is NoticeKind.REVIEW and of(about).dm_reviews)
+            or (notice.kind is NoticeKind.CHANGES_REQUESTED and notice.route_dm)):
+        dms = [about]
+    else:
+        dms = []
+    return Recipients(tuple(m for m in told if not quiet(m)),
+                      tuple(d for d in dms if not quiet(d)),
+                      tuple(dict.fromkeys(p for p in [*told, *dms] if quiet(p))))
 
 
 def rerun_by(reruns: Sequence[Rerun], checks: Sequence[CheckLine],

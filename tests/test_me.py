@@ -144,7 +144,8 @@ def test_quiet_hours_hold_dms_and_a_digest_brings_them_when_they_end(
     me(bot, "dm-failures on")
     me(bot, f"quiet {start:%H:%M}-{end:%H:%M}")
     failing_push(bot)
-    assert len(bot.thread()) == 1  # the thread is told at once
+    (reply,) = bot.thread()  # the thread is told at once, without pinging her
+    assert "test" in reply.text and "<@U0ANA>" not in str(reply.blocks) + reply.text
     assert dms(slack, "U0ANA") == []  # her DM waits
     assert bot.run_job("quiet-digest") == "0 digest(s) sent"
     bot.clock.advance(timedelta(minutes=59))
@@ -156,6 +157,48 @@ def test_quiet_hours_hold_dms_and_a_digest_brings_them_when_they_end(
     blocks = str(slack.messages("D0ANA")[0].blocks)
     assert "test" in blocks and REPO in blocks
     assert bot.run_job("quiet-digest") == "0 digest(s) sent"  # sent once
+
+
+def quiet_now(bot: TestBot, user: str = "U0ANA") -> None:
+    """`user`'s quiet hours are the two hours around the clock's time, in Paris."""
+    paris = bot.clock.now().astimezone(ZoneInfo("Europe/Paris"))
+    start, end = paris - timedelta(hours=1), paris + timedelta(hours=1)
+    me(bot, f"quiet {start:%H:%M}-{end:%H:%M}", user=user)
+
+
+def test_in_quiet_hours_my_failure_is_not_a_mention_but_a_line_in_my_digest(
+        bot: TestBot, slack: FakeSlack) -> None:
+    quiet_now(bot)  # no DMs asked for: only the thread would have pinged her
+    failing_push(bot)
+    (reply,) = bot.thread()
+    assert "test" in reply.text and "<@U0ANA>" not in str(reply.blocks) + reply.text
+    assert dms(slack, "U0ANA") == []
+    bot.clock.advance(timedelta(minutes=61))
+    assert bot.run_job("quiet-digest") == "1 digest(s) sent"
+    assert dms(slack, "U0ANA") == ["While your quiet hours lasted: 1 message"]
+    assert "test" in str(slack.messages("D0ANA")[0].blocks)
+    # Out of quiet hours, the next failure mentions her again.
+    payload = copy.deepcopy(load_fixture("check_run.completed.failure"))
+    payload["check_run"].update(name="lint", id=payload["check_run"]["id"] + 1)
+    bot.deliver("check_run", payload)
+    bot.settle()
+    assert "<@U0ANA>" in bot.thread()[-1].text
+
+
+def test_an_approver_in_quiet_hours_is_not_pinged_but_finds_the_request_in_the_digest(
+        make_bot: BotFactory, fake_github: FakeGitHub) -> None:
+    bot = approvals_bot(make_bot, fake_github, TWO_OF_THREE)
+    bot.slack.add_user("U0BEN", "ben", email="ben@example.com", tz="Europe/Paris")
+    quiet_now(bot.bot, "U0BEN")
+    bot.open_pr()
+    bot.waiting_on_github(fake_github, reviewers=("ben", "carol"))
+    bot.bot.settle()
+    (request,) = [m for m in bot.bot.thread() if "waiting for" in str(m.blocks)]
+    asked = str(request.blocks) + request.text
+    assert "<@U0CAROL>" in asked and "<@U0BEN>" not in asked
+    bot.bot.clock.advance(timedelta(minutes=61))
+    assert bot.bot.run_job("quiet-digest") == "1 digest(s) sent"
+    assert "production" in str(bot.slack.messages("D0BEN")[0].blocks)
 
 
 def open_home(bot: TestBot, slack: FakeSlack, user: str, *, count: int = 1) -> dict[str, Any]:

@@ -141,6 +141,39 @@ def test_who_hears(notice: Notice, prefs: dict[str, Prefs], expected: Recipients
     assert who_hears(notice, prefs) == expected
 
 
+# Quiet from 22:00 to 08:00 in UTC; NOW is noon UTC.
+QUIET = Prefs(quiet=QuietHours(time(22), time(8)))
+NIGHT = NOW.replace(hour=23)
+
+
+@pytest.mark.parametrize(("notice", "prefs", "now", "expected"), [
+    # In her quiet hours ana is neither mentioned nor messaged: her digest tells her.
+    (FAILURE, {ANA: QUIET}, NIGHT, Recipients(held=(ANA,))),
+    (FAILURE, {ANA: replace(QUIET, dm_failures=True)}, NIGHT, Recipients(held=(ANA,))),
+    (FAILURE, {ANA: replace(QUIET, dm_failures=True)}, NOW, Recipients((ANA,), (ANA,))),
+    (FAILURE, {ANA: QUIET}, None, Recipients((ANA,))),  # no time given: nobody is quiet
+    # mute-own comes first: her own re-run failing is not even held.
+    (replace(FAILURE, actor=ANA), {ANA: replace(QUIET, mute_own=True)}, NIGHT, Recipients()),
+    # Of two approvers, the quiet one waits for the digest; a user group is never quiet.
+    (Notice(NoticeKind.APPROVAL_REQUEST, mentions=(ANA, BEN, "S0OPS")), {ANA: QUIET}, NIGHT,
+     Recipients((BEN, "S0OPS"), held=(ANA,))),
+    (Notice(NoticeKind.REVIEW, about=ANA), {ANA: replace(QUIET, dm_reviews=True)}, NIGHT,
+     Recipients(held=(ANA,))),
+    (Notice(NoticeKind.REVIEW, about=ANA), {ANA: QUIET}, NIGHT, Recipients()),
+    # A try-out's changes asked for: a DM only where the route sends them.
+    (Notice(NoticeKind.CHANGES_REQUESTED, about=ANA, mentions=(ANA,)),
+     {ANA: Prefs(dm_failures=True)}, NOW, Recipients((ANA,))),
+    (Notice(NoticeKind.CHANGES_REQUESTED, about=ANA, mentions=(ANA,), route_dm=True), {},
+     NOW, Recipients((ANA,), (ANA,))),
+    # A nudge pings who is not quiet (ThreadNudges waits for the rest rather than hold it).
+    (Notice(NoticeKind.NUDGE, mentions=(ANA, BEN)), {BEN: QUIET}, NIGHT,
+     Recipients((ANA,), held=(BEN,))),
+])
+def test_who_hears_in_quiet_hours(notice: Notice, prefs: dict[str, Prefs],
+                                  now: datetime | None, expected: Recipients) -> None:
+    assert who_hears(notice, prefs, now) == expected
+
+
 BUILD = ("jenkins", "build", "octo-app")
 JOB = ("github", "job", "CI / test")
 WORKFLOW = ("github", "workflow", "CI")

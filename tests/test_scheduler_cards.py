@@ -73,7 +73,8 @@ def card_jobs(services: Services, approvers: Approvers | None = None) -> CardJob
     nudges: Nudges = NoNudges()
     if services.outbox is not None:
         nudges = ThreadNudges(services.outbox.reply_once, services.people, services.clock,
-                              approvers=approvers)
+                              approvers=approvers,
+                              prefs=services.me.prefs if services.me else None)
     cards = RecentCards(services.db, services.card_loader, services.router,
                         services.config.schedule)
     return CardJobs(cards, services.config, services.ingest, nudges)
@@ -122,6 +123,24 @@ def test_a_review_nudge_goes_once_in_working_time_and_once_after_a_downtime(
         keys = session.scalars(select(Notification.key).where(Notification.key.like("nudge:%")))
         assert sorted(keys) == ["nudge:review:12:2026-11-20T10:00:30Z:1",
                                 "nudge:review:12:2026-11-20T10:00:30Z:6"]
+
+
+def test_a_review_nudge_waits_while_the_reviewer_is_in_quiet_hours(
+    test_bot: TestBot, bot: Services, github: GitHubSender, fake_slack: FakeSlack
+) -> None:
+    fake_slack.add_user("U0BEN", "ben", tz="Europe/Berlin")
+    answer = test_bot.slack_sender.command("/devex", "me quiet 14:00-16:00", user_id="U0BEN",
+                                           channel_id="C0TEAM").json()["text"]
+    assert "14:00-16:00" in answer
+    github.deliver("pull_request", load_fixture("pull_request.opened"))  # Fri 11:00:30 Berlin
+    published(bot)
+    jobs = card_jobs(bot)
+    # Due at 15:00 (4 working hours), in ben's quiet hours: it waits for him.
+    assert jobs.nudge(berlin(20, 15, 5)) == "nudges waiting for quiet hours to end: 1"
+    assert replies(fake_slack, bot) == []
+    assert jobs.nudge(berlin(20, 16, 5)) == "review nudges: 1"
+    (nudge,) = replies(fake_slack, bot)
+    assert nudge.text.startswith("<@U0BEN> 👀")
 
 
 def test_a_pr_marked_ready_later_counts_from_then(

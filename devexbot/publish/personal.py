@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from correlation.blocks import SlackMessage
 from correlation.card import CommitCard
-from correlation.prefs import NO_PREFS, Prefs, is_quiet
+from correlation.prefs import Prefs
 from correlation.recipients import Notice, NoticeKind, who_hears
 from correlation.review_dms import owed_review_dms
 from devexbot.slack.people import People
@@ -65,10 +65,10 @@ class ReviewDms:
         dms = []
         for review in owed:
             notice = Notice(NoticeKind.REVIEW, about=author, actor=reviewers[review.login])
-            users = who_hears(notice, prefs).dms
-            dms += [PersonalDm(review.key, review.message, user,
-                               is_quiet(prefs.get(user, NO_PREFS), now))
-                    for user in users] or [PersonalDm(review.key, review.message, None)]
+            heard = who_hears(notice, prefs, now)
+            dms += [*(PersonalDm(review.key, review.message, user) for user in heard.dms),
+                    *(PersonalDm(review.key, review.message, user, held=True)
+                      for user in heard.held)] or [PersonalDm(review.key, review.message, None)]
         return dms
 
 

@@ -29,7 +29,6 @@ from correlation.blocks import SlackMessage
 from correlation.card import CheckLine, CommitCard, DeploymentLine, iso
 from correlation.owed_replies import notification_key, owed_failure_reply
 from correlation.policies import Policies
-from correlation.prefs import NO_PREFS, is_quiet
 from correlation.recipients import Notice, NoticeKind, rerun_by, who_hears
 from correlation.replies import render_approval_request, render_failure_reply
 from correlation.signoff import (
@@ -134,8 +133,7 @@ class ReplyPlanner:
             notice = Notice(NoticeKind.FAILURE, about=author, actor=actor,
                             mentions=(author,) if author else (),
                             route_dm=bool(route and route.dm_author_on_failure))
-            prefs = self.prefs.get_many([author] if author else [])
-            heard = who_hears(notice, prefs)
+            heard = who_hears(notice, self.prefs.get_many([author] if author else []), now)
             keys = tuple(owed.keys)
             assert post.ts is not None
             replies.append(Reply(keys, render_failure_reply(
@@ -143,12 +141,14 @@ class ReplyPlanner:
                 log_excerpts=excerpts, checks=owed.checks,
                 deployments=owed.deployments), channel=post.channel,
                 thread_ts=post.thread_ts or post.ts))
-            for user in heard.dms:  # the same reply as the thread's, less the mention
+            # The same reply as the thread's, less the mention: sent, or held for the
+            # digest of whoever is in their quiet hours (mentioned or not).
+            for user, held in [*((u, False) for u in heard.dms), *((u, True) for u in heard.held)]:
                 replies.append(Reply(
                     tuple(notification_key(f"dm:{key}") for key in keys),
                     render_failure_reply(card, mention=None, log_excerpts=excerpts,
                                          checks=owed.checks, deployments=owed.deployments),
-                    channel=user, held=is_quiet(prefs.get(user, NO_PREFS), now)))
+                    channel=user, held=held))
         return replies, again_at
 
     def _excerpts(self, claim: Claim, checks: Sequence[CheckLine],
@@ -190,10 +190,14 @@ class ReplyPlanner:
         starter = self.people.slack_id(login=deployment.creator)
         heard = who_hears(Notice(NoticeKind.APPROVAL_REQUEST, actor=starter,
                                  mentions=tuple(mentions)),
-                          self.prefs.get_many([starter] if starter else []))
+                          self.prefs.get_many([p for p in (starter, *mentions) if p]), now)
+        # An approver in their quiet hours is not pinged: the request waits in their digest.
         return [Reply((key,), render_approval_request(card, environment=deployment.environment,
                                                       mentions=heard.mentions),
-                      channel=first.channel, thread_ts=first.thread_ts or first.ts)]
+                      channel=first.channel, thread_ts=first.thread_ts or first.ts),
+                *(Reply((notification_key(f"held:{key}:{user}"),), render_approval_request(
+                    card, environment=deployment.environment, mentions=()),
+                    channel=user, held=True) for user in heard.held)]
 
     def _tryout(self, claim: Claim, deployment: DeploymentLine) -> list[Reply]:
         """The product-owner flow: once per card and environment, a direct message."""
@@ -230,16 +234,19 @@ class ReplyPlanner:
         author = self._responsible(card)
         if author in answer.by:
             author = None  # they asked for changes to their own change: nobody to tell
+        route = claim.destination.route if claim.destination else None
+        heard = who_hears(Notice(NoticeKind.CHANGES_REQUESTED, about=author,
+                                 mentions=(author,) if author else (),
+                                 route_dm=bool(route and route.dm_author_on_failure)),
+                          self.prefs.get_many([author] if author else []), now)
         if answer.author_key not in claim.notified:
             replies.append(Reply((answer.author_key,), render_changes_requested(
-                card, answer, mention_author=author), channel=first.channel,
-                thread_ts=first.thread_ts or first.ts))
-        route = claim.destination.route if claim.destination else None
-        if author and route and route.dm_author_on_failure and \
-                answer.author_dm_key not in claim.notified:
-            quiet = is_quiet(self.prefs.get_many([author]).get(author, NO_PREFS), now)
-            replies.append(Reply((answer.author_dm_key,), render_changes_requested(
-                card, answer, mention_author=None), channel=author, held=quiet))
+                card, answer, mention_author=heard.mentions[0] if heard.mentions else None),
+                channel=first.channel, thread_ts=first.thread_ts or first.ts))
+        for user, held in [*((u, False) for u in heard.dms), *((u, True) for u in heard.held)]:
+            if answer.author_dm_key not in claim.notified:
+                replies.append(Reply((answer.author_dm_key,), render_changes_requested(
+                    card, answer, mention_author=None), channel=user, held=held))
         return replies
 
     def _ticket_failures(self, claim: Claim, first: CardPost) -> list[Reply]:

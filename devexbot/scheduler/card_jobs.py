@@ -32,11 +32,13 @@ from correlation.nudges import (
     stuck_checks,
     waits_for_review,
 )
+from correlation.recipients import Notice, NoticeKind, who_hears
 from correlation.reminders import render_approval_nudge, render_review_nudge
 from devexbot.clock import Clock
 from devexbot.config import ApprovalPolicy, BotConfig
 from devexbot.config import Schedule as ScheduleConfig
 from devexbot.publish.pacing import Deferred
+from devexbot.publish.personal import NoPrefs, PersonPrefs
 from devexbot.publish.routing import CardRouter
 from devexbot.slack.people import People
 from devexbot.store import Card, Database, Notification
@@ -128,7 +130,7 @@ class ReplyOnce(Protocol):
 
 
 class Nudges(Protocol):
-    def run(self, due: Iterable[tuple[_Row, Nudge]], tally: _Tally) -> str:
+    def run(self, due: Iterable[tuple[_Row, Nudge]], tally: _Tally, now: datetime) -> str:
         """Send the due nudges, counting them in `tally`; says what the job did."""
         ...
 
@@ -136,33 +138,41 @@ class Nudges(Protocol):
 class NoNudges:
     """Slack is off: the nudges wait."""
 
-    def run(self, due: Iterable[tuple[_Row, Nudge]], tally: _Tally) -> str:
+    def run(self, due: Iterable[tuple[_Row, Nudge]], tally: _Tally, now: datetime) -> str:
         return tally.summary() + " (Slack is off: no nudges)"
 
 
 class ThreadNudges:
     """Sends nudges in the card's thread, mentioning people by their Slack ids: the
-    approvers the policy names, or else the GitHub logins the nudge is for."""
+    approvers the policy names, or else the GitHub logins the nudge is for. Nobody in
+    their quiet hours is pinged: a nudge leaves them out, and one that would ping only
+    such people waits until one of them is back."""
 
     def __init__(self, reply_once: ReplyOnce, people: People, clock: Clock, *,
-                 approvers: Approvers | None = None) -> None:
+                 approvers: Approvers | None = None, prefs: PersonPrefs | None = None) -> None:
         self._reply_once, self._people, self._approvers = reply_once, people, approvers
+        self._prefs = prefs or NoPrefs()
         self.clock = clock  # Slack's pacing is waited out on it
 
-    def run(self, due: Iterable[tuple[_Row, Nudge]], tally: _Tally) -> str:
+    def run(self, due: Iterable[tuple[_Row, Nudge]], tally: _Tally, now: datetime) -> str:
         deadline = self.clock.monotonic() + SEND_BUDGET
         for row, nudge in due:
-            outcome = self.send(row, nudge, deadline)
+            outcome = self.send(row, nudge, deadline, now)
             if outcome == "sent":
                 tally.add(f"{nudge.kind} nudges")
             elif outcome == "deferred":
                 tally.add("nudges left for the next run")
+            elif outcome == "quiet":
+                tally.add("nudges waiting for quiet hours to end")
         return tally.summary()
 
-    def send(self, row: _Row, nudge: Nudge, deadline: float) -> str:
-        """`sent`, `duplicate` (another replica sent it), or `deferred` past the budget."""
+    def send(self, row: _Row, nudge: Nudge, deadline: float, now: datetime) -> str:
+        """`sent`, `duplicate` (another replica sent it), `deferred` past the budget, or
+        `quiet` (everyone it would ping is in their quiet hours: due again next run)."""
         assert row.channel is not None
-        message = self._message(row, nudge)
+        message = self._message(row, nudge, now)
+        if message is None:
+            return "quiet"
         while True:
             try:
                 sent = self._reply_once(row.id, row.channel, row.ts, [nudge.key], message)
@@ -172,22 +182,38 @@ class ThreadNudges:
                     return "deferred"
                 self.clock.sleep(wait.seconds)
 
-    def _message(self, row: _Row, nudge: Nudge) -> Any:
+    def _message(self, row: _Row, nudge: Nudge, now: datetime) -> Any:
+        """The nudge as sent now; None when everyone it would ping is in quiet hours."""
         people, card = self._people, row.card
         if nudge.kind == "review":
             pr, author = card.pull_request, card.author
             login = (pr.author if pr else None) or (author.login if author else None)
+            reviewers = self._slack_ids(nudge.logins)
+            author_id = people.slack_id(login=login, email=author.email if author else None)
+            asked = reviewers or ([author_id] if author_id else [])
+            heard = self._heard(asked, now)
+            if asked and not heard:
+                return None
             return render_review_nudge(
-                card, reviewers=self._slack_ids(nudge.logins),
-                author=people.slack_id(login=login, email=author.email if author else None),
+                card, reviewers=heard if reviewers else [],
+                author=None if reviewers or not heard else heard[0],
                 waited=nudge.waited, number=nudge.number, of=nudge.limit)
         assert nudge.environment is not None
         deployment = next(d for d in card.deployments if d.environment == nudge.environment)
         mentions = (list(self._approvers(card, deployment)) if self._approvers is not None
                     else self._slack_ids(nudge.logins))
-        return render_approval_nudge(card, environment=nudge.environment, mentions=mentions,
+        heard = self._heard(mentions, now)
+        if mentions and not heard:
+            return None
+        return render_approval_nudge(card, environment=nudge.environment, mentions=heard,
                                      waited=nudge.waited, number=nudge.number, of=nudge.limit,
                                      expires_in=nudge.expires_in)
+
+    def _heard(self, mentions: Sequence[str], now: datetime) -> list[str]:
+        """Who of `mentions` a nudge pings now: not those in their quiet hours."""
+        heard = who_hears(Notice(NoticeKind.NUDGE, mentions=tuple(mentions)),
+                          self._prefs.get_many(mentions), now)
+        return list(heard.mentions)
 
     def _slack_ids(self, logins: Sequence[str]) -> list[str]:
         found = (self._people.slack_id(login=login) for login in logins)
@@ -215,7 +241,7 @@ class CardJobs:
         due = ((row, nudge) for row in rows
                if row.ts is not None and row.channel is not None  # a message to reply under
                for nudge in due_nudges(row.subject, now, self._calendar, self._policies))
-        return self._nudges.run(due, tally)
+        return self._nudges.run(due, tally, now)
 
     def mark_stuck(self, now: datetime) -> str:
         """Note on each card the checks running without news for too long."""

@@ -271,7 +271,8 @@ def build_services(
                                  ScheduledLauncher(runbooks, runner),
                                  timezone=config.schedule.timezone)
         nudges = ThreadNudges(outbox.reply_once, people, clock,
-                              approvers=policy_approvers(config.approvals, people))
+                              approvers=policy_approvers(config.approvals, people),
+                              prefs=me.prefs)
     team = slack_team(settings.slack_team_id, client)  # whose people sign in and act
     workspace = Workspace(settings, db=db, card_loader=card_loader, policies=policies,
                           metrics=metrics, slack_on=client is not None, team=team,
