@@ -3,8 +3,9 @@
 Migrating from nothing costs ~0.07 s on SQLite and ~0.25 s on PostgreSQL, and a thousand
 tests each start from an empty database. The migrations run once per session into a
 template; an empty database is then filled from it (SQLite's backup API; on PostgreSQL,
-the template schema's `pg_dump` replayed into the test's schema). Then the real `upgrade`
-runs as well, a no-op at head, so what a test gets is what `upgrade` leaves.
+the template schema's `pg_dump` replayed into the test's schema): a copy of what `upgrade`
+left in the template, `alembic_version` included. Where no copy could be made, the real
+`upgrade` runs.
 `tests/test_migrations.py` keeps running the migrations themselves from an empty database.
 """
 
@@ -30,15 +31,13 @@ _postgres_ddl: dict[str, str | None] = {}  # server URL -> the template's DDL (N
 
 def migrate(engine: Engine) -> None:
     """`upgrade(engine)`, quicker for an empty database."""
-    if not inspect(engine).get_table_names():
-        if engine.dialect.name == "sqlite":
-            _fill_sqlite(engine)
-        else:
-            _fill_postgres(engine)
+    if not inspect(engine).get_table_names() and (
+            _fill_sqlite(engine) if engine.dialect.name == "sqlite" else _fill_postgres(engine)):
+        return  # a copy of the migrated template: `upgrade` would find nothing to do
     upgrade(engine)
 
 
-def _fill_sqlite(engine: Engine) -> None:
+def _fill_sqlite(engine: Engine) -> bool:
     global _sqlite_template
     with _lock:
         if _sqlite_template is None:
@@ -49,7 +48,7 @@ def _fill_sqlite(engine: Engine) -> None:
             _sqlite_template = path
     target = engine.url.database
     if not target or target == ":memory:":
-        return
+        return False
     source = sqlite3.connect(_sqlite_template)
     dest = sqlite3.connect(target)
     try:
@@ -58,9 +57,10 @@ def _fill_sqlite(engine: Engine) -> None:
         source.close()
         dest.close()
     engine.dispose()  # a connection opened on the empty file reads it afresh
+    return True
 
 
-def _fill_postgres(engine: Engine) -> None:
+def _fill_postgres(engine: Engine) -> bool:
     url = engine.url
     server = url.set(query={}).render_as_string(hide_password=False)
     with _lock:
@@ -68,7 +68,7 @@ def _fill_postgres(engine: Engine) -> None:
             _postgres_ddl[server] = _template_ddl(server)
     ddl = _postgres_ddl[server]
     if ddl is None:
-        return  # no pg_dump here: `upgrade` migrates as usual
+        return False  # no pg_dump here: `upgrade` migrates as usual
     with engine.connect() as conn:
         schema = conn.execute(text("SELECT current_schema()")).scalar_one()
     script = ddl.replace("__devexbot_template__", f'"{schema}"')
@@ -79,6 +79,7 @@ def _fill_postgres(engine: Engine) -> None:
         raw.commit()
     finally:
         raw.invalidate()  # the script set its own search_path: never reuse the connection
+    return True
 
 
 def _template_ddl(server: str) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -48,6 +49,18 @@ SECURITY_HEADERS = {
 }
 
 
+@cache
+def _templates() -> Jinja2Templates:
+    """The pages' templates, compiled once per process (they never change while it runs)."""
+    templates = Jinja2Templates(directory=str(TEMPLATES))
+    env = templates.env
+    env.globals["status_label"] = {s.value: label for s, label in STATUS_LABEL.items()}
+    env.globals["statuses"] = [s.value for s in Status]
+    env.filters["iso"] = _iso
+    env.filters["when"] = time_html
+    return templates
+
+
 class Workspace:
     """Pages, sessions and live cards; `slack_on` says whether Slack shows the cards (the
     web says "not in Slack" otherwise), `team` which Slack workspace may sign in, `names`
@@ -63,15 +76,10 @@ class Workspace:
         self.demo_user = demo_user
         self.merge_settings = merge_settings
         self.slack_on, self.team, self.names = slack_on, team, names
-        self.templates = Jinja2Templates(directory=str(TEMPLATES))
-        env = self.templates.env
-        env.globals["status_label"] = {s.value: label for s, label in STATUS_LABEL.items()}
-        env.globals["statuses"] = [s.value for s in Status]
-        env.filters["iso"] = _iso
-        env.filters["when"] = time_html
+        self.templates = _templates()
         self.sessions = Sessions(settings, db)
         self.live = LiveCards(db, self.changes, metrics=metrics)
-        self._card_template = env.get_template("_card.html")
+        self._card_template = self.templates.env.get_template("_card.html")
 
     # --- cards --------------------------------------------------------------------------
 

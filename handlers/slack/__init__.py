@@ -39,6 +39,7 @@ def build_bolt_app(client: WebClient, registrars: Sequence[Registrar], *,
     refuses requests from other workspaces before any listener sees them."""
     with _unseen(_BOLT_READS):
         app = App(
+            name="devexbot",  # else Bolt reads the whole call stack to name the app
             signing_secret=(signing_secret.get_secret_value() if signing_secret
                             else _SOCKET_MODE_ONLY),
             client=client,
