@@ -20,6 +20,8 @@ from devexbot.store import (
     Notification,
     PullRequestMessage,
 )
+from devexbot.store.catchup import CatchUpAsk
+from devexbot.store.delivery_tables import ChangeSignal, DeployRecord, ShippedCommit
 from devexbot.wiring import Services
 from tests.bot import BotFactory, SteppedClock, TestBot
 from tests.github_sender import load_fixture
@@ -126,6 +128,49 @@ def test_cards_and_audit_go_only_when_configured(make_bot: BotFactory) -> None:
     assert count(services, Card) == 0 and count(services, AuditEntry) == 1
     assert count(services, EventRecord, EventRecord.card_id.is_(None)) == count(
         services, EventRecord) > 0  # events outlive their card only until events_days
+
+
+def metrics_history(services: Services, *ages: int) -> None:
+    """A deploy to production `age` days before NOW for each age, carrying one commit, with
+    a revert seen then, and catch-up's ask for a redelivery made then."""
+    with services.db.write() as session:
+        for n, age in enumerate(ages):
+            at = NOW - timedelta(days=age)
+            sha = f"{n + 1:040x}"
+            deploy = DeployRecord(repo=REPO, env_key="production", environment="production",
+                                  sha=sha, succeeded=True, at=at)
+            session.add(deploy)
+            session.flush()
+            session.add_all([
+                ShippedCommit(repo=REPO, env_key="production", sha=sha, title="Change",
+                              first_seen=at - timedelta(hours=2), deployed_at=at,
+                              deploy_id=deploy.id),
+                ChangeSignal(repo=REPO, kind="revert", ref=sha, at=at),
+                CatchUpAsk(guid=f"guid-{n}", hook="repos/octo-org/octo-app/hooks/1",
+                           logged_id=n, asked_at=at),
+            ])
+
+
+def test_the_metrics_history_goes_only_when_configured_and_redelivery_asks_with_deliveries(
+        make_bot: BotFactory) -> None:
+    services = make_bot(slack_on=False).services
+    metrics_history(services, 400, 40, 10)
+    pruned = prune(services.db, Retention(events_days=None, deliveries_days=None), NOW)
+    assert pruned.rows == {}
+    assert count(services, DeployRecord) == count(services, CatchUpAsk) == 3
+
+    pruned = prune(services.db, Retention(events_days=None, deliveries_days=30), NOW)
+    assert pruned.rows == {"redelivery asks": 2}  # the metrics are kept unless configured
+    assert count(services, DeployRecord) == 3 and count(services, CatchUpAsk) == 1
+
+    pruned = prune(services.db, Retention(events_days=None, deliveries_days=None,
+                                          metrics_days=365, batch_size=1), NOW)
+    assert pruned.rows == {"shipped commits": 1, "deploy records": 1, "change signals": 1}
+    assert count(services, DeployRecord) == count(services, ShippedCommit) == count(
+        services, ChangeSignal) == 2
+    with services.db.read() as session:
+        kept = session.scalars(select(DeployRecord.at).order_by(DeployRecord.at)).all()
+    assert kept == [NOW - timedelta(days=40), NOW - timedelta(days=10)]
 
 
 def test_a_pull_requests_message_is_forgotten_with_its_last_card(make_bot: BotFactory) -> None:

@@ -97,6 +97,7 @@ class Retention(Strict):
     deliveries_days: int | None = Field(default=30, ge=1)
     cards_days: int | None = Field(default=None, ge=1)
     audit_days: int | None = Field(default=None, ge=1)
+    metrics_days: int | None = Field(default=None, ge=1)  # the delivery metrics' history
     batch_size: int = Field(default=1000, ge=1, le=100_000)
     run_at: time = time(3, 30)  # daily, in the schedule's time zone
 

@@ -1,4 +1,5 @@
-"""Pruning old events and deliveries (and, if configured, cards and audit entries).
+"""Pruning old events and deliveries (and, if configured, cards, audit entries and the
+delivery metrics' history).
 
 Rows go in batches of `batch_size`, one short transaction each, with a pause between, so
 webhook ingest (SQLite has one writer at a time) waits at most one batch.
@@ -28,6 +29,8 @@ from devexbot.store import (
     EventRecord,
     PullRequestMessage,
 )
+from devexbot.store.catchup import CatchUpAsk
+from devexbot.store.delivery_tables import ChangeSignal, DeployRecord, ShippedCommit
 
 PAUSE = 0.05  # seconds between batches: room for ingest's writes
 
@@ -64,6 +67,9 @@ def prune(
         has_events = exists().where(EventRecord.delivery_pk == Delivery.id)
         _in_batches(db, pruned, "deliveries", Delivery,
                     (Delivery.received_at < cutoff) & ~has_events, retention.batch_size, sleep)
+        # What catch-up asked GitHub to redeliver: long past GitHub's 3-day window by then.
+        _in_batches(db, pruned, "redelivery asks", CatchUpAsk, CatchUpAsk.asked_at < cutoff,
+                    retention.batch_size, sleep, key=CatchUpAsk.guid)
     if (cutoff := older(retention.cards_days)) is not None:
         _in_batches(db, pruned, "cards", Card, Card.updated_at < cutoff, retention.batch_size,
                     sleep)
@@ -76,17 +82,28 @@ def prune(
     if (cutoff := older(retention.audit_days)) is not None:
         _in_batches(db, pruned, "audit entries", AuditEntry, AuditEntry.at < cutoff,
                     retention.batch_size, sleep)
+    if (cutoff := older(retention.metrics_days)) is not None:
+        # A deploy's commits go first (they name it), then the deploy, then the reverts and
+        # hotfixes: periods older than this no longer have figures.
+        old_deploy = select(DeployRecord.id).where(DeployRecord.at < cutoff)
+        _in_batches(db, pruned, "shipped commits", ShippedCommit,
+                    ShippedCommit.deploy_id.in_(old_deploy), retention.batch_size, sleep)
+        _in_batches(db, pruned, "deploy records", DeployRecord, DeployRecord.at < cutoff,
+                    retention.batch_size, sleep)
+        _in_batches(db, pruned, "change signals", ChangeSignal, ChangeSignal.at < cutoff,
+                    retention.batch_size, sleep)
     return pruned
 
 
 def _in_batches(db: Database, pruned: Pruned, label: str, model: Any,
                 condition: ColumnElement[bool], batch_size: int,
-                sleep: Callable[[float], None]) -> None:
+                sleep: Callable[[float], None], *, key: Any = None) -> None:
+    key = model.id if key is None else key
     while True:
-        batch = select(model.id).where(condition).order_by(model.id).limit(batch_size)
+        batch = select(key).where(condition).order_by(key).limit(batch_size)
         with db.write() as session:
             deleted = int(session.execute(  # type: ignore[attr-defined]
-                delete(model).where(model.id.in_(batch))
+                delete(model).where(key.in_(batch))
             ).rowcount)
         if deleted:
             pruned.batches += 1
