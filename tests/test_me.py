@@ -398,6 +398,51 @@ def test_the_me_page_shows_the_home_tabs_sections(bot: TestBot) -> None:
     assert "DM me when my commits fail (dm-failures): on" in page.text
 
 
+def test_my_page_changes_only_my_own_settings_audits_each_and_refreshes_my_home_tab(
+        bot: TestBot, slack: FakeSlack) -> None:
+    from tests.web_client import OUTSIDE, sign_in_with_slack
+
+    open_home(bot, slack, "U0ANA")
+    with bot.web(client=OUTSIDE) as web:
+        # Nobody signed in, or a post from another site: refused, nothing changed.
+        refused = web.post("/me/prefs", data={"name": "dm-failures", "value": "on"},
+                           follow_redirects=False)
+        assert refused.status_code == 403 and "\n" not in refused.json()["detail"]
+        sign_in_with_slack(web, "U0ANA", "Ana")
+        page = web.get("/me")
+        assert page.text.count(">Turn on</button>") == 3
+        forged = web.post("/me/prefs", data={"name": "dm-failures", "value": "on"},
+                          headers={"origin": "https://elsewhere.example"},
+                          follow_redirects=False)
+        assert forged.status_code == 403
+
+        # A switch: mine only, whatever user the form names.
+        done = web.post("/me/prefs", data={"name": "dm-failures", "value": "on",
+                                           "user": "U0BEN"}, follow_redirects=False)
+        assert done.status_code == 303 and done.headers["location"].startswith("/me?notice=")
+        page = web.get(done.headers["location"])
+        assert "Done: dm-failures on." in page.text
+        assert "DM me when my commits fail (dm-failures): on" in page.text
+        assert page.text.count(">Turn on</button>") == 2 and ">Turn off</button>" in page.text
+        slack.wait_until(lambda: "DMs on failures: on" in str(slack.home_view("U0ANA")),
+                         what="ana's Home tab showing the change")
+
+        # Quiet hours: words it cannot read are said back, and change nothing.
+        bad = web.get(web.post("/me/prefs", data={"name": "quiet", "value": "25:00-1"},
+                               follow_redirects=False).headers["location"])
+        assert "is not a span of hours" in bad.text
+        web.post("/me/prefs", data={"name": "quiet", "value": "22:00-07:30"})
+        assert "Quiet hours, no pings then, one digest after (quiet): 22:00-07:30" in web.get(
+            "/me").text
+        unknown = web.post("/me/prefs", data={"name": "admin", "value": "on"},
+                           follow_redirects=False)
+        assert unknown.status_code == 400
+    assert "(`dm-failures`): *off*" in me(bot, user="U0BEN")
+    assert "(`dm-failures`): *on*" in me(bot)
+    assert audit(bot) == [("U0ANA", "prefs", "ok", "dm-failures on (web)"),
+                          ("U0ANA", "prefs", "ok", "quiet 22:00-07:30 (web)")]
+
+
 @pytest.mark.parametrize("muted", [True, False])
 def test_with_mute_own_the_failure_of_a_rerun_i_clicked_does_not_ping_me(
         make_bot: BotFactory, fake_github: FakeGitHub, fake_jenkins: FakeJenkins,

@@ -56,7 +56,7 @@ async def act(owner: str, repo: str, sha: str, request: Request,
     """A card button pressed on the web, taken as the signed-in Slack user."""
     viewer = workspace.viewer(request)
     back = f"/cards/{owner}/{repo}/{sha}"
-    _same_origin(request)
+    same_origin(request)
     if viewer is None:  # no session the bot signed: nobody could have seen the card's page
         raise RequestError(403, "Sign in with Slack to act on cards.")
     if not viewer.acts:
@@ -82,7 +82,7 @@ async def act(owner: str, repo: str, sha: str, request: Request,
     return _back(back, reply)
 
 
-def _same_origin(request: Request) -> None:
+def same_origin(request: Request) -> None:
     """A form post from another site is refused (the session cookie is SameSite=Lax too)."""
     origin = request.headers.get("origin") or request.headers.get("referer")
     if origin and urlsplit(origin).netloc != request.headers.get("host"):

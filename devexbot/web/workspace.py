@@ -20,6 +20,7 @@ from correlation.checklist import STATUS_LABEL
 from correlation.policies import Policies
 from correlation.status import Status
 from devexbot.http.metrics import Metrics
+from devexbot.me.changes import PrefChanges
 from devexbot.me.facts import HomeFacts
 from devexbot.settings import Settings
 from devexbot.store import Card, Database
@@ -70,9 +71,11 @@ class Workspace:
     def __init__(self, settings: Settings, *, db: Database, card_loader: CardLoader,
                  policies: Policies, metrics: Metrics, slack_on: bool,
                  team: SlackTeam, merge_settings: MergeSettings, names: Names,
-                 demo_user: DemoUser | None = None, home: HomeFacts | None = None) -> None:
+                 demo_user: DemoUser | None = None, home: HomeFacts | None = None,
+                 prefs: PrefChanges | None = None) -> None:
         self.settings, self.card_loader, self.policies = settings, card_loader, policies
         self.home = home  # what the `/me` page shows (the Home tab's model)
+        self.prefs = prefs  # what its settings' buttons change
         self.demo_user = demo_user
         self.merge_settings = merge_settings
         self.slack_on, self.team, self.names = slack_on, team, names

@@ -277,7 +277,7 @@ def build_services(
     workspace = Workspace(settings, db=db, card_loader=card_loader, policies=policies,
                           metrics=metrics, slack_on=client is not None, team=team,
                           merge_settings=merge_settings, names=people.name, demo_user=demo_user,
-                          home=me.facts)
+                          home=me.facts, prefs=me.changes)
     workers = [w for w in (lookups, worker, ticket_worker, me.worker) if w is not None]
     # Ingest's news wakes the outbox, the ticket updates, the Home tabs and the workspace's
     # live cards.

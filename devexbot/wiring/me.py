@@ -13,6 +13,7 @@ from correlation.policies import Policies
 from devexbot.actions.audit import AuditLog
 from devexbot.clock import Clock
 from devexbot.config import BotConfig
+from devexbot.me.changes import PrefChanges
 from devexbot.me.digest import QuietDigest
 from devexbot.me.facts import HomeFacts
 from devexbot.me.home_tab import HomeTabs, HomeTabWorker
@@ -30,6 +31,7 @@ from handlers.slack.me import MeCommands
 class MeParts:
     prefs: PrefsStore
     facts: HomeFacts  # what the Home tab and the web's /me page show
+    changes: PrefChanges  # a person changing their own preferences (Slack, the web)
     commands: MeCommands | None = None  # `/devex me` and the Home tab's listeners (Slack on)
     home_tabs: HomeTabs | None = None
     worker: HomeTabWorker | None = None  # refreshes the open tabs on this process's news
@@ -43,8 +45,9 @@ def build_me(db: Database, card_loader: CardLoader, config: BotConfig, policies:
     facts = HomeFacts(db, card_loader, config, policies, people, authorizer, prefs,
                       clock=clock.now)
     if client is None:
-        return MeParts(prefs, facts)
+        return MeParts(prefs, facts, PrefChanges(prefs, audit, zones=None, home=None))
     home_tabs = HomeTabs(db, facts, client, clock=clock.now)
+    changes = PrefChanges(prefs, audit, zones=TimeZones(client), home=home_tabs)
     every_minute = IntervalTrigger(minutes=1, timezone=UTC)
     jobs = (
         JobSpec("quiet-digest", every_minute, QuietDigest(prefs, client).run,
@@ -52,5 +55,5 @@ def build_me(db: Database, card_loader: CardLoader, config: BotConfig, policies:
         JobSpec("home-tabs", every_minute, home_tabs.refresh_all,
                 "publish the Home tabs whose contents changed"),
     )
-    return MeParts(prefs, facts, MeCommands(prefs, audit, TimeZones(client), home_tabs),
-                   home_tabs, HomeTabWorker(home_tabs, clock=clock.now), jobs)
+    return MeParts(prefs, facts, changes, MeCommands(changes, home_tabs), home_tabs,
+                   HomeTabWorker(home_tabs, clock=clock.now), jobs)

@@ -15,17 +15,14 @@ from slack_bolt import Ack, App
 
 from correlation.home_blocks import PREF_ACTION
 from correlation.prefs import (
-    PrefChange,
     PrefError,
     PrefName,
     Prefs,
     describe,
     parse_pref_change,
 )
-from devexbot.actions.audit import AuditLog
+from devexbot.me.changes import PrefChanges
 from devexbot.me.home_tab import HomeTabs
-from devexbot.slack.time_zones import TimeZones
-from devexbot.store.prefs import PrefsStore
 from handlers.slack.commands import CommandGroup, Invocation, Reply, Subcommand
 
 log = logging.getLogger(__name__)
@@ -34,9 +31,8 @@ log = logging.getLogger(__name__)
 class MeCommands(CommandGroup):
     """`/devex me`, and what the Home tab's preference buttons do."""
 
-    def __init__(self, prefs: PrefsStore, audit: AuditLog, zones: TimeZones,
-                 home: HomeTabs) -> None:
-        self._prefs, self._audit, self._zones, self._home = prefs, audit, zones, home
+    def __init__(self, changes: PrefChanges, home: HomeTabs) -> None:
+        self._changes, self._home = changes, home
 
     def subcommands(self) -> Sequence[Subcommand]:
         return (Subcommand("me", "me [dm-failures|dm-reviews|mute-own on|off] "
@@ -50,17 +46,10 @@ class MeCommands(CommandGroup):
         except PrefError as exc:
             return Reply(str(exc))
         if change is None:
-            return Reply(_shown(self._prefs.get(inv.user_id)))
-        prefs = self.apply(inv.user_id, change, where="slash command")
-        return Reply(f"Done: `{change}`.\n{_shown(prefs)}", after=lambda: self._home.changed(
-            inv.user_id))
-
-    def apply(self, user: str, change: PrefChange, *, where: str) -> Prefs:
-        """Change `user`'s own preferences, and audit it."""
-        tz = self._zones.of(user) if change.name is PrefName.QUIET and change.quiet else None
-        prefs = self._prefs.change(user, change, tz=tz)
-        self._audit.preference(user, str(change), where=where)
-        return prefs
+            return Reply(_shown(self._changes.get(inv.user_id)))
+        prefs = self._changes.apply(inv.user_id, change, where="slash command")
+        return Reply(f"Done: `{change}`.\n{_shown(prefs)}",
+                     after=lambda: self._changes.refresh(inv.user_id))
 
     def register(self, app: App) -> None:
         """The Home tab's listeners."""
@@ -84,8 +73,8 @@ class MeCommands(CommandGroup):
                 log.warning("a Home tab button %s by %s: %s", name, user, exc)
                 return
             if change is not None:
-                self.apply(user, change, where="Home tab")
-                self._home.changed(user)
+                self._changes.apply(user, change, where="Home tab")
+                self._changes.refresh(user)
 
         for name in PrefName:
             app.action(f"{PREF_ACTION}.{name.value}")(ack=acknowledge, lazy=[toggle])
