@@ -16,7 +16,7 @@ from tests.github_sender import load_fixture
 from tests.scenario import REPO
 
 HISTORY_PER_MINUTE = 50  # conversations.history is tier 3: 50+ per minute
-POLL = 0.25  # seconds: how often the outbox worker looks for due cards
+POLL = 0.5  # seconds between flushes here (the worker polls every 0.25 s, and is woken by news)
 COMMITS = 40
 OUTAGE = 60.0
 
