@@ -5,7 +5,8 @@ the card's messages and the replies it owes are planned from what the claim read
 gets them (the first post, or an update of the same `ts`, in each channel the card's
 routes take it to), and the claim is handed back, all outside any database transaction.
 The dirty mark lives in the database, so a crash leaves the card dirty to converge after a
-restart; a post that may have reached Slack is found by its metadata (`lost_posts`).
+restart; a post or reply that may have reached Slack is found by its metadata
+(`lost_posts`, `lost_replies`).
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ class Outbox:
         self.planner = ReplyPlanner(self.config, self.policies, people,
                                     logs or LogSources(jenkins=False, github=False),
                                     prefs=prefs)
-        self.sender = ReplySender(db, client, self.pacing)
+        self.sender = ReplySender(db, client, self.pacing, clock=clock)
         self.lost_posts = LostPosts(client, self.pacing)
         self.pr_posts = PrPosts(db, clock)
 
@@ -108,10 +109,8 @@ class Outbox:
         """Free the claims of flushers on this host that died holding them."""
         return self.claims.release_abandoned()
 
-    def reply_once(
-        self, card_id: int, channel: str, thread_ts: str | None, keys: list[str],
-        message: SlackMessage | Callable[[], SlackMessage],
-    ) -> bool:
+    def reply_once(self, card_id: int, channel: str, thread_ts: str | None, keys: list[str],
+                   message: SlackMessage | Callable[[], SlackMessage]) -> bool:
         """Post `message` once per card and keys, within the channel's pace (see
         `ReplySender.reply_once`)."""
         return self.sender.reply_once(card_id, channel, thread_ts, keys, message)
@@ -148,6 +147,7 @@ class Outbox:
             if posts:
                 failed, deferred = self._send_all(claim, posts)
                 wait = _sooner(wait, deferred)
+                self.sender.settle_unsure(claim)
                 plan = self.planner.owed(claim, self.clock())
                 for reply in plan.replies:
                     self.sender.send(claim, reply)

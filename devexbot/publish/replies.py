@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from correlation.approval_request import standing
@@ -43,6 +43,7 @@ from devexbot.approvals.product_owner import requester_slack_id, tryout_message
 from devexbot.config import BotConfig
 from devexbot.lookups.log_records import MAX_LOGS, LogSources, log_key
 from devexbot.publish.claims import CardPost, Claim
+from devexbot.publish.lost_replies import LostReplies, reply_metadata
 from devexbot.publish.pacing import Deferred, Pacing
 from devexbot.publish.personal import NoPrefs, PersonPrefs, ReviewDms, hold_once
 from devexbot.slack.errors import error_code, is_transient
@@ -271,8 +272,15 @@ class ReplyPlanner:
 class ReplySender:
     """Posts a reply once per key, within Slack's pace for its channel."""
 
-    def __init__(self, db: Database, client: WebClient, pacing: Pacing) -> None:
-        self.db, self.client, self.pacing = db, client, pacing
+    def __init__(self, db: Database, client: WebClient, pacing: Pacing, *,
+                 clock: Callable[[], datetime]) -> None:
+        self.db, self.client, self.pacing, self.clock = db, client, pacing, clock
+        self.lost = LostReplies(db, client, pacing, clock=clock)
+
+    def settle_unsure(self, claim: Claim) -> None:
+        """The card's thread replies whose answer was lost: recorded as sent where the
+        thread has them, or forgotten, to be planned and posted again."""
+        claim.notified -= self.lost.resolve(claim.card_id)
 
     def send(self, claim: Claim, reply: Reply) -> None:
         if reply.held:
@@ -303,7 +311,8 @@ class ReplySender:
         try:
             with self.db.write() as session:
                 session.add_all([Notification(card_id=card_id, key=k, channel=channel,
-                                              state="sending") for k in keys])
+                                              state="sending", thread_ts=thread_ts,
+                                              created_at=self.clock()) for k in keys])
         except IntegrityError:
             return False  # another flusher sent it
         try:
@@ -311,9 +320,13 @@ class ReplySender:
             response = self.client.chat_postMessage(
                 channel=channel, text=made.text, blocks=made.blocks,
                 thread_ts=thread_ts, unfurl_links=False,
+                metadata=reply_metadata(card_id, keys),
             )
-        except Exception:
-            self._unclaim(card_id, keys)  # not sent: let the next flush try again
+        except Exception as exc:
+            if thread_ts is not None and _may_have_landed(exc):
+                self._unsure(card_id, keys)  # the next flush looks for it in the thread
+            else:
+                self._unclaim(card_id, keys)  # not sent: let the next flush try again
             raise
         # The channel Slack answers with: a direct message's own ID (D…), which editing
         # it later needs (chat.update takes no user ID).
@@ -364,8 +377,22 @@ class ReplySender:
             ).update({"state": "sent", "channel": channel, "ts": ts},
                      synchronize_session=False)
 
+    def _unsure(self, card_id: int, keys: list[str]) -> None:
+        with self.db.write() as session:
+            session.execute(update(Notification).where(
+                Notification.card_id == card_id, Notification.key.in_(keys)
+            ).values(state="unsure"))
+
     def _unclaim(self, card_id: int, keys: list[str]) -> None:
         with self.db.write() as session:
             session.query(Notification).filter(
                 Notification.card_id == card_id, Notification.key.in_(keys)
             ).delete(synchronize_session=False)
+
+
+def _may_have_landed(exc: Exception) -> bool:
+    """Whether a post that failed so may have reached Slack all the same: no answer came
+    (a timeout, a cut connection), or Slack answered 5xx. A 429 or a 4xx refused it."""
+    if isinstance(exc, SlackApiError):
+        return int(exc.response.status_code) >= 500
+    return isinstance(exc, OSError)

@@ -159,8 +159,10 @@ class Notification(Base):
     key: Mapped[str] = mapped_column(String(255))
     channel: Mapped[str | None] = mapped_column(String(32))
     ts: Mapped[str | None] = mapped_column(String(32))
-    state: Mapped[str] = mapped_column(String(16), default="sending")  # sending | sent
+    # sending | sent | unsure (the post may have reached Slack: looked for in the thread)
+    state: Mapped[str] = mapped_column(String(16), default="sending")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    thread_ts: Mapped[str | None] = mapped_column(String(32))  # the thread it replies in
 
 
 class ActionClaim(Base):

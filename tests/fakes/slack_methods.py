@@ -223,6 +223,8 @@ def conversations_history(ws: SlackWorkspace, params: Json) -> Json:
 
 
 def conversations_replies(ws: SlackWorkspace, params: Json) -> Json:
+    """The thread: its parent, then its replies oldest first, `limit` (default 1000) at a
+    time; while `has_more`, `response_metadata.next_cursor` leads on to newer ones."""
     channel = _readable(ws, params.get("channel"))
     parent = ws.channel_messages.get(channel.id, {}).get(str(params.get("ts") or ""))
     if parent is None or parent.deleted:
@@ -233,7 +235,13 @@ def conversations_replies(ws: SlackWorkspace, params: Json) -> Json:
         for m in ws.sorted_messages(channel.id)
         if not m.deleted and (m.ts == root or m.thread_ts == root)
     ]
-    return {"messages": [ws.api_message(m) for m in thread], "has_more": False}
+    if cursor := params.get("cursor"):
+        start = _history_from(str(cursor))
+        thread = [m for m in thread if _micros(m.ts) >= start]
+    limit = max(1, min(int(params.get("limit") or 1000), 1000))
+    page, rest = thread[:limit], thread[limit:]
+    return {"messages": [ws.api_message(m) for m in page], "has_more": bool(rest),
+            "response_metadata": {"next_cursor": _history_cursor(rest[0].ts) if rest else ""}}
 
 
 # ---- users and groups ----------------------------------------------------------------
