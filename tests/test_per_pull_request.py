@@ -360,6 +360,31 @@ def test_a_commit_pushed_before_its_pr_was_opened_makes_its_message_the_prs(
 
 
 @pytest.mark.sqlite_only
+def test_an_earlier_heads_reply_whose_answer_was_lost_is_found_in_the_thread(
+    make_bot: BotFactory, slack: FakeSlack
+) -> None:
+    prs = slack.add_channel("prs")
+    bot = make_bot(config=CONFIG, slack_default_channel=None)
+    bot.deliver("pull_request", opened())
+    bot.settle()
+    # B's push: A's card goes into the PR's thread, but that answer comes too late. (The
+    # PR's message, posted with A's card, carries A's metadata too: it is not the reply.)
+    assert bot.services.slack_client is not None
+    timeout = bot.services.slack_client.timeout
+    bot.services.slack_client.timeout = 0.2  # type: ignore[assignment]
+    slack.hang_next("chat.postMessage", 0.4)
+    bot.deliver("pull_request", b_pushed())
+    bot.clock.advance(2)
+    bot.flush()
+    slack.wait_for_calls("chat.postMessage", 2)
+    bot.services.slack_client.timeout = timeout
+    bot.settle()
+    top, replies = the_pr_message(slack, prs)
+    assert top.text == text_of(bot, B)
+    assert [r.text for r in replies] == [text_of(bot, A)]  # once, not twice
+    assert slack.calls("conversations.replies")
+
+
 def test_a_pr_message_whose_answer_was_lost_is_found_not_posted_twice(
     make_bot: BotFactory, slack: FakeSlack
 ) -> None:

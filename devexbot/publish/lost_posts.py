@@ -3,8 +3,10 @@
 
 The card's message carries its repository and commit in its metadata; the channel's
 history is read back to the moment the post started, page by page (newest first, as
-Slack gives it), each page within the `conversations.history` budget. A search the budget
-interrupts resumes from its cursor next time.
+Slack gives it), each page within the `conversations.history` budget. A card posted as a
+reply in a thread (a pull request's earlier head) is looked for in that thread
+(`conversations.replies`, the same budget). A search the budget interrupts resumes from
+its cursor next time.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ class LostPosts:
         self._lock = threading.Lock()
 
     def find(self, post: PostKey, channel: str, repo: str, sha: str,
-             started_at: datetime) -> str | None:
+             started_at: datetime, *, thread_ts: str | None = None) -> str | None:
         """The `ts` of the card's message in `channel` (an ID) if Slack has it. The caller
         has reserved the first `conversations.history` call; further pages take their own.
         Raises `Deferred` when the budget runs out between pages (the next call resumes
@@ -59,7 +61,7 @@ class LostPosts:
         pages = 0
         while True:
             try:
-                page = self._page(channel, oldest, cursor)
+                page = self._page(channel, oldest, cursor, thread_ts)
             except SlackApiError as exc:
                 if is_transient(exc) or slack_unusable(exc):  # Slack cannot say now
                     self._keep(key, cursor)  # the pages read so far need not be read again
@@ -71,7 +73,9 @@ class LostPosts:
             pages += 1
             messages: list[dict[str, Any]] = page.get("messages", [])
             for message in messages:
-                if _metadata(message) == wanted:
+                # A thread's parent (the PR's message) may carry the same card's metadata:
+                # it was posted with the head that came first.
+                if _metadata(message) == wanted and message.get("ts") != thread_ts:
                     log.info("found %s@%s's message after its answer was lost (%d page(s) "
                              "read)", repo, sha[:7], pages)
                     return str(message["ts"])
@@ -88,8 +92,13 @@ class LostPosts:
             with self._lock:
                 self._resume[key] = cursor
 
-    def _page(self, channel: str, oldest: str, cursor: str | None) -> SlackResponse:
+    def _page(self, channel: str, oldest: str, cursor: str | None,
+              thread_ts: str | None) -> SlackResponse:
         def read() -> SlackResponse:
+            if thread_ts is not None:
+                return self.client.conversations_replies(
+                    channel=channel, ts=thread_ts, oldest=oldest, limit=PAGE, cursor=cursor,
+                    include_all_metadata=True)
             return self.client.conversations_history(
                 channel=channel, oldest=oldest, limit=PAGE, cursor=cursor,
                 include_all_metadata=True)

@@ -299,15 +299,15 @@ class Outbox:
     def _post(self, claim: Claim, post: CardPost, message: SlackMessage) -> None:
         # A post whose answer was lost may be in Slack: it is looked for once, when the
         # channel could take the post straight after, so waiting for a slot never
-        # repeats the look.
-        # A reply is not in the channel's history: it is posted again (at worst twice).
-        lost = post.post_started_at if post.thread_ts is None else None
+        # repeats the look (a reply in a thread, there).
+        lost = post.post_started_at
         if not self.pacing.take_post(post.channel, look_first=lost is not None):
             raise Deferred(max(self.pacing.post_wait(post.channel,
                                                      look_first=lost is not None), 0.2))
         if lost is not None:
             ts = self.lost_posts.find((claim.card_id, post.route_channel or post.channel),
-                                      post.channel, claim.repo, claim.sha, lost)
+                                      post.channel, claim.repo, claim.sha, lost,
+                                      thread_ts=post.thread_ts)
             if ts is not None:
                 post.ts = ts
                 self.claims.store_ts(claim, post)
