@@ -405,3 +405,28 @@ def test_a_pr_message_whose_answer_was_lost_is_found_not_posted_twice(
     top, replies = the_pr_message(slack, prs)
     assert top.ts == first.ts and top.text == text_of(bot, B)
     assert [r.text for r in replies] == [text_of(bot, A)]
+
+
+def test_the_merge_queue_is_told_in_the_pull_requests_message_and_thread(
+    make_bot: BotFactory, slack: FakeSlack
+) -> None:
+    """GitHub's merge queue tests the PR on a queue commit of its own; in a per-PR channel
+    its news is the PR's current head's, so it stays in the PR's message and thread."""
+    bot, prs = start(make_bot, slack)
+    for delivery in (opened(), b_pushed()):
+        bot.deliver("pull_request", delivery)
+        bot.settle()
+    for event, name in [("merge_group", "merge_group.checks_requested"),
+                        ("check_run", "check_run.completed.merge_queue.failure")]:
+        bot.deliver(event, load_fixture(name))
+    bot.settle()
+    top, replies = the_pr_message(slack, prs)
+    assert "In the merge queue since" in str(top.blocks) and top.text == text_of(bot, B)
+    assert [r.text for r in replies[:1]] == [text_of(bot, A)]
+    (failure,) = replies[1:]
+    assert failure.text.startswith("<@U0ANA>") and "merge queue: test" in str(failure.blocks)
+    bot.deliver("merge_group", load_fixture("merge_group.destroyed.merged"))
+    bot.settle()
+    top, replies = the_pr_message(slack, prs)
+    assert "Merged by the merge queue" in str(top.blocks)
+    assert len(replies) == 2 and len(slack.messages(prs)) == 1  # the queue commit: no message
