@@ -165,7 +165,7 @@ def delivery_figures(
 ) -> Figures:
     """The four figures of [since, until). `deploys` and `signals` may reach past `until`
     (by the window, and further for restores); `shipped` are commits first shipped in it."""
-    ordered = sorted(deploys, key=lambda d: (d.at, d.id))
+    ordered = _changes(sorted(deploys, key=lambda d: (d.at, d.id)))
     in_period = [d for d in ordered if d.succeeded and since <= d.at < until]
     lead_times = sorted(
         (LeadTime(c.sha, c.first_seen, c.deployed_at, c.deploy_id) for c in shipped
@@ -175,6 +175,21 @@ def delivery_figures(
     return Figures(since=since, until=until, deploys=tuple(in_period),
                    lead_times=tuple(lead_times), failures=tuple(failures),
                    weeks=_weeks(since, until, in_period, lead_times, failures))
+
+
+def _changes(ordered: Sequence[Deploy]) -> list[Deploy]:
+    """The deploys that changed what runs: a successful deploy of the commit already live
+    there (the same deploy told again by a second tool, at its own time, or a re-run) is
+    not one more deploy."""
+    kept: list[Deploy] = []
+    live: str | None = None
+    for deploy in ordered:
+        if deploy.succeeded:
+            if deploy.sha == live:
+                continue
+            live = deploy.sha
+        kept.append(deploy)
+    return kept
 
 
 def _failures(ordered: Sequence[Deploy], in_period: Sequence[Deploy],

@@ -107,6 +107,20 @@ def test_putting_the_failed_commit_back_does_not_restore() -> None:
     assert hours(failure.restore) == 3
 
 
+def test_a_deploy_told_twice_by_two_tools_counts_once() -> None:
+    """GitHub's deployment status and the deploy script's own webhook report the same
+    deploy, minutes apart; a later deploy of the commit already live changes nothing."""
+    deploys = [Deploy(1, "a", T0), Deploy(2, "a", T0 + H / 15),
+               Deploy(3, "b", T0 + H), Deploy(4, "b", T0 + 2 * H, succeeded=False),
+               Deploy(5, "b", T0 + 3 * H),  # b was live all along: a re-run
+               Deploy(6, "a", T0 + 4 * H, rollback=True), Deploy(7, "a", T0 + 4 * H + H / 10)]
+    figures = delivery_figures(since=SINCE, until=UNTIL, deploys=deploys, shipped=[])
+    assert [d.id for d in figures.deploys] == [1, 3, 6]
+    assert figures.deployments == 3
+    # b's failure is charged once, to b's deploy: the failed attempt, then the rollback.
+    assert [(f.deploy.id, f.kind) for f in figures.failures] == [(3, "failed_deploy")]
+
+
 def test_an_empty_period_has_no_figures_but_its_weeks() -> None:
     figures = delivery_figures(since=SINCE, until=UNTIL, deploys=[], shipped=[])
     assert (figures.deployments, figures.lead_time, figures.change_failure_rate,
