@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import copy
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from devexbot.publish.outbox import card_message
-from tests.bot import BotFactory, TestBot
+from tests.bot import BotFactory, SteppedClock, TestBot
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_models import Message
 from tests.github_sender import load_fixture
@@ -26,6 +26,13 @@ TEAM = "C0TEAM"
 CONFIG = ("people:\n  ana: U0ANA\n"
           "permissions:\n  subscribe: [U0ANA]\n"
           f"routes:\n  - {{repos: ['{REPO}'], channel: '#prs', per: pull_request}}\n")
+
+
+@pytest.fixture
+def clock() -> SteppedClock:
+    """The bots' clock: Friday 2026-11-20 at 10:40 UTC, just after the fixtures' events and
+    inside the working hours nudges keep, whatever the hour the tests run at."""
+    return SteppedClock(start=datetime(2026, 11, 20, 10, 40, tzinfo=UTC))
 
 
 def start(make_bot: BotFactory, slack: FakeSlack) -> tuple[TestBot, str]:
