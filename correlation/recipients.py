@@ -52,6 +52,10 @@ class Recipients:
     dms: tuple[str, ...] = ()  # sent a direct message now
     held: tuple[str, ...] = ()  # in their quiet hours: told in their digest instead
 
+    def direct(self) -> list[tuple[str, bool]]:
+        """Each person told directly, and whether it is held for their digest."""
+        return [*((user, False) for user in self.dms), *((user, True) for user in self.held)]
+
 
 def who_hears(notice: Notice, prefs: Mapping[str, Prefs],
               now: datetime | None = None) -> Recipients:

@@ -169,6 +169,22 @@ class TestBot:
         self.services.db.dispose()
 
 
+def flush_together(*bots: TestBot) -> None:
+    """Each bot's flush at the same moment, in threads started together: flushers of
+    several replicas racing for the same cards."""
+    begin = threading.Barrier(len(bots))
+
+    def flush(bot: TestBot) -> None:
+        begin.wait()
+        bot.flush()
+
+    threads = [threading.Thread(target=flush, args=(bot,)) for bot in bots]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def stepped(services: Services) -> SteppedClock:
     """The clock a test bot's services go by."""
     clock = services.clock

@@ -4,14 +4,13 @@ the card's JSON lists them all."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from devexbot.publish.outbox import card_message
-from tests.bot import BotFactory, TestBot
+from tests.bot import BotFactory, TestBot, flush_together
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_models import Message
@@ -183,22 +182,8 @@ def test_two_flushers_racing_post_once_per_channel(
     other = make_bot(config=CONFIG, slack_default_channel=None)
     bot.deliver("push", load_fixture("push"))
     bot.clock.advance(timedelta(seconds=2))
-
-    def race() -> None:
-        begin = threading.Barrier(2)
-
-        def flush(one: TestBot) -> None:
-            begin.wait()
-            one.flush()
-
-        threads = [threading.Thread(target=flush, args=(b,)) for b in (bot, other)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-
     for _ in range(4):
-        race()
+        flush_together(bot, other)
         bot.clock.advance(timedelta(seconds=1))
     assert len(slack.messages(deploys)) == 1 and len(slack.messages(TEAM)) == 1
     posts = [c for c in slack.calls("chat.postMessage") if c.ok]

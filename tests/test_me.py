@@ -431,6 +431,9 @@ def test_my_page_changes_only_my_own_settings_audits_each_and_refreshes_my_home_
         bad = web.get(web.post("/me/prefs", data={"name": "quiet", "value": "25:00-1"},
                                follow_redirects=False).headers["location"])
         assert "is not a span of hours" in bad.text
+        empty = web.get(web.post("/me/prefs", data={"name": "mute-own", "value": ""},
+                                 follow_redirects=False).headers["location"])
+        assert "Say on or off" in empty.text
         web.post("/me/prefs", data={"name": "quiet", "value": "22:00-07:30"})
         assert "Quiet hours, no pings then, one digest after (quiet): 22:00-07:30" in web.get(
             "/me").text

@@ -6,14 +6,13 @@ A per-commit channel that takes the same repo keeps one message per commit."""
 from __future__ import annotations
 
 import copy
-import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from devexbot.publish.outbox import card_message
-from tests.bot import BotFactory, SteppedClock, TestBot
+from tests.bot import BotFactory, SteppedClock, TestBot, flush_together
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_models import Message
 from tests.github_sender import load_fixture
@@ -311,25 +310,11 @@ def test_two_flushers_racing_keep_one_message_per_pull_request(
 ) -> None:
     bot, prs = start(make_bot, slack)
     other = make_bot(config=CONFIG, slack_default_channel=None)
-
-    def race() -> None:
-        begin = threading.Barrier(2)
-
-        def flush(one: TestBot) -> None:
-            begin.wait()
-            one.flush()
-
-        threads = [threading.Thread(target=flush, args=(b,)) for b in (bot, other)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-
     for delivery in (opened(), b_pushed(), c_pushed()):
         bot.deliver("pull_request", delivery)
         for _ in range(4):
             bot.clock.advance(timedelta(seconds=1))
-            race()
+            flush_together(bot, other)
     bot.settle()
     top, replies = the_pr_message(slack, prs)
     assert top.text == text_of(bot, C)

@@ -8,7 +8,6 @@ time at all.
 from __future__ import annotations
 
 import copy
-import threading
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -19,7 +18,7 @@ from sqlalchemy import select
 from correlation.blocks import card_fingerprint, render_superseded
 from devexbot.publish.outbox import card_message
 from devexbot.store import Card, Notification
-from tests.bot import DEFAULT_CHANNEL, BotFactory, TestBot
+from tests.bot import DEFAULT_CHANNEL, BotFactory, TestBot, flush_together
 from tests.fakes.slack_api import FakeSlack
 from tests.github_sender import load_fixture
 from tests.scenario import HEAD, check_run_stream, commit_stream
@@ -268,27 +267,12 @@ def test_two_flushers_racing_on_one_database_post_once(
         bots[0].deliver("check_run", payload)
     clock = bots[0].clock
     clock.advance(timedelta(seconds=2))  # past the coalescing window: every card is due
-
-    def race() -> None:
-        """Both flushers at once, started together."""
-        start = threading.Barrier(2)
-
-        def flush(bot: TestBot) -> None:
-            start.wait()
-            bot.flush()
-
-        threads = [threading.Thread(target=flush, args=(b,)) for b in bots]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-
     for _ in range(2 * len(shas)):  # each flusher posts one card a second to the channel
-        race()
+        flush_together(*bots)
         if len(top_level_posts(slack)) == len(shas):
             break
         clock.advance(timedelta(seconds=1))
-    race()
+    flush_together(*bots)
     posts = top_level_posts(slack)
     assert len(posts) == len(shas)
     assert sorted(p.params["metadata"]["event_payload"]["sha"] for p in posts) == shas

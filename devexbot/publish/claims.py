@@ -86,6 +86,8 @@ class Claim:
     # The newer head's further messages (channel, ts), by the channel as routes name it.
     successors: dict[str, tuple[str, str]] = field(default_factory=dict)
     notified: set[str] = field(default_factory=set)
+    # A thread reply's claim not yet `sent` (under way, or its answer lost): `lost_replies`.
+    unsettled_replies: bool = False
     # Ticket updates that failed for good, by notification key, to be said once.
     ticket_failures: dict[str, TicketFailure] = field(default_factory=dict)
     dirty_since: datetime | None = None  # since when the card has news Slack lacks
@@ -186,9 +188,12 @@ class CardClaims:
                     claim.successors = {p.route_channel or p.channel: (p.channel, p.ts)
                                         for p in _posts(session, successor)
                                         if p.ts and not p.on_card}
-            claim.notified = set(
-                session.scalars(select(Notification.key).where(Notification.card_id == card.id))
-            )
+            told = session.execute(select(Notification.key, Notification.state,
+                                          Notification.thread_ts)
+                                   .where(Notification.card_id == card.id)).all()
+            claim.notified = {key for key, _, _ in told}
+            claim.unsettled_replies = any(thread_ts and state in ("sending", "unsure")
+                                          for _, state, thread_ts in told)
             claim.ticket_failures = {
                 f"ticket:{row.id}": TicketFailure(
                     ticket=row.ticket, environment=row.environment,

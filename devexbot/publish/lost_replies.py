@@ -65,6 +65,7 @@ class LostReplies:
             if not self.pacing.take_history():
                 raise Deferred(max(self.pacing.history_wait(), 0.2))
             found = self._in_thread(card_id, channel, thread_ts)
+            missing = [key for key in keys if key not in found]
             with self.db.write() as session:
                 for key in keys:
                     if key in found:
@@ -72,11 +73,10 @@ class LostReplies:
                             Notification.card_id == card_id, Notification.key == key
                         ).values(state="sent", ts=found[key]))
                 session.execute(delete(Notification).where(
-                    Notification.card_id == card_id, Notification.key.in_(
-                        [k for k in keys if k not in found])))
-            forgotten |= {k for k in keys if k not in found}
-            log.info("a reply whose answer was lost: %d found in the thread, %d to post again",
-                     len(keys) - len(set(keys) - set(found)), len(set(keys) - set(found)))
+                    Notification.card_id == card_id, Notification.key.in_(missing)))
+            forgotten.update(missing)
+            log.info("replies whose answer was lost, in %s: %d found in the thread, %d to "
+                     "post again", channel, len(keys) - len(missing), len(missing))
         return forgotten
 
     def _in_thread(self, card_id: int, channel: str, thread_ts: str) -> dict[str, str]:

@@ -66,9 +66,9 @@ class ReviewDms:
         for review in owed:
             notice = Notice(NoticeKind.REVIEW, about=author, actor=reviewers[review.login])
             heard = who_hears(notice, prefs, now)
-            dms += [*(PersonalDm(review.key, review.message, user) for user in heard.dms),
-                    *(PersonalDm(review.key, review.message, user, held=True)
-                      for user in heard.held)] or [PersonalDm(review.key, review.message, None)]
+            dms += [PersonalDm(review.key, review.message, user, held)
+                    for user, held in heard.direct()] or [
+                PersonalDm(review.key, review.message, None)]
         return dms
 
 

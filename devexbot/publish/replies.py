@@ -144,7 +144,7 @@ class ReplyPlanner:
                 thread_ts=post.thread_ts or post.ts))
             # The same reply as the thread's, less the mention: sent, or held for the
             # digest of whoever is in their quiet hours (mentioned or not).
-            for user, held in [*((u, False) for u in heard.dms), *((u, True) for u in heard.held)]:
+            for user, held in heard.direct():
                 replies.append(Reply(
                     tuple(notification_key(f"dm:{key}") for key in keys),
                     render_failure_reply(card, mention=None, log_excerpts=excerpts,
@@ -193,12 +193,13 @@ class ReplyPlanner:
                                  mentions=tuple(mentions)),
                           self.prefs.get_many([p for p in (starter, *mentions) if p]), now)
         # An approver in their quiet hours is not pinged: the request waits in their digest.
+        quiet = render_approval_request(card, environment=deployment.environment,
+                                        mentions=()) if heard.held else None
         return [Reply((key,), render_approval_request(card, environment=deployment.environment,
                                                       mentions=heard.mentions),
                       channel=first.channel, thread_ts=first.thread_ts or first.ts),
-                *(Reply((notification_key(f"held:{key}:{user}"),), render_approval_request(
-                    card, environment=deployment.environment, mentions=()),
-                    channel=user, held=True) for user in heard.held)]
+                *(Reply((notification_key(f"held:{key}:{user}"),), quiet, channel=user,
+                        held=True) for user in heard.held if quiet is not None)]
 
     def _tryout(self, claim: Claim, deployment: DeploymentLine) -> list[Reply]:
         """The product-owner flow: once per card and environment, a direct message."""
@@ -244,7 +245,7 @@ class ReplyPlanner:
             replies.append(Reply((answer.author_key,), render_changes_requested(
                 card, answer, mention_author=heard.mentions[0] if heard.mentions else None),
                 channel=first.channel, thread_ts=first.thread_ts or first.ts))
-        for user, held in [*((u, False) for u in heard.dms), *((u, True) for u in heard.held)]:
+        for user, held in heard.direct():
             if answer.author_dm_key not in claim.notified:
                 replies.append(Reply((answer.author_dm_key,), render_changes_requested(
                     card, answer, mention_author=None), channel=user, held=held))
@@ -280,7 +281,8 @@ class ReplySender:
     def settle_unsure(self, claim: Claim) -> None:
         """The card's thread replies whose answer was lost: recorded as sent where the
         thread has them, or forgotten, to be planned and posted again."""
-        claim.notified -= self.lost.resolve(claim.card_id)
+        if claim.unsettled_replies:  # read with the claim: no query for the usual card
+            claim.notified -= self.lost.resolve(claim.card_id)
 
     def send(self, claim: Claim, reply: Reply) -> None:
         if reply.held:

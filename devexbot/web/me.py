@@ -86,8 +86,10 @@ async def change_pref(request: Request, workspace: WorkspaceDep) -> Response:
     if name not in {n.value for n in PrefName}:
         raise RequestError(400, "not one of the settings: dm-failures, dm-reviews, mute-own, "
                                 "quiet")
+    if not value:
+        return _back("Say on or off, or quiet hours such as 22:00-08:00.")
     try:
-        change = parse_pref_change([name, value or "?"])
+        change = parse_pref_change([name, value])
     except PrefError as exc:
         return _back(str(exc).replace("`", ""))
     assert change is not None  # two words
