@@ -109,6 +109,7 @@ def test_a_scheduled_run_in_a_channel_named_by_name_keeps_slacks_pace_with_the_c
                  what="the scheduled run to finish")
         wait_for(lambda: len(fake_slack.messages(ops)) >= 2, what="the run's message in #ops")
     services.db.dispose()
-    # Paced a second apart when sent; arrival times are looser (the machine may be busy).
-    # Paced apart by name and by ID, the run's post came ~0.05 s after the card's.
-    assert fake_slack.post_rate_violations(min_interval=0.9) == []
+    # Paced a second apart when sent; arrival times are looser on a busy machine (one CI
+    # run saw 0.899 s). Paced apart by name and by ID, the run's post came ~0.05 s after
+    # the card's: half a second tells the two apart with room to spare.
+    assert fake_slack.post_rate_violations(min_interval=0.5) == []
